@@ -1,0 +1,20 @@
+/* metrics.h — metrics.jsonl: one JSON object per line, appended by rank 0.
+ *
+ *   {"step": 120, "epoch": 2, "split": "train", "loss": 0.4312, "accuracy": 0.85, "lr": 0.001, "time": 3.2}
+ *
+ * Fields with a NaN value are left out; the file is flushed after each line
+ * so a crashed run keeps what it logged. */
+#ifndef DT_METRICS_H
+#define DT_METRICS_H
+
+#include "core/core.h"
+
+typedef struct dt_metrics dt_metrics;
+
+/* append: keep existing lines (a resumed run). */
+dt_status dt_metrics_open(const char *path, int append, dt_metrics **out);
+void dt_metrics_close(dt_metrics *m);
+dt_status dt_metrics_log(dt_metrics *m, int64_t step, int64_t epoch, const char *split, double loss,
+                         double accuracy, double lr, double seconds);
+
+#endif
