@@ -1,0 +1,133 @@
+/* dist.c — MPI: init, broadcasts, sums, agreement on failure. */
+#include "dist/dist.h"
+
+#include <mpi.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef DTRAIN_DOUBLE
+#define MPI_REAL_T MPI_DOUBLE
+#else
+#define MPI_REAL_T MPI_FLOAT
+#endif
+
+static int g_rank, g_size = 1;
+
+static dt_status mpi_fail(int rc, const char *what)
+{
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, msg, &len);
+    return dt_error(DT_ERR_DIST, "rank %d: %s failed: %s", g_rank, what, msg);
+}
+
+#define MPI_TRY(call, what)                                                                  \
+    do {                                                                                     \
+        int rc_ = (call);                                                                    \
+        if (rc_ != MPI_SUCCESS) return mpi_fail(rc_, what);                                  \
+    } while (0)
+
+dt_status dt_dist_init(int *argc, char ***argv)
+{
+    int inited = 0;
+    MPI_Initialized(&inited);
+    if (!inited && MPI_Init(argc, argv) != MPI_SUCCESS)
+        return dt_error(DT_ERR_DIST, "MPI_Init failed");
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    return DT_OK;
+}
+
+void dt_dist_finalize(void)
+{
+    int inited = 0, fin = 0;
+    MPI_Initialized(&inited);
+    MPI_Finalized(&fin);
+    if (inited && !fin) MPI_Finalize();
+}
+
+int dt_dist_rank(void) { return g_rank; }
+int dt_dist_size(void) { return g_size; }
+
+void dt_dist_abort(int code)
+{
+    MPI_Abort(MPI_COMM_WORLD, code);
+    exit(code); /* not reached */
+}
+
+/* MPI counts are int: move large buffers in chunks. */
+#define CHUNK (1 << 30)
+
+dt_status dt_dist_bcast(void *buf, int64_t bytes, int root)
+{
+    for (int64_t off = 0; off < bytes; off += CHUNK) {
+        int64_t n = bytes - off < CHUNK ? bytes - off : CHUNK;
+        MPI_TRY(MPI_Bcast((char *)buf + off, (int)n, MPI_BYTE, root, MPI_COMM_WORLD), "broadcast");
+    }
+    return DT_OK;
+}
+
+dt_status dt_dist_bcast_real(dt_real *buf, int64_t n, int root)
+{
+    return dt_dist_bcast(buf, n * (int64_t)sizeof(dt_real), root);
+}
+
+dt_status dt_dist_bcast_str(char **s, int root)
+{
+    int64_t len = g_rank == root ? (int64_t)strlen(*s) + 1 : 0;
+    DT_TRY(dt_dist_bcast(&len, sizeof len, root));
+    if (g_rank != root) {
+        *s = malloc((size_t)len);
+        if (!*s) return dt_error(DT_ERR_NOMEM, "out of memory");
+    }
+    return dt_dist_bcast(*s, len, root);
+}
+
+dt_status dt_dist_allreduce_real(dt_real *buf, int64_t n)
+{
+    if (g_size == 1) return DT_OK;
+    for (int64_t off = 0; off < n; off += CHUNK / 8) {
+        int64_t k = n - off < CHUNK / 8 ? n - off : CHUNK / 8;
+        MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)k, MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD),
+                "gradient allreduce");
+    }
+    return DT_OK;
+}
+
+dt_status dt_dist_allreduce_f64(double *buf, int n)
+{
+    if (g_size == 1) return DT_OK;
+    MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD), "allreduce");
+    return DT_OK;
+}
+
+dt_status dt_dist_allreduce_i64(int64_t *buf, int n)
+{
+    if (g_size == 1) return DT_OK;
+    MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD), "allreduce");
+    return DT_OK;
+}
+
+dt_status dt_dist_agree(dt_status local)
+{
+    if (g_size == 1) return local;
+    /* lowest failing rank, or g_size when all succeeded */
+    int mine = local ? g_rank : g_size, first = g_size, nfail = 0, f = local != DT_OK;
+    MPI_TRY(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD), "agreement");
+    if (first == g_size) return DT_OK;
+    MPI_TRY(MPI_Allreduce(&f, &nfail, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD), "agreement");
+    int code = local;
+    char msg[1024];
+    strncpy(msg, dt_errmsg(), sizeof msg - 1);
+    msg[sizeof msg - 1] = 0;
+    MPI_TRY(MPI_Bcast(&code, 1, MPI_INT, first, MPI_COMM_WORLD), "agreement");
+    MPI_TRY(MPI_Bcast(msg, sizeof msg, MPI_CHAR, first, MPI_COMM_WORLD), "agreement");
+    if (nfail == g_size || !strncmp(msg, "rank ", 5))
+        dt_error((dt_status)code, "%s", msg);
+    else
+        dt_error((dt_status)code, "rank %d: %s", first, msg);
+    return (dt_status)code;
+}
+
+double dt_dist_time(void) { return MPI_Wtime(); }

@@ -1,0 +1,37 @@
+/* dist.h — everything dtrain asks of MPI. The only module that includes
+ * <mpi.h>; a lone process (no mpirun) is a 1-rank run.
+ *
+ * Errors: MPI is set to return error codes, and a failure anywhere becomes
+ * a dt_status. dt_dist_agree() is how ranks learn of each other's failures
+ * at phase boundaries: every rank passes its own status and gets back the
+ * first failing rank's status and message, so all ranks stop together with
+ * the same explanation instead of hanging in the next collective. */
+#ifndef DT_DIST_H
+#define DT_DIST_H
+
+#include "core/core.h"
+
+dt_status dt_dist_init(int *argc, char ***argv);
+void dt_dist_finalize(void);
+int dt_dist_rank(void);
+int dt_dist_size(void);
+/* End every rank now (for failures that cannot be agreed on). */
+void dt_dist_abort(int code) __attribute__((noreturn));
+
+dt_status dt_dist_bcast(void *buf, int64_t bytes, int root);
+dt_status dt_dist_bcast_real(dt_real *buf, int64_t n, int root);
+/* Broadcast a string from root; on other ranks *s is replaced by a malloc'ed copy. */
+dt_status dt_dist_bcast_str(char **s, int root);
+/* In-place sums over all ranks. */
+dt_status dt_dist_allreduce_real(dt_real *buf, int64_t n);
+dt_status dt_dist_allreduce_f64(double *buf, int n);
+dt_status dt_dist_allreduce_i64(int64_t *buf, int n);
+
+/* Combine every rank's status; on failure, the lowest failing rank's status
+ * is returned on every rank and dt_errmsg() holds "rank R: <its message>"
+ * (just "<message>" in a 1-rank run, or when all ranks failed alike). */
+dt_status dt_dist_agree(dt_status local);
+
+double dt_dist_time(void);
+
+#endif

@@ -1,0 +1,256 @@
+/* net.c — building a network from a model file, its buffers, and the
+ * forward, loss and backward passes over its layers. */
+#include "nn/net.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+const char *const dt_loss_names[] = {"auto", "bce", "softmax_ce", NULL};
+
+#define ALIGN_REALS (64 / sizeof(dt_real)) /* each tensor starts on a cache line */
+
+static int64_t align_up(int64_t n) { return (n + ALIGN_REALS - 1) / ALIGN_REALS * ALIGN_REALS; }
+
+static dt_status read_input(dt_ini *m, dt_shape *in)
+{
+    long v[3];
+    int n;
+    if (!dt_ini_has_section(m, "input"))
+        return dt_error(DT_ERR_CONFIG, "%s: missing [input] section (shape = features, or C,H,W)",
+                        dt_ini_name(m));
+    DT_TRY(dt_ini_ints(m, "input", "shape", 1, v, 3, &n));
+    for (int i = 0; i < n; i++)
+        if (v[i] < 1 || v[i] > (1L << 24))
+            return dt_error(DT_ERR_CONFIG, "%s: [input] shape: expected positive sizes",
+                            dt_ini_where(m, "input", "shape"));
+    *in = n == 3 ? (dt_shape){(int)v[0], (int)v[1], (int)v[2]}
+        : n == 2 ? (dt_shape){1, (int)v[0], (int)v[1]}
+                 : (dt_shape){(int)v[0], 1, 1};
+    return DT_OK;
+}
+
+static dt_status configure_layers(dt_net *net, dt_ini *m)
+{
+    int ns = dt_ini_nsections(m), k = 0;
+    net->layers = dt_alloc((size_t)ns * sizeof *net->layers);
+    if (!net->layers) return dt_error(DT_ERR_NOMEM, "out of memory");
+    dt_shape cur = net->in;
+    for (int i = 0; i < ns; i++) {
+        const char *sec = dt_ini_section(m, i), *type;
+        if (!strcmp(sec, "input")) continue;
+        if (!dt_ini_has(m, sec, "type"))
+            return dt_error(DT_ERR_CONFIG, "%s:%d: [%s] missing required key 'type'", dt_ini_name(m),
+                            dt_ini_section_line(m, i), sec);
+        DT_TRY(dt_ini_str(m, sec, "type", NULL, &type));
+        const dt_layer_ops *ops = dt_layer_find(type);
+        if (!ops)
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] type = '%s': unknown layer type (expected dense, dropout or activation)",
+                            dt_ini_where(m, sec, "type"), sec, type);
+        dt_layer *l = &net->layers[k];
+        snprintf(l->name, sizeof l->name, "%s", sec);
+        l->ops = ops;
+        l->index = k;
+        l->in = cur;
+        net->nlayers = ++k;
+        DT_TRY(ops->configure(l, m, sec));
+        DT_TRY(dt_ini_check_unused_section(m, sec));
+        cur = l->out;
+    }
+    if (net->nlayers == 0) return dt_error(DT_ERR_CONFIG, "%s: the model has no layers", dt_ini_name(m));
+    return dt_ini_check_unused(m);
+}
+
+static dt_status choose_loss(dt_net *net, dt_ini *m, dt_loss loss)
+{
+    dt_layer *last = &net->layers[net->nlayers - 1];
+    int64_t out = dt_shape_size(last->out);
+    if (loss == DT_LOSS_AUTO)
+        loss = last->act == DT_ACT_SIGMOID ? DT_LOSS_BCE
+             : last->act == DT_ACT_SOFTMAX ? DT_LOSS_SOFTMAX_CE
+                                           : DT_LOSS_AUTO;
+    if (loss == DT_LOSS_BCE && (last->act != DT_ACT_SIGMOID || out != 1))
+        return dt_error(DT_ERR_CONFIG, "%s: [%s] binary cross-entropy needs one output unit with activation = sigmoid",
+                        dt_ini_name(m), last->name);
+    if (loss == DT_LOSS_SOFTMAX_CE && (last->act != DT_ACT_SOFTMAX || out < 2))
+        return dt_error(DT_ERR_CONFIG, "%s: [%s] softmax cross-entropy needs two or more output units with activation = softmax",
+                        dt_ini_name(m), last->name);
+    if (loss == DT_LOSS_AUTO)
+        return dt_error(DT_ERR_CONFIG, "%s: [%s] the output layer must end in activation = sigmoid (binary) or softmax (classes)",
+                        dt_ini_name(m), last->name);
+    net->loss = loss;
+    net->nclasses = loss == DT_LOSS_BCE ? 2 : (int)out;
+    last->fused_output = 1;
+    return DT_OK;
+}
+
+static dt_status allocate(dt_net *net)
+{
+    int64_t np = 0, nb = 0, n = net->maxn, count = 0;
+    for (int i = 0; i < net->nlayers; i++) {
+        dt_layer *l = &net->layers[i];
+        for (int j = 0; j < l->nparams; j++) {
+            np += align_up(l->params[j].size);
+            count += l->params[j].size;
+        }
+        nb += 2 * align_up(n * dt_shape_size(l->out)) + align_up(n * l->scratch_len);
+    }
+    net->nparams = np;
+    net->ncount = count;
+    net->params = dt_alloc((size_t)np * sizeof(dt_real));
+    net->grads = dt_alloc((size_t)np * sizeof(dt_real));
+    net->buffers = dt_alloc((size_t)nb * sizeof(dt_real));
+    if (!net->params || !net->grads || !net->buffers)
+        return dt_error(DT_ERR_NOMEM, "out of memory for the network (%lld parameters, %lld rows)",
+                        (long long)count, (long long)n);
+    dt_real *w = net->params, *g = net->grads, *b = net->buffers;
+    for (int i = 0; i < net->nlayers; i++) {
+        dt_layer *l = &net->layers[i];
+        for (int j = 0; j < l->nparams; j++) {
+            l->params[j].w = w;
+            l->params[j].g = g;
+            w += align_up(l->params[j].size);
+            g += align_up(l->params[j].size);
+        }
+        int64_t o = align_up(n * dt_shape_size(l->out));
+        l->y = b;
+        l->dy = b + o;
+        l->scratch = b + 2 * o;
+        b += 2 * o + align_up(n * l->scratch_len);
+    }
+    return DT_OK;
+}
+
+dt_status dt_net_build(dt_ini *model, int64_t maxn, dt_loss loss, dt_net **out)
+{
+    *out = NULL;
+    dt_net *net = dt_alloc(sizeof *net);
+    if (!net) return dt_error(DT_ERR_NOMEM, "out of memory");
+    net->maxn = maxn > 0 ? maxn : 1;
+    dt_status s = read_input(model, &net->in);
+    if (!s) s = configure_layers(net, model);
+    if (!s) s = choose_loss(net, model, loss);
+    if (!s) s = allocate(net);
+    if (s) {
+        dt_net_free(net);
+        return s;
+    }
+    *out = net;
+    return DT_OK;
+}
+
+void dt_net_free(dt_net *net)
+{
+    if (!net) return;
+    for (int i = 0; i < net->nlayers; i++)
+        if (net->layers[i].ops->destroy) net->layers[i].ops->destroy(&net->layers[i]);
+    dt_free(net->layers);
+    dt_free(net->params);
+    dt_free(net->grads);
+    dt_free(net->buffers);
+    dt_free(net);
+}
+
+dt_status dt_net_init(dt_net *net, uint32_t seed)
+{
+    dt_rng rng;
+    dt_rng_seed(&rng, seed);
+    for (int i = 0; i < net->nlayers; i++)
+        if (net->layers[i].ops->init) DT_TRY(net->layers[i].ops->init(&net->layers[i], &rng));
+    return DT_OK;
+}
+
+const dt_real *dt_net_forward(dt_net *net, const dt_real *x, const dt_pass *p)
+{
+    DT_ASSERT(p->n <= net->maxn);
+    for (int i = 0; i < net->nlayers; i++) {
+        dt_layer *l = &net->layers[i];
+        l->ops->forward(l, x, p);
+        x = l->y;
+    }
+    return x;
+}
+
+void dt_net_backward(dt_net *net, const dt_real *x, dt_real *dx, const dt_pass *p)
+{
+    for (int i = net->nlayers - 1; i >= 0; i--) {
+        dt_layer *l = &net->layers[i];
+        const dt_real *in = i ? net->layers[i - 1].y : x;
+        dt_real *din = i ? net->layers[i - 1].dy : dx;
+        l->ops->backward(l, in, din, p);
+    }
+}
+
+void dt_net_zero_grads(dt_net *net) { memset(net->grads, 0, (size_t)net->nparams * sizeof(dt_real)); }
+
+double dt_net_l2(dt_net *net, double lambda, double m, int add_grad)
+{
+    double sum = 0;
+    dt_real k = (dt_real)(lambda / m);
+    for (int i = 0; i < net->nlayers; i++)
+        for (int j = 0; j < net->layers[i].nparams; j++) {
+            dt_param *pr = &net->layers[i].params[j];
+            if (!pr->decay) continue;
+            double s = 0;
+            for (int64_t t = 0; t < pr->size; t++) s += (double)pr->w[t] * pr->w[t];
+            sum += s;
+            if (add_grad)
+                for (int64_t t = 0; t < pr->size; t++) pr->g[t] += k * pr->w[t];
+        }
+    return lambda / (2 * m) * sum;
+}
+
+void dt_net_loss(dt_net *net, const int32_t *y, int64_t n, dt_real grad_scale, double *loss_sum,
+                 int64_t *correct)
+{
+    dt_layer *last = &net->layers[net->nlayers - 1];
+    const dt_real *a = last->y, *z = last->z;
+    double ls = 0;
+    int64_t ok = 0;
+    if (net->loss == DT_LOSS_BCE) {
+        for (int64_t r = 0; r < n; r++) {
+            double zz = z[r], t = y[r];
+            /* -(t log σ(z) + (1-t) log(1-σ(z))), written so it never overflows */
+            ls += (zz > 0 ? zz : 0) - zz * t + log1p(exp(-fabs(zz)));
+            ok += (a[r] > (dt_real)0.5) == (y[r] == 1);
+            if (grad_scale != 0) last->dy[r] = (a[r] - (dt_real)t) * grad_scale;
+        }
+    } else {
+        int64_t k = net->nclasses;
+        for (int64_t r = 0; r < n; r++) {
+            const dt_real *zr = z + r * k, *ar = a + r * k;
+            double mx = zr[0], s = 0;
+            int64_t best = 0;
+            for (int64_t j = 1; j < k; j++) {
+                if (zr[j] > mx) mx = zr[j];
+                if (ar[j] > ar[best]) best = j;
+            }
+            for (int64_t j = 0; j < k; j++) s += exp(zr[j] - mx);
+            ls += log(s) + mx - zr[y[r]];
+            ok += best == y[r];
+            if (grad_scale != 0)
+                for (int64_t j = 0; j < k; j++)
+                    last->dy[r * k + j] = (ar[j] - (j == y[r] ? (dt_real)1 : 0)) * grad_scale;
+        }
+    }
+    *loss_sum += ls;
+    *correct += ok;
+}
+
+void dt_net_predict(const dt_net *net, int64_t n, int32_t *cls, dt_real *prob)
+{
+    const dt_layer *last = &net->layers[net->nlayers - 1];
+    const dt_real *a = last->y;
+    for (int64_t r = 0; r < n; r++) {
+        if (net->loss == DT_LOSS_BCE) {
+            cls[r] = a[r] > (dt_real)0.5;
+            if (prob) prob[r] = cls[r] ? a[r] : 1 - a[r];
+            continue;
+        }
+        int64_t best = 0, k = net->nclasses;
+        for (int64_t j = 1; j < k; j++)
+            if (a[r * k + j] > a[r * k + best]) best = j;
+        cls[r] = (int32_t)best;
+        if (prob) prob[r] = a[r * k + best];
+    }
+}

@@ -1,0 +1,108 @@
+/* ckpt_run.c — a training run's state to and from a checkpoint file:
+ * parameters in PyTorch layout, optimizer state beside them, progress and
+ * the model and config text as attributes. Rank 0 alone touches the file. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dist/dist.h"
+#include "io/ckpt.h"
+#include "train/setup.h"
+
+#define MAX_ARRAYS 1024
+
+typedef struct {
+    dt_ckpt_array a[MAX_ARRAYS];
+    char paths[MAX_ARRAYS][160];
+    int n;
+} array_list;
+
+static void add(array_list *l, const char *path, const dt_param *p, dt_real *data)
+{
+    DT_ASSERT(l->n < MAX_ARRAYS);
+    snprintf(l->paths[l->n], sizeof l->paths[0], "%s", path);
+    l->a[l->n] = (dt_ckpt_array){l->paths[l->n], DT_ARR_REAL, data, p->ndim, {0}};
+    memcpy(l->a[l->n].dims, p->dims, sizeof p->dims);
+    l->n++;
+}
+
+/* Every parameter and optimizer state array of the network, by path. */
+static void list_arrays(const dt_net *net, const dt_optim *o, dt_real *const *st, array_list *l)
+{
+    char path[160];
+    l->n = 0;
+    for (int i = 0; i < net->nlayers; i++) {
+        const dt_layer *ly = &net->layers[i];
+        for (int j = 0; j < ly->nparams; j++) {
+            const dt_param *p = &ly->params[j];
+            snprintf(path, sizeof path, "params/%s/%s", ly->name, p->name);
+            add(l, path, p, p->w);
+            for (int k = 0; o && st && k < dt_optim_nstate(o); k++) {
+                snprintf(path, sizeof path, "optim/%s/%s_%s", ly->name, dt_optim_state_name(o, k), p->name);
+                add(l, path, p, st[k] + (p->w - net->params));
+            }
+        }
+    }
+}
+
+dt_status dt_ckpt_save_run(const char *path, const dt_setup *s, const dt_optim *o,
+                           dt_real *const *opt_state, const dt_progress *pr)
+{
+    static array_list l; /* large; rank 0 writes one checkpoint at a time */
+    list_arrays(s->net, o, opt_state, &l);
+    char *cfg = dt_ini_dump(s->cfg);
+    if (!cfg) return dt_error(DT_ERR_NOMEM, "out of memory");
+    dt_ckpt_attr at[] = {
+        {"step", DT_ATTR_INT, pr->step, 0, NULL},
+        {"epoch", DT_ATTR_INT, pr->epoch, 0, NULL},
+        {"epoch_step", DT_ATTR_INT, pr->epoch_step, 0, NULL},
+        {"ranks", DT_ATTR_INT, s->nranks, 0, NULL},
+        {"dtype", DT_ATTR_STR, 0, 0, DT_REAL_NAME},
+        {"model_file", DT_ATTR_STR, 0, 0, s->model_path},
+        {"model", DT_ATTR_STR, 0, 0, dt_ini_text(s->model)},
+        {"config", DT_ATTR_STR, 0, 0, cfg},
+        {"optimizer", DT_ATTR_STR, 0, 0, o ? (const char *[]){"gd", "momentum", "rmsprop", "adam"}[o->kind] : "none"},
+    };
+    dt_status st = dt_ckpt_write(path, l.a, l.n, at, (int)(sizeof at / sizeof *at));
+    free(cfg);
+    return st;
+}
+
+static dt_status load_on_root(const char *path, dt_setup *s, const dt_optim *o, dt_real *const *st,
+                              dt_progress *pr)
+{
+    static array_list l;
+    dt_ckpt *c;
+    DT_TRY(dt_ckpt_open(path, &c));
+    list_arrays(s->net, o, st, &l);
+    dt_status rc = DT_OK;
+    for (int i = 0; i < l.n && !rc; i++) {
+        /* a checkpoint of parameters alone still loads for eval */
+        if (!strncmp(l.a[i].path, "optim/", 6) && !dt_ckpt_has(c, l.a[i].path)) {
+            rc = dt_error(DT_ERR_DATA, "%s: /%s is missing: the checkpoint was written with another optimizer",
+                          path, l.a[i].path);
+            break;
+        }
+        rc = dt_ckpt_read(c, l.a[i].path, DT_ARR_REAL, (void *)l.a[i].data, l.a[i].ndim, l.a[i].dims);
+    }
+    if (!rc && pr) {
+        rc = dt_ckpt_attr_int(c, "step", &pr->step);
+        if (!rc) rc = dt_ckpt_attr_int(c, "epoch", &pr->epoch);
+        if (!rc) rc = dt_ckpt_attr_int(c, "epoch_step", &pr->epoch_step);
+    }
+    dt_ckpt_close(c);
+    return rc;
+}
+
+dt_status dt_ckpt_load_run(const char *path, dt_setup *s, const dt_optim *o, dt_real *const *opt_state,
+                           dt_progress *pr)
+{
+    dt_status st = DT_OK;
+    if (s->rank == 0) st = load_on_root(path, s, o, opt_state, pr);
+    DT_TRY(dt_dist_agree(st));
+    DT_TRY(dt_dist_bcast_real(s->net->params, s->net->nparams, 0));
+    for (int k = 0; o && opt_state && k < dt_optim_nstate(o); k++)
+        DT_TRY(dt_dist_bcast_real(opt_state[k], s->net->nparams, 0));
+    if (pr) DT_TRY(dt_dist_bcast(pr, sizeof *pr, 0));
+    return DT_OK;
+}

@@ -1,0 +1,150 @@
+/* setup.c — config and model text from rank 0, data, network, evaluation. */
+#include "train/setup.h"
+
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dist/dist.h"
+
+/* Read a text file on rank 0 and hand its content to every rank. */
+static dt_status read_everywhere(const char *path, char **text)
+{
+    dt_status st = DT_OK;
+    *text = NULL;
+    if (dt_dist_rank() == 0) st = dt_read_text(path, text, NULL);
+    DT_TRY(dt_dist_agree(st));
+    return dt_dist_bcast_str(text, 0);
+}
+
+/* A model path is tried as given, then beside the config and up to two
+ * directories above it, so configs/course/x.ini can name models/y.ini. */
+static char *resolve_model(const char *cfg_path, const char *file)
+{
+    if (file[0] == '/' || access(file, R_OK) == 0) return strdup(file);
+    char *tmp = strdup(cfg_path);
+    if (!tmp) return NULL;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", dirname(tmp));
+    free(tmp);
+    for (int up = 0; up < 3; up++) {
+        char cand[8192];
+        snprintf(cand, sizeof cand, "%s/%s", dir, file);
+        if (access(cand, R_OK) == 0) return strdup(cand);
+        strncat(dir, "/..", sizeof dir - strlen(dir) - 1);
+    }
+    return strdup(file); /* let the read report it missing under its own name */
+}
+
+/* [model] init and init_scale in a config set the initialiser of every
+ * dense layer, so one model file serves the course's init experiments. */
+static dt_status apply_model_init(dt_setup *s)
+{
+    static const char *const keys[] = {"init", "init_scale"};
+    for (int k = 0; k < 2; k++) {
+        const char *v;
+        if (!dt_ini_has(s->cfg, "model", keys[k])) continue;
+        DT_TRY(dt_ini_str(s->cfg, "model", keys[k], NULL, &v));
+        for (int i = 0; i < dt_ini_nsections(s->model); i++) {
+            const char *sec = dt_ini_section(s->model, i);
+            if (!dt_ini_has(s->model, sec, "units")) continue; /* layers with weights */
+            char a[512];
+            snprintf(a, sizeof a, "%s.%s=%s", sec, keys[k], v);
+            DT_TRY(dt_ini_override(s->model, a));
+        }
+    }
+    return DT_OK;
+}
+
+dt_status dt_setup_config(dt_setup *s, const char *config_path, char *const *overrides, int nover)
+{
+    char *text = NULL;
+    const char *mfile;
+    long seed;
+    s->rank = dt_dist_rank();
+    s->nranks = dt_dist_size();
+    DT_TRY(read_everywhere(config_path, &text));
+    dt_status st = dt_ini_parse(config_path, text, &s->cfg);
+    free(text);
+    DT_TRY(st);
+    for (int i = 0; i < nover; i++) DT_TRY(dt_ini_override(s->cfg, overrides[i]));
+    DT_TRY(dt_ini_str(s->cfg, "model", "file", NULL, &mfile));
+    DT_TRY(dt_ini_int(s->cfg, "model", "seed", 0, 1, 0, 4294967295L, &seed));
+    s->init_seed = (uint32_t)seed;
+    s->model_path = resolve_model(config_path, mfile);
+    if (!s->model_path) return dt_error(DT_ERR_NOMEM, "out of memory");
+    st = read_everywhere(s->model_path, &text);
+    if (st) {
+        /* name the config key that pointed at the missing model */
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", dt_errmsg());
+        free(text);
+        return dt_error(st, "%s: [model] file: %s", dt_ini_where(s->cfg, "model", "file"), msg);
+    }
+    st = dt_ini_parse(s->model_path, text, &s->model);
+    free(text);
+    DT_TRY(st);
+    return apply_model_init(s);
+}
+
+dt_status dt_setup_data(dt_setup *s)
+{
+    dt_status st = dt_data_load(s->cfg, s->rank, s->nranks, &s->train, &s->test, &s->sharding);
+    return dt_dist_agree(st);
+}
+
+dt_status dt_setup_net(dt_setup *s, int64_t maxn)
+{
+    int loss;
+    DT_TRY(dt_ini_enum(s->cfg, "model", "loss", "auto", dt_loss_names, &loss));
+    DT_TRY(dt_net_build(s->model, maxn, (dt_loss)loss, &s->net));
+    int64_t want = dt_shape_size(s->net->in);
+    if (want != s->train->features)
+        return dt_error(DT_ERR_DATA, "%s: [input] shape gives %lld values per example, but the data has %lld",
+                        dt_ini_where(s->model, "input", "shape"), (long long)want,
+                        (long long)s->train->features);
+    if (s->train->nclasses > s->net->nclasses)
+        return dt_error(DT_ERR_DATA, "%s: the output layer '%s' predicts %d classes, but the data has labels up to %d",
+                        s->model_path, s->net->layers[s->net->nlayers - 1].name, s->net->nclasses,
+                        s->train->nclasses - 1);
+    return DT_OK;
+}
+
+void dt_setup_free(dt_setup *s)
+{
+    dt_net_free(s->net);
+    dt_dataset_free(s->train);
+    dt_dataset_free(s->test);
+    dt_ini_free(s->cfg);
+    dt_ini_free(s->model);
+    free(s->model_path);
+    memset(s, 0, sizeof *s);
+}
+
+dt_status dt_evaluate(dt_setup *s, const dt_dataset *d, dt_eval_result *r)
+{
+    dt_net *net = s->net;
+    int64_t lo = 0, hi = d->n;
+    if (s->sharding == DT_SHARD_GLOBAL) { /* every rank holds it all: take a block */
+        lo = d->n * s->rank / s->nranks;
+        hi = d->n * (s->rank + 1) / s->nranks;
+    }
+    double loss = 0;
+    int64_t correct = 0;
+    dt_pass p = {.train = 0};
+    for (int64_t r0 = lo; r0 < hi; r0 += net->maxn) {
+        p.n = hi - r0 < net->maxn ? hi - r0 : net->maxn;
+        dt_net_forward(net, d->x + r0 * d->features, &p);
+        dt_net_loss(net, d->y + r0, p.n, 0, &loss, &correct);
+    }
+    double sums[1] = {loss};
+    int64_t counts[2] = {correct, hi - lo};
+    DT_TRY(dt_dist_allreduce_f64(sums, 1));
+    DT_TRY(dt_dist_allreduce_i64(counts, 2));
+    r->loss = counts[1] ? sums[0] / (double)counts[1] : 0;
+    r->correct = counts[0];
+    r->count = counts[1];
+    return DT_OK;
+}

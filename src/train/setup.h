@@ -1,0 +1,51 @@
+/* setup.h — what train, eval and gradcheck share: a config and its model
+ * read on rank 0 and broadcast, the data loaded, the network built, and
+ * checkpoints read and written. */
+#ifndef DT_SETUP_H
+#define DT_SETUP_H
+
+#include "data/data.h"
+#include "io/ini.h"
+#include "nn/net.h"
+#include "optim/optim.h"
+
+typedef struct {
+    dt_ini *cfg, *model;
+    char *model_path;
+    dt_dataset *train, *test;
+    dt_sharding sharding;
+    dt_net *net;
+    uint32_t init_seed;
+    int rank, nranks;
+} dt_setup;
+
+/* Read CONFIG (with `section.key=value` overrides) and its [model] file on
+ * rank 0 and broadcast their text; every rank parses them. */
+dt_status dt_setup_config(dt_setup *s, const char *config_path, char *const *overrides, int nover);
+/* Load the data and build the network for batches of `maxn` rows, checking
+ * that the model's input matches the data. */
+dt_status dt_setup_data(dt_setup *s);
+dt_status dt_setup_net(dt_setup *s, int64_t maxn);
+void dt_setup_free(dt_setup *s);
+
+/* Checkpoints. Optimizer state arrays (opt_state[k], each of net->nparams
+ * reals) are stored beside the parameters as /optim/<layer>/<name>_<param>. */
+typedef struct {
+    int64_t step, epoch, epoch_step;
+} dt_progress;
+
+dt_status dt_ckpt_save_run(const char *path, const dt_setup *s, const dt_optim *o,
+                           dt_real *const *opt_state, const dt_progress *pr);
+/* On rank 0: read parameters (and optimizer state and progress, where the
+ * pointers are given) from a checkpoint into the network; then broadcast. */
+dt_status dt_ckpt_load_run(const char *path, dt_setup *s, const dt_optim *o, dt_real *const *opt_state,
+                           dt_progress *pr);
+
+/* Exact loss and accuracy over a whole split, summed over ranks. */
+typedef struct {
+    double loss;
+    int64_t correct, count;
+} dt_eval_result;
+dt_status dt_evaluate(dt_setup *s, const dt_dataset *d, dt_eval_result *r);
+
+#endif

@@ -1,0 +1,40 @@
+/* train.h — the training loop, evaluation of a checkpoint, gradient check.
+ *
+ * These run on every rank. They report through a callback (rank 0 only),
+ * so the library prints nothing and the CLI decides how progress looks. */
+#ifndef DT_TRAIN_H
+#define DT_TRAIN_H
+
+#include "core/core.h"
+
+typedef enum { DT_EV_START, DT_EV_STEP, DT_EV_EVAL, DT_EV_CKPT, DT_EV_END, DT_EV_NOTE } dt_event_kind;
+
+typedef struct {
+    dt_event_kind kind;
+    int64_t step, epoch, epochs, steps_per_epoch;
+    const char *split;  /* DT_EV_EVAL: "train" or "test" */
+    double loss, accuracy, lr, images_per_s, seconds;
+    int64_t correct, count;
+    const char *text;   /* DT_EV_START / DT_EV_NOTE / DT_EV_CKPT: a line to show */
+} dt_event;
+
+typedef void (*dt_event_fn)(void *user, const dt_event *ev);
+
+typedef struct {
+    const char *config;
+    char *const *overrides; /* "section.key=value" */
+    int noverrides;
+    const char *out_dir;    /* NULL: [train] out, default runs/<config name> */
+    const char *resume;     /* checkpoint to continue from, or NULL */
+    const char *ckpt;       /* eval: checkpoint to evaluate */
+    dt_event_fn on_event;
+    void *user;
+} dt_run_args;
+
+dt_status dt_train(const dt_run_args *a);
+dt_status dt_eval(const dt_run_args *a);
+/* Finite-difference check of every parameter's gradient on a few training
+ * rows; *max_rel gets the worst relative difference. */
+dt_status dt_gradcheck(const dt_run_args *a, double *max_rel);
+
+#endif
