@@ -85,7 +85,8 @@ static void on_event(void *user, const dt_event *ev)
         if (!p->quiet) printf("checkpoint: %s (step %lld)\n", ev->text, (long long)ev->step);
         break;
     case DT_EV_END:
-        printf("done: %lld steps in %.2f s; checkpoint %s\n", (long long)ev->step, ev->seconds, ev->text);
+        printf("done: %lld steps in %.2f s (%.2f s in training steps, %.0f examples/s); checkpoint %s\n",
+               (long long)ev->step, ev->seconds, ev->step_seconds, ev->images_per_s, ev->text);
         break;
     case DT_EV_NOTE:
         if (!p->quiet) printf("%s\n", ev->text);

@@ -261,12 +261,12 @@ static dt_status loop(run *r)
              (const char *[]){"gd", "momentum", "rmsprop", "adam"}[r->o.kind]);
     emit(r, (dt_event){.kind = DT_EV_START, .epochs = r->t.epochs, .steps_per_epoch = r->pl.steps, .text = line});
 
-    double t0 = dt_dist_time(), tlog = t0;
-    int64_t seen = 0;
+    double t0 = dt_dist_time(), tlog = t0, tstep = 0;
+    int64_t seen = 0, trained = 0;
     int stop = 0;
     for (int64_t e = pr.epoch; e < r->t.epochs && !stop; e++) {
         dt_sampler_epoch(&r->smp, e);
-        double lr = dt_optim_lr(&r->o, e);
+        double lr = dt_optim_lr(&r->o, e), te = dt_dist_time();
         for (int64_t st_i = pr.epoch_step; st_i < r->pl.steps; st_i++) {
             int64_t count, n = batch_rows(r, st_i, &count);
             dt_pass p = {.n = n, .train = 1, .seed = (uint64_t)r->t.seed, .step = (uint64_t)pr.step, .sample_ids = r->ids};
@@ -275,12 +275,15 @@ static dt_status loop(run *r)
             dt_net_zero_grads(net);
             if (n > 0) {
                 dt_net_forward(net, r->xb, &p);
-                dt_net_loss(net, r->yb, n, (dt_real)(1.0 / (double)count), &sums[0], &correct);
+                dt_net_loss(net, r->yb, n, 1, &sums[0], &correct);
                 dt_net_backward(net, r->xb, NULL, &p);
             }
             sums[1] = (double)correct;
             DT_TRY(dt_dist_allreduce_real(net->grads, net->nparams));
             DT_TRY(dt_dist_allreduce_f64(sums, 2));
+            /* the mean over the global batch, taken after the sum as the course does (1/m · dZ·Aᵀ) */
+            dt_real inv = (dt_real)(1.0 / (double)count);
+            for (int64_t i = 0; i < net->nparams; i++) net->grads[i] *= inv;
             double loss = sums[0] / (double)count;
             if (r->o.l2 > 0) loss += dt_net_l2(net, r->o.l2, (double)count, 1);
             if (!isfinite(loss))
@@ -302,6 +305,7 @@ static dt_status loop(run *r)
             }
             dt_optim_step(&r->o, lr, pr.step + 1, net->params, net->grads, r->state, net->nparams);
             pr.step++;
+            trained += count;
             pr.epoch_step = st_i + 1;
             pr.epoch = e;
             if (r->t.max_steps && pr.step >= r->t.max_steps) {
@@ -309,6 +313,7 @@ static dt_status loop(run *r)
                 break;
             }
         }
+        tstep += dt_dist_time() - te;
         if (!stop) {
             pr.epoch = e + 1;
             pr.epoch_step = 0;
@@ -320,7 +325,7 @@ static dt_status loop(run *r)
     DT_TRY(log_eval(r, pr.step, pr.epoch, dt_optim_lr(&r->o, pr.epoch), t0));
     DT_TRY(dt_dist_agree(r->io_err));
     emit(r, (dt_event){.kind = DT_EV_END, .step = pr.step, .epoch = pr.epoch, .seconds = dt_dist_time() - t0,
-                       .text = r->ckpt});
+                       .images_per_s = tstep > 0 ? (double)trained / tstep : 0, .step_seconds = tstep, .text = r->ckpt});
     return DT_OK;
 }
 

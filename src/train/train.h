@@ -14,6 +14,7 @@ typedef struct {
     int64_t step, epoch, epochs, steps_per_epoch;
     const char *split;  /* DT_EV_EVAL: "train" or "test" */
     double loss, accuracy, lr, images_per_s, seconds;
+    double step_seconds; /* DT_EV_END: time spent in training steps alone */
     int64_t correct, count;
     const char *text;   /* DT_EV_START / DT_EV_NOTE / DT_EV_CKPT: a line to show */
 } dt_event;
