@@ -131,3 +131,24 @@ dt_status dt_dist_agree(dt_status local)
 }
 
 double dt_dist_time(void) { return MPI_Wtime(); }
+
+dt_status dt_dist_replicas_equal(const dt_real *buf, int64_t n, int *equal)
+{
+    *equal = 1;
+    if (g_size == 1) return DT_OK;
+    enum { PIECE = 1 << 20 };
+    dt_real *tmp = malloc(PIECE * sizeof *tmp);
+    if (!tmp) return dt_error(DT_ERR_NOMEM, "out of memory");
+    int same = 1;
+    dt_status st = DT_OK;
+    for (int64_t off = 0; off < n && !st; off += PIECE) {
+        int64_t k = n - off < PIECE ? n - off : PIECE;
+        memcpy(tmp, buf + off, (size_t)k * sizeof *tmp);
+        st = dt_dist_bcast_real(tmp, k, 0);
+        if (!st && memcmp(tmp, buf + off, (size_t)k * sizeof *tmp)) same = 0;
+    }
+    free(tmp);
+    DT_TRY(st);
+    MPI_TRY(MPI_Allreduce(&same, equal, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD), "replica check");
+    return DT_OK;
+}

@@ -32,6 +32,10 @@ dt_status dt_dist_allreduce_i64(int64_t *buf, int n);
  * (just "<message>" in a 1-rank run, or when all ranks failed alike). */
 dt_status dt_dist_agree(dt_status local);
 
+/* Whether every rank holds bitwise the same n values as rank 0 (*equal is
+ * the same on every rank). A self-check of data parallelism, run at the end. */
+dt_status dt_dist_replicas_equal(const dt_real *buf, int64_t n, int *equal);
+
 double dt_dist_time(void);
 
 #endif

@@ -324,6 +324,11 @@ static dt_status loop(run *r)
     }
     DT_TRY(log_eval(r, pr.step, pr.epoch, dt_optim_lr(&r->o, pr.epoch), t0));
     DT_TRY(dt_dist_agree(r->io_err));
+    int same;
+    DT_TRY(dt_dist_replicas_equal(net->params, net->nparams, &same));
+    if (!same) return dt_error(DT_ERR_DIST, "the ranks ended with different parameters (a bug: please report it)");
+    snprintf(line, sizeof line, "parameters identical on all %d ranks", s->nranks);
+    emit(r, (dt_event){.kind = DT_EV_NOTE, .text = line});
     emit(r, (dt_event){.kind = DT_EV_END, .step = pr.step, .epoch = pr.epoch, .seconds = dt_dist_time() - t0,
                        .images_per_s = tstep > 0 ? (double)trained / tstep : 0, .step_seconds = tstep, .text = r->ckpt});
     return DT_OK;

@@ -1,0 +1,486 @@
+/* data.c — the [data] section: where each split comes from, which of its
+ * rows this rank holds, and the class count and names both splits share. */
+#include "data/data.h"
+#include "data/loaders.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SEC "data"
+#define MAX_GEN_ROWS 100000000L
+
+enum { SRC_HDF5, SRC_IDX, SRC_PLANAR, SRC_MOONS, SRC_CIRCLES, SRC_BLOBS };
+static const char *const sources[] = {"hdf5", "idx", "planar", "moons", "circles", "blobs", NULL};
+static const char *const shardings[] = {"global", "contiguous", NULL};
+
+/* ---- helpers shared with the readers ----------------------------------- */
+
+dt_status dt_data_check_file(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return dt_error(DT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) return dt_error(DT_ERR_IO, "%s: cannot open: is a directory", path);
+    FILE *f = fopen(path, "rb");
+    if (!f) return dt_error(DT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    fclose(f);
+    return DT_OK;
+}
+
+dt_status dt_data_alloc_rows(dt_dataset *d, int64_t n, int64_t features, const char *path)
+{
+    if (n < 0 || features < 1 || (n > 0 && features > (int64_t)(SIZE_MAX / sizeof(dt_real)) / n))
+        return dt_error(DT_ERR_DATA, "%s: %lld rows of %lld values do not fit in memory", path,
+                        (long long)n, (long long)features);
+    d->x = dt_alloc((size_t)(n * features) * sizeof(dt_real));
+    d->y = dt_alloc((size_t)n * sizeof(int32_t));
+    if (!d->x || !d->y) {
+        dt_free(d->x);
+        dt_free(d->y);
+        d->x = NULL;
+        d->y = NULL;
+        return dt_error(DT_ERR_NOMEM, "%s: out of memory for %lld rows of %lld values", path,
+                        (long long)n, (long long)features);
+    }
+    d->n = n;
+    d->features = features;
+    return DT_OK;
+}
+
+/* ---- datasets ---------------------------------------------------------- */
+
+static void free_names(char **names, int n)
+{
+    if (!names) return;
+    for (int i = 0; i < n; i++) free(names[i]);
+    free(names);
+}
+
+static void clear_rows(dt_dataset *d)
+{
+    dt_free(d->x);
+    dt_free(d->y);
+    free_names(d->class_names, d->nclasses);
+}
+
+void dt_dataset_free(dt_dataset *d)
+{
+    if (!d) return;
+    clear_rows(d);
+    free(d);
+}
+
+void dt_dataset_gather(const dt_dataset *d, const int64_t *idx, int64_t k, dt_real *x, int32_t *y)
+{
+    const size_t row = (size_t)d->features * sizeof(dt_real);
+    for (int64_t i = 0; i < k; i++) {
+        DT_ASSERT(idx[i] >= 0 && idx[i] < d->n);
+        if (x) memcpy(x + i * d->features, d->x + idx[i] * d->features, row);
+        if (y) y[i] = d->y[idx[i]];
+    }
+}
+
+/* Rows [a, a + len) of src into the empty dst, with its example shape. */
+static dt_status copy_rows(const dt_dataset *src, int64_t a, int64_t len, dt_dataset *dst)
+{
+    DT_TRY(dt_data_alloc_rows(dst, len, src->features, "data"));
+    dst->ndim = src->ndim;
+    memcpy(dst->dims, src->dims, sizeof dst->dims);
+    memcpy(dst->x, src->x + a * src->features, (size_t)(len * src->features) * sizeof(dt_real));
+    memcpy(dst->y, src->y + a, (size_t)len * sizeof(int32_t));
+    return DT_OK;
+}
+
+/* ---- config ------------------------------------------------------------ */
+
+/* Append where a [data] key was given to the reader's message. */
+static dt_status blame(dt_status s, dt_ini *cfg, const char *key)
+{
+    if (s == DT_OK || !key || !dt_ini_has(cfg, SEC, key)) return s;
+    char msg[768];
+    snprintf(msg, sizeof msg, "%s", dt_errmsg());
+    return dt_error(s, "%s ([data] %s at %s)", msg, key, dt_ini_where(cfg, SEC, key));
+}
+
+static dt_status get_root(dt_ini *cfg, const char **root)
+{
+    const char *env = getenv("DTRAIN_DATA");
+    return dt_ini_str(cfg, SEC, "root", env && env[0] ? env : "../shared/data", root);
+}
+
+static char *resolve(const char *root, const char *p)
+{
+    size_t n = strlen(root) + strlen(p) + 2;
+    char *s = malloc(n);
+    if (!s) {
+        dt_error(DT_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    snprintf(s, n, p[0] == '/' || !root[0] ? "%s%s" : "%s/%s", p[0] == '/' ? "" : root, p);
+    return s;
+}
+
+/* Optional string: NULL when absent. */
+static dt_status opt_str(dt_ini *cfg, const char *key, const char **out)
+{
+    *out = NULL;
+    return dt_ini_has(cfg, SEC, key) ? dt_ini_str(cfg, SEC, key, NULL, out) : DT_OK;
+}
+
+/* class_names = a, b, c (at least two, none empty). */
+static dt_status parse_names(dt_ini *cfg, char ***out, int *n)
+{
+    const char *v;
+    *out = NULL;
+    *n = 0;
+    DT_TRY(opt_str(cfg, "class_names", &v));
+    if (!v) return DT_OK;
+    int k = 1;
+    for (const char *p = v; *p; p++) k += *p == ',';
+    char **names = calloc((size_t)k, sizeof *names);
+    if (!names) return dt_error(DT_ERR_NOMEM, "out of memory");
+    const char *p = v;
+    for (int i = 0; i < k; i++) {
+        const char *end = strchr(p, ',');
+        if (!end) end = p + strlen(p);
+        const char *a = p, *b = end;
+        while (a < b && (*a == ' ' || *a == '\t')) a++;
+        while (b > a && (b[-1] == ' ' || b[-1] == '\t')) b--;
+        if (a == b || k < 2) {
+            free_names(names, k);
+            return dt_error(
+                DT_ERR_CONFIG,
+                "%s: [data] class_names = '%s': expected two or more comma-separated names",
+                dt_ini_where(cfg, SEC, "class_names"), v);
+        }
+        if (!(names[i] = malloc((size_t)(b - a) + 1))) {
+            free_names(names, k);
+            return dt_error(DT_ERR_NOMEM, "out of memory");
+        }
+        memcpy(names[i], a, (size_t)(b - a));
+        names[i][b - a] = 0;
+        p = end + 1;
+    }
+    *out = names;
+    *n = k;
+    return DT_OK;
+}
+
+/* ---- splits from files ------------------------------------------------- */
+
+typedef struct {
+    int src;                   /* SRC_HDF5 or SRC_IDX */
+    char *file, *labels;       /* hdf5 file; or idx images and labels */
+    const char *xname, *yname; /* hdf5 data sets */
+    const char *key, *lkey;    /* the [data] keys that named file and labels */
+} file_split;
+
+static dt_status split_rows(dt_ini *cfg, const file_split *f, int64_t *rows)
+{
+    dt_status s =
+        f->src == SRC_HDF5 ? dt_h5_rows(f->file, f->xname, rows) : dt_idx_rows(f->file, rows);
+    return blame(s, cfg, f->key);
+}
+
+static dt_status split_load(dt_ini *cfg, const file_split *f, int64_t a, int64_t len, dt_dataset *d,
+                            int64_t *maxlabel)
+{
+    if (f->src == SRC_HDF5)
+        return blame(dt_h5_load(f->file, f->xname, f->yname, a, len, d, maxlabel), cfg, f->key);
+    dt_status s = dt_idx_load(f->file, f->labels, a, len, d, maxlabel);
+    size_t ll = strlen(f->labels);
+    int in_labels = s && !strncmp(dt_errmsg(), f->labels, ll) && dt_errmsg()[ll] == ':';
+    return blame(s, cfg, in_labels ? f->lkey : f->key);
+}
+
+static dt_status set_file(dt_ini *cfg, const char *root, const char *key, char **out)
+{
+    const char *p;
+    DT_TRY(dt_ini_str(cfg, SEC, key, NULL, &p));
+    return (*out = resolve(root, p)) ? DT_OK : DT_ERR_NOMEM;
+}
+
+/* hdf5: train (+ train_x, train_y); test in its own file, or in the train
+ * file when it holds test_x (as circles.h5 does) or test_x/test_y are given. */
+static dt_status hdf5_splits(dt_ini *cfg, const char *root, file_split *tr, file_split *te,
+                             int *has_te)
+{
+    tr->src = te->src = SRC_HDF5;
+    tr->key = "train";
+    DT_TRY(set_file(cfg, root, "train", &tr->file));
+    DT_TRY(dt_ini_str(cfg, SEC, "train_x", "train_x", &tr->xname));
+    DT_TRY(dt_ini_str(cfg, SEC, "train_y", "train_y", &tr->yname));
+    int named = dt_ini_has(cfg, SEC, "test_x") || dt_ini_has(cfg, SEC, "test_y");
+    DT_TRY(dt_ini_str(cfg, SEC, "test_x", "test_x", &te->xname));
+    DT_TRY(dt_ini_str(cfg, SEC, "test_y", "test_y", &te->yname));
+    if (dt_ini_has(cfg, SEC, "test")) {
+        te->key = "test";
+        DT_TRY(set_file(cfg, root, "test", &te->file));
+        *has_te = 1;
+    } else if (named || dt_h5_has(tr->file, te->xname)) {
+        te->key = "train";
+        if (!(te->file = dt_strdup(tr->file))) return DT_ERR_NOMEM;
+        *has_te = 1;
+    }
+    return DT_OK;
+}
+
+/* idx: train_images + train_labels; optionally test_images + test_labels. */
+static dt_status idx_splits(dt_ini *cfg, const char *root, file_split *tr, file_split *te,
+                            int *has_te)
+{
+    tr->src = te->src = SRC_IDX;
+    tr->key = "train_images";
+    tr->lkey = "train_labels";
+    DT_TRY(set_file(cfg, root, "train_images", &tr->file));
+    DT_TRY(set_file(cfg, root, "train_labels", &tr->labels));
+    int hi = dt_ini_has(cfg, SEC, "test_images"), hl = dt_ini_has(cfg, SEC, "test_labels");
+    if (hi != hl)
+        return dt_error(DT_ERR_CONFIG, "%s: [data] %s is given without %s",
+                        dt_ini_where(cfg, SEC, hi ? "test_images" : "test_labels"),
+                        hi ? "test_images" : "test_labels", hi ? "test_labels" : "test_images");
+    if (!hi) return DT_OK;
+    te->key = "test_images";
+    te->lkey = "test_labels";
+    DT_TRY(set_file(cfg, root, "test_images", &te->file));
+    DT_TRY(set_file(cfg, root, "test_labels", &te->labels));
+    *has_te = 1;
+    return DT_OK;
+}
+
+static void block(int64_t total, int rank, int nranks, dt_sharding mode, int64_t *a, int64_t *len)
+{
+    if (mode == DT_SHARD_CONTIGUOUS) {
+        dt_batch_slice(total, rank, nranks, a, len);
+    } else {
+        *a = 0;
+        *len = total;
+    }
+}
+
+/* The last `frac` of the rows; the epsilon keeps 0.29 * 100 at 29. */
+static int64_t held_out(int64_t rows, double frac)
+{
+    return (int64_t)floor((double)rows * frac + 1e-6);
+}
+
+static dt_status load_files(dt_ini *cfg, const file_split *tr, const file_split *te, double frac,
+                            int rank, int nranks, dt_sharding mode, dt_dataset *train,
+                            dt_dataset *test, int64_t *maxlabel)
+{
+    int64_t rows, ntr, nte, base = 0, a, len, mtr = -1, mte = -1;
+    DT_TRY(split_rows(cfg, tr, &rows));
+    if (te) {
+        ntr = rows;
+        DT_TRY(split_rows(cfg, te, &nte));
+    } else {
+        nte = held_out(rows, frac);
+        ntr = base = rows - nte;
+    }
+    if (ntr < 1)
+        return dt_error(DT_ERR_DATA, "%s: no training rows (%lld rows, test_fraction %g)", tr->file,
+                        (long long)rows, frac);
+    block(ntr, rank, nranks, mode, &a, &len);
+    DT_TRY(split_load(cfg, tr, a, len, train, &mtr));
+    train->offset = a;
+    train->total = ntr;
+    block(nte, rank, nranks, mode, &a, &len);
+    if (te || nte > 0) {
+        DT_TRY(split_load(cfg, te ? te : tr, base + a, len, test, &mte));
+    } else {
+        DT_TRY(copy_rows(train, 0, 0, test)); /* no test split: 0 rows, same shape */
+    }
+    test->offset = a;
+    test->total = nte;
+    *maxlabel = mtr > mte ? mtr : mte;
+    return DT_OK;
+}
+
+/* ---- splits from generators -------------------------------------------- */
+
+static dt_status load_gen(dt_ini *cfg, int src, double frac, int rank, int nranks, dt_sharding mode,
+                          dt_dataset *train, dt_dataset *test, int64_t *maxlabel, int *mincls)
+{
+    /* Defaults are the course's: planar_flower.h5, moons.h5, circles.h5. */
+    static const long def_n[] = {400, 300, 300, 300}, def_seed[] = {1, 3, 1, 1};
+    static const double def_noise[] = {0.2, 0.2, 0.05, 1.0};
+    const int k = src - SRC_PLANAR;
+    long n, tn, seed, classes = 2;
+    double noise;
+    DT_TRY(dt_ini_int(cfg, SEC, "n", 0, def_n[k], 2, MAX_GEN_ROWS, &n));
+    DT_TRY(dt_ini_int(cfg, SEC, "test_n", 0, 0, 0, MAX_GEN_ROWS, &tn));
+    DT_TRY(dt_ini_real(cfg, SEC, "noise", 0, def_noise[k], 0.0, 1e6, &noise));
+    DT_TRY(dt_ini_int(cfg, SEC, "seed", 0, def_seed[k], 0, 4294967295L, &seed));
+    if (src == SRC_BLOBS) DT_TRY(dt_ini_int(cfg, SEC, "classes", 0, 3, 2, 1000, &classes));
+    if (tn > 0 && frac > 0)
+        return dt_error(DT_ERR_CONFIG,
+                        "%s: [data] test_fraction and test_n both given: expected one",
+                        dt_ini_where(cfg, SEC, "test_fraction"));
+    dt_gen_params g = {(dt_gen_kind)k, n, tn, noise, (uint32_t)seed, (int)classes};
+    dt_dataset all = {0}, all_te = {0};
+    dt_status s = dt_synth_make(&g, &all, &all_te);
+    int64_t ntr = n, nte = tn, base = 0, a, len;
+    const dt_dataset *ts = tn > 0 ? &all_te : &all;
+    if (tn == 0) {
+        nte = held_out(n, frac);
+        ntr = base = n - nte;
+    }
+    if (!s && ntr < 1)
+        s = dt_error(DT_ERR_CONFIG, "%s: [data] test_fraction = %g leaves no training rows",
+                     dt_ini_where(cfg, SEC, "test_fraction"), frac);
+    if (!s) {
+        block(ntr, rank, nranks, mode, &a, &len);
+        s = copy_rows(&all, a, len, train);
+        train->offset = a;
+        train->total = ntr;
+    }
+    if (!s) {
+        block(nte, rank, nranks, mode, &a, &len);
+        s = copy_rows(ts, base + a, len, test);
+        test->offset = a;
+        test->total = nte;
+    }
+    int64_t mx = -1;
+    for (int64_t i = 0; !s && i < all.n; i++) mx = all.y[i] > mx ? all.y[i] : mx;
+    for (int64_t i = 0; !s && i < all_te.n; i++) mx = all_te.y[i] > mx ? all_te.y[i] : mx;
+    *maxlabel = mx;
+    *mincls = (int)classes;
+    clear_rows(&all);
+    clear_rows(&all_te);
+    return s;
+}
+
+/* ---- classes ----------------------------------------------------------- */
+
+static char **copy_names(char *const *names, int n)
+{
+    char **c = calloc((size_t)n, sizeof *c);
+    for (int i = 0; c && i < n; i++)
+        if (!(c[i] = strdup(names[i]))) {
+            free_names(c, i);
+            c = NULL;
+        }
+    if (!c) dt_error(DT_ERR_NOMEM, "out of memory");
+    return c;
+}
+
+static char **decimal_names(int n)
+{
+    char **c = calloc((size_t)n, sizeof *c);
+    for (int i = 0; c && i < n; i++) {
+        char buf[16];
+        snprintf(buf, sizeof buf, "%d", i);
+        if (!(c[i] = strdup(buf))) {
+            free_names(c, i);
+            c = NULL;
+        }
+    }
+    if (!c) dt_error(DT_ERR_NOMEM, "out of memory");
+    return c;
+}
+
+/* Both splits get the same nclasses (and their own copy of the names). */
+static dt_status set_classes(char **names, int nnames, const char *names_from, int64_t maxlabel,
+                             int mincls, int decimal, const char *data, dt_dataset *tr,
+                             dt_dataset *te)
+{
+    if (nnames && maxlabel >= nnames) {
+        free_names(names, nnames);
+        return dt_error(DT_ERR_DATA, "%s: label %lld is out of range: %s names %d classes", data,
+                        (long long)maxlabel, names_from, nnames);
+    }
+    int nc = nnames ? nnames : (int)(maxlabel + 1 > mincls ? maxlabel + 1 : mincls);
+    if (!names && decimal && !(names = decimal_names(nc))) return DT_ERR_NOMEM;
+    tr->nclasses = te->nclasses = nc;
+    tr->class_names = names;
+    if (names && !(te->class_names = copy_names(names, nc))) return DT_ERR_NOMEM;
+    return DT_OK;
+}
+
+/* list_classes of the train file, else of the test file. */
+static dt_status h5_class_names(const file_split *tr, const file_split *te, char ***names, int *n,
+                                const char **from)
+{
+    DT_TRY(dt_h5_names(tr->file, "list_classes", names, n));
+    *from = tr->file;
+    if (!*n && te && te->file && strcmp(te->file, tr->file)) {
+        DT_TRY(dt_h5_names(te->file, "list_classes", names, n));
+        *from = te->file;
+    }
+    if (*n == 1) {
+        free_names(*names, *n);
+        *names = NULL;
+        return dt_error(DT_ERR_DATA, "%s: 'list_classes' has 1 name: expected 2 or more", *from);
+    }
+    return DT_OK;
+}
+
+dt_status dt_data_load(dt_ini *cfg, int rank, int nranks, dt_dataset **train, dt_dataset **test,
+                       dt_sharding *mode)
+{
+    DT_ASSERT(nranks >= 1 && rank >= 0 && rank < nranks);
+    *train = *test = NULL;
+    int src, shard, nnames = 0, has_te = 0, mincls = 2;
+    double frac;
+    char **names = NULL;
+    DT_TRY(dt_ini_enum(cfg, SEC, "source", NULL, sources, &src));
+    DT_TRY(dt_ini_enum(cfg, SEC, "sharding", "global", shardings, &shard));
+    DT_TRY(dt_ini_real(cfg, SEC, "test_fraction", 0, 0.0, 0.0, 1.0, &frac));
+    DT_TRY(parse_names(cfg, &names, &nnames));
+    *mode = (dt_sharding)shard;
+
+    char where_names[600], data[600];
+    const char *names_from = where_names;
+    snprintf(where_names, sizeof where_names, "[data] class_names (%s)",
+             nnames ? dt_ini_where(cfg, SEC, "class_names") : "");
+    snprintf(data, sizeof data, "%s: [data] source = %s", dt_ini_name(cfg), sources[src]);
+
+    dt_dataset *tr = calloc(1, sizeof *tr), *te = calloc(1, sizeof *te);
+    file_split fs[2] = {{0}, {0}};
+    int64_t maxlabel = -1;
+    dt_status s = tr && te ? DT_OK : dt_error(DT_ERR_NOMEM, "out of memory");
+    if (!s && (src == SRC_HDF5 || src == SRC_IDX)) {
+        const char *root;
+        s = get_root(cfg, &root);
+        if (!s)
+            s = (src == SRC_HDF5 ? hdf5_splits : idx_splits)(cfg, root, &fs[0], &fs[1], &has_te);
+        if (!s && has_te && frac > 0)
+            s = dt_error(DT_ERR_CONFIG,
+                         "%s: [data] test_fraction = %g: the data already has a test split",
+                         dt_ini_where(cfg, SEC, "test_fraction"), frac);
+        if (!s)
+            s = load_files(cfg, &fs[0], has_te ? &fs[1] : NULL, frac, rank, nranks, *mode, tr, te,
+                           &maxlabel);
+        if (!s) snprintf(data, sizeof data, "%s", fs[0].file);
+        if (!s && !names && src == SRC_HDF5) {
+            s = h5_class_names(&fs[0], has_te ? &fs[1] : NULL, &names, &nnames, &names_from);
+            if (!s && names) {
+                snprintf(where_names, sizeof where_names, "%s 'list_classes'", names_from);
+                names_from = where_names;
+            }
+        }
+    } else if (!s) {
+        s = load_gen(cfg, src, frac, rank, nranks, *mode, tr, te, &maxlabel, &mincls);
+    }
+    if (!s) {
+        s = set_classes(names, nnames, names_from, maxlabel, mincls, src == SRC_IDX, data, tr, te);
+        names = NULL; /* owned by tr now, or freed */
+    }
+    free_names(names, nnames);
+    for (int i = 0; i < 2; i++) {
+        free(fs[i].file);
+        free(fs[i].labels);
+    }
+    if (s) {
+        dt_dataset_free(tr);
+        dt_dataset_free(te);
+        return s;
+    }
+    *train = tr;
+    *test = te;
+    return DT_OK;
+}
