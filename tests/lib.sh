@@ -1,0 +1,31 @@
+# lib.sh — shared by the shell tests (sourced). ctest sets DTRAIN_BIN,
+# DTRAIN_DATA, DTRAIN_CKPT_DIFF, DTRAIN_REAL and the Open MPI variables.
+set -u
+DTRAIN=${DTRAIN_BIN:?run through ctest (DTRAIN_BIN unset)}
+DATA=${DTRAIN_DATA:-../shared/data}
+TMP=$(mktemp -d /tmp/dtrain-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ok() { echo "ok: $*"; }
+
+# Course data must be there; a missing file is a failure, never a skip.
+need_course_data() {
+    [ -f "$DATA/course/train_catvnoncat.h5" ] ||
+        fail "course data missing: $DATA/course/train_catvnoncat.h5 (set DTRAIN_DATA to the folder holding course/)"
+}
+
+need_fmnist() {
+    [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] ||
+        fail "Fashion-MNIST missing: install Debian's dataset-fashion-mnist (launch/test.sh does)"
+}
+
+# run NP ARGS...: dtrain under mpiexec with NP ranks, bounded in time.
+run() {
+    local np=$1
+    shift
+    timeout -k 5 300 mpiexec --oversubscribe -np "$np" "$DTRAIN" "$@"
+}
+
+# field LINE-PREFIX N OUTPUT: the Nth word of the first line starting with PREFIX.
+field() { printf '%s\n' "$3" | awk -v p="$1" -v n="$2" 'index($0, p) == 1 { print $n; exit }'; }
