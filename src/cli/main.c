@@ -101,9 +101,14 @@ static int fail(int rank, dt_status st)
     return st == DT_ERR_CONFIG || st == DT_ERR_ARG || st == DT_ERR_DATA || st == DT_ERR_IO ? 2 : 1;
 }
 
+/* One line, pointing at --help rather than printing the whole usage. */
 static int usage_error(int rank, const char *msg, const char *arg, const char *usage)
 {
-    if (rank == 0) fprintf(stderr, "dtrain: error: %s%s%s\n%s", msg, arg ? " " : "", arg ? arg : "", usage);
+    char cmd[64] = "";
+    sscanf(usage, "usage: dtrain %63[a-z]", cmd);
+    if (rank == 0)
+        fprintf(stderr, "dtrain: error: %s%s%s%s (see dtrain %s%s--help)\n", msg, arg ? " '" : "", arg ? arg : "",
+                arg ? "'" : "", strcmp(cmd, "COMMAND") ? cmd : "", strcmp(cmd, "COMMAND") ? " " : "");
     return 2;
 }
 

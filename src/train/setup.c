@@ -15,7 +15,12 @@ static dt_status read_everywhere(const char *path, char **text)
     dt_status st = DT_OK;
     *text = NULL;
     if (dt_dist_rank() == 0) st = dt_read_text(path, text, NULL);
-    DT_TRY(dt_dist_agree(st));
+    st = dt_dist_agree(st);
+    if (st) { /* only rank 0 reads, so "rank 0: " would add nothing */
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s", dt_errmsg());
+        return dt_error(st, "%s", strncmp(msg, "rank 0: ", 8) ? msg : msg + 8);
+    }
     return dt_dist_bcast_str(text, 0);
 }
 
