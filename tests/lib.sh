@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh — shared by the shell tests (sourced). ctest sets DTRAIN_BIN,
 # DTRAIN_DATA, DTRAIN_CKPT_DIFF, DTRAIN_REAL and the Open MPI variables.
 set -u

@@ -1,0 +1,211 @@
+/* test_nn.c — finite-difference gradient checks of every layer and loss,
+ * and the network's bookkeeping (flat buffers, PyTorch layouts, init).
+ * Exact in the double build (relative difference < 1e-7); in the float
+ * build finite differences are coarse and the bound is 2e-2. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check_util.h"
+#include "core/rng.h"
+#include "nn/net.h"
+
+#ifdef DTRAIN_DOUBLE
+#define EPS 1e-6
+#define GRAD_TOL 1e-7
+#else
+#define EPS 1e-2
+#define GRAD_TOL 2e-2
+#endif
+
+enum { N = 5 };
+
+static dt_net *build(const char *text)
+{
+    dt_ini *m;
+    dt_net *net;
+    ck_assert_msg(dt_ini_parse("test.ini", text, &m) == DT_OK, "%s", dt_errmsg());
+    ck_assert_msg(dt_net_build(m, N, DT_LOSS_AUTO, &net) == DT_OK, "%s", dt_errmsg());
+    dt_ini_free(m);
+    ck_assert(dt_net_init(net, 1) == DT_OK);
+    /* biases start at zero; move them so their gradients are exercised */
+    for (int i = 0; i < net->nlayers; i++)
+        for (int j = 0; j < net->layers[i].nparams; j++)
+            if (!net->layers[i].params[j].decay)
+                for (int64_t t = 0; t < net->layers[i].params[j].size; t++)
+                    net->layers[i].params[j].w[t] = (dt_real)(0.1 * (t % 3) - 0.05);
+    return net;
+}
+
+static dt_real x[N * 16];
+static int32_t y[N];
+static int64_t ids[N] = {0, 1, 2, 3, 4};
+
+static double loss_of(dt_net *net, double l2, int grad, dt_real *dx)
+{
+    dt_pass p = {.n = N, .train = 1, .seed = 7, .step = 3, .sample_ids = ids};
+    double sum = 0;
+    int64_t ok = 0;
+    dt_net_forward(net, x, &p);
+    dt_net_loss(net, y, N, grad ? (dt_real)(1.0 / N) : 0, &sum, &ok);
+    if (grad) {
+        dt_net_zero_grads(net);
+        dt_net_backward(net, x, dx, &p);
+    }
+    return sum / N + (l2 > 0 ? dt_net_l2(net, l2, N, grad) : 0);
+}
+
+/* ||g - g_num|| / (||g|| + ||g_num||) over every parameter and the input. */
+static double grad_diff(dt_net *net, double l2)
+{
+    int64_t in = dt_shape_size(net->in);
+    dt_real dx[N * 16];
+    loss_of(net, l2, 1, dx);
+    double d2 = 0, a2 = 0, n2 = 0;
+    for (int64_t i = 0; i < net->nparams; i++) {
+        dt_real keep = net->params[i], g = net->grads[i];
+        net->params[i] = (dt_real)(keep + EPS);
+        double lp = loss_of(net, l2, 0, NULL);
+        net->params[i] = (dt_real)(keep - EPS);
+        double lm = loss_of(net, l2, 0, NULL);
+        net->params[i] = keep;
+        double gn = (lp - lm) / (2 * EPS);
+        d2 += (g - gn) * (g - gn);
+        a2 += (double)g * g;
+        n2 += gn * gn;
+    }
+    for (int64_t i = 0; i < N * in; i++) {
+        dt_real keep = x[i];
+        x[i] = (dt_real)(keep + EPS);
+        double lp = loss_of(net, l2, 0, NULL);
+        x[i] = (dt_real)(keep - EPS);
+        double lm = loss_of(net, l2, 0, NULL);
+        x[i] = keep;
+        double gn = (lp - lm) / (2 * EPS);
+        d2 += (dx[i] - gn) * (dx[i] - gn);
+        a2 += (double)dx[i] * dx[i];
+        n2 += gn * gn;
+    }
+    ck_assert(a2 > 0);
+    return sqrt(d2) / (sqrt(a2) + sqrt(n2));
+}
+
+static void data(int in, int classes)
+{
+    dt_rng r;
+    dt_rng_seed(&r, 5);
+    for (int i = 0; i < N * in; i++) x[i] = (dt_real)dt_rng_randn(&r);
+    for (int i = 0; i < N; i++) y[i] = i % classes;
+}
+
+static void check_net(const char *text, int in, int classes, double l2)
+{
+    data(in, classes);
+    dt_net *net = build(text);
+    double d = grad_diff(net, l2);
+    ck_assert_msg(d < GRAD_TOL, "relative difference %g for\n%s", d, text);
+    dt_net_free(net);
+}
+
+START_TEST(dense_activations_bce)
+{
+    static const char *acts[] = {"linear", "sigmoid", "tanh", "relu", "leaky_relu"};
+    char text[512];
+    snprintf(text, sizeof text,
+             "[input]\nshape = 4\n[h]\ntype = dense\nunits = 6\nactivation = %s\ninit = normal\ninit_scale = 0.5\n"
+             "[out]\ntype = dense\nunits = 1\nactivation = sigmoid\ninit = xavier\n",
+             acts[_i]);
+    check_net(text, 4, 2, 0);
+}
+END_TEST
+
+START_TEST(softmax_cross_entropy)
+{
+    check_net("[input]\nshape = 3\n[h]\ntype = dense\nunits = 5\nactivation = tanh\ninit = he\n"
+              "[out]\ntype = dense\nunits = 4\nactivation = softmax\ninit = scaled\n",
+              3, 4, 0);
+}
+END_TEST
+
+START_TEST(dropout_and_l2)
+{
+    check_net("[input]\nshape = 4\n[h]\ntype = dense\nunits = 8\nactivation = tanh\ninit = normal\ninit_scale = 0.7\n"
+              "[drop]\ntype = dropout\nkeep = 0.7\n"
+              "[out]\ntype = dense\nunits = 1\nactivation = sigmoid\n",
+              4, 2, 0.7);
+}
+END_TEST
+
+START_TEST(activation_layer_and_no_bias)
+{
+    check_net("[input]\nshape = 3\n[h]\ntype = dense\nunits = 4\nbias = 0\ninit = normal\ninit_scale = 0.8\n"
+              "[act]\ntype = activation\nactivation = tanh\n"
+              "[z]\ntype = dense\nunits = 3\n[out]\ntype = activation\nactivation = softmax\n",
+              3, 3, 0);
+}
+END_TEST
+
+START_TEST(layout_and_course_init)
+{
+    /* cat_deep's first layer: W = randn(20, 12288) / sqrt(12288) after seed(1), [out, in] */
+    dt_ini *m;
+    dt_net *net;
+    ck_assert(dt_ini_parse("t.ini", "[input]\nshape = 12288\n[fc1]\ntype = dense\nunits = 20\nactivation = relu\ninit = scaled\n"
+                           "[out]\ntype = dense\nunits = 1\nactivation = sigmoid\n", &m) == DT_OK);
+    ck_assert(dt_net_build(m, 4, DT_LOSS_AUTO, &net) == DT_OK);
+    ck_assert(dt_net_init(net, 1) == DT_OK);
+    dt_param *W = &net->layers[0].params[0];
+    ck_assert_int_eq(W->dims[0], 20);
+    ck_assert_int_eq(W->dims[1], 12288);
+    ck_assert_double_eq_tol(W->w[0], 1.62434536 / sqrt(12288.0), 1e-7);
+    ck_assert_double_eq_tol(W->w[1], -0.61175641 / sqrt(12288.0), 1e-7);
+    ck_assert_int_eq(net->ncount, 20 * 12288 + 20 + 20 + 1);
+    ck_assert_int_eq((uintptr_t)W->w % 64, 0);
+    ck_assert_int_eq((uintptr_t)net->layers[1].params[0].w % 64, 0);
+    ck_assert_int_eq(net->loss, DT_LOSS_BCE);
+    dt_net_free(net);
+    dt_ini_free(m);
+}
+END_TEST
+
+START_TEST(model_errors)
+{
+    static const struct {
+        const char *text, *want;
+    } cases[] = {
+        {"[input]\nshape = 4\n[h]\ntype = conv9\n", "m.ini:4: [h] type = 'conv9': unknown layer type"},
+        {"[input]\nshape = 4\n[h]\ntype = dense\n", "m.ini: [h] missing required key 'units'"},
+        {"[input]\nshape = 4\n[h]\ntype = dense\nunits = 3\ncolour = red\nactivation = sigmoid\n", "m.ini:6: [h] unknown key 'colour'"},
+        {"[input]\nshape = 4\n[h]\ntype = dense\nunits = 3\nactivation = sigmoid\n",
+         "binary cross-entropy needs one output unit"},
+        {"[input]\nshape = 4\n[h]\ntype = dense\nunits = 1\nactivation = swish\n", "m.ini:6: [h] activation = 'swish': expected one of"},
+        {"[h]\ntype = dense\nunits = 1\n", "m.ini: missing [input] section"},
+        {"[input]\nshape = 4\n[h]\nunits = 1\n", "m.ini:3: [h] missing required key 'type'"},
+        {"[input]\nshape = 4\n[h]\ntype = dropout\nkeep = 1.5\n", "m.ini:5: [h] keep = 1.5: expected a number in"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        dt_ini *m;
+        dt_net *net = NULL;
+        ck_assert(dt_ini_parse("m.ini", cases[i].text, &m) == DT_OK);
+        ck_assert_int_ne(dt_net_build(m, 4, DT_LOSS_AUTO, &net), DT_OK);
+        ck_assert_msg(strstr(dt_errmsg(), cases[i].want), "case %zu: got '%s', want '%s'", i, dt_errmsg(), cases[i].want);
+        ck_assert(net == NULL);
+        dt_ini_free(m);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("nn");
+    TCase *tc = tcase_create("gradients");
+    tcase_set_timeout(tc, 60);
+    tcase_add_loop_test(tc, dense_activations_bce, 0, 5);
+    tcase_add_test(tc, softmax_cross_entropy);
+    tcase_add_test(tc, dropout_and_l2);
+    tcase_add_test(tc, activation_layer_and_no_bias);
+    tcase_add_test(tc, layout_and_course_init);
+    tcase_add_test(tc, model_errors);
+    suite_add_tcase(s, tc);
+    return dt_run_suite(s);
+}
