@@ -57,6 +57,10 @@ dt_status dt_ckpt_save_run(const char *path, const dt_setup *s, const dt_optim *
         {"epoch", DT_ATTR_INT, pr->epoch, 0, NULL},
         {"epoch_step", DT_ATTR_INT, pr->epoch_step, 0, NULL},
         {"ranks", DT_ATTR_INT, s->nranks, 0, NULL},
+        /* The generators' whole state: shuffling re-seeds from (seed, epoch) and
+         * dropout is counter-based on (seed, step, sample), so the seeds (the
+         * train seed is in the config text) with step and epoch_step suffice. */
+        {"init_seed", DT_ATTR_INT, s->init_seed, 0, NULL},
         {"dtype", DT_ATTR_STR, 0, 0, DT_REAL_NAME},
         {"model_file", DT_ATTR_STR, 0, 0, s->model_path},
         {"model", DT_ATTR_STR, 0, 0, dt_ini_text(s->model)},

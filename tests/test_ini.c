@@ -1,0 +1,67 @@
+/* test_ini.c — the INI reader: typed getters, ranges, overrides, and errors
+ * that name the file, line and key. */
+#include <string.h>
+
+#include "check_util.h"
+#include "io/ini.h"
+
+static const char *text = "# comment\n[train]\nepochs = 10\nlr = 0.5\nname = run1\nshape = 1,28,28\n\n[empty]\n";
+
+#define ERR_HAS(s) ck_assert_msg(strstr(dt_errmsg(), s), "got '%s', want '%s'", dt_errmsg(), s)
+
+START_TEST(getters_and_unknown_keys)
+{
+    dt_ini *c;
+    long n, v[3];
+    double d;
+    const char *s;
+    int k, cnt;
+    ck_assert(dt_ini_parse("c.ini", text, &c) == DT_OK);
+    ck_assert(dt_ini_has_section(c, "empty"));
+    ck_assert(dt_ini_int(c, "train", "epochs", 1, 0, 1, 100, &n) == DT_OK && n == 10);
+    ck_assert(dt_ini_real(c, "train", "lr", 1, 0, 0, 1, &d) == DT_OK && d == 0.5);
+    ck_assert(dt_ini_ints(c, "train", "shape", 1, v, 3, &cnt) == DT_OK && cnt == 3 && v[2] == 28);
+    ck_assert(dt_ini_real(c, "train", "beta", 0, 0.9, 0, 1, &d) == DT_OK && d == 0.9);
+    ck_assert_int_eq(dt_ini_check_unused(c), DT_ERR_CONFIG);
+    ERR_HAS("c.ini:5: [train] unknown key 'name'");
+    ck_assert_int_eq(dt_ini_enum(c, "train", "name", NULL, (const char *const[]){"a", "b", NULL}, &k), DT_ERR_CONFIG);
+    ERR_HAS("c.ini:5: [train] name = 'run1': expected one of a, b");
+    ck_assert(dt_ini_str(c, "train", "name", NULL, &s) == DT_OK && !strcmp(s, "run1"));
+    ck_assert(dt_ini_check_unused(c) == DT_OK);
+    ck_assert_int_eq(dt_ini_int(c, "train", "epochs", 1, 0, 20, 30, &n), DT_ERR_CONFIG);
+    ERR_HAS("c.ini:3: [train] epochs = 10: expected an integer in [20, 30]");
+    ck_assert_int_eq(dt_ini_int(c, "train", "steps", 1, 0, 0, 9, &n), DT_ERR_CONFIG);
+    ERR_HAS("c.ini: [train] missing required key 'steps'");
+    ck_assert_int_eq(dt_ini_int(c, "train", "lr", 1, 0, 0, 9, &n), DT_ERR_CONFIG);
+    ERR_HAS("c.ini:4: [train] lr = '0.5': expected an integer");
+    ck_assert(dt_ini_override(c, "train.lr=0.25") == DT_OK);
+    ck_assert(dt_ini_real(c, "train", "lr", 1, 0, 0, 1, &d) == DT_OK && d == 0.25);
+    ck_assert_int_eq(dt_ini_real(c, "train", "lr", 1, 0, 0.5, 1, &d), DT_ERR_CONFIG);
+    ERR_HAS("c.ini (command line): [train] lr = 0.25");
+    ck_assert_int_eq(dt_ini_override(c, "lr=3"), DT_ERR_ARG);
+    dt_ini_free(c);
+}
+END_TEST
+
+START_TEST(syntax_errors)
+{
+    dt_ini *c = NULL;
+    ck_assert_int_eq(dt_ini_parse("s.ini", "[a]\nx = 1\nthis is not ini\n", &c), DT_ERR_CONFIG);
+    ERR_HAS("s.ini:3: syntax error");
+    ck_assert(c == NULL);
+    ck_assert_int_eq(dt_ini_parse("d.ini", "[a]\nx = 1\nx = 2\n", &c), DT_ERR_CONFIG);
+    ERR_HAS("d.ini:3: [a] key 'x' given twice");
+    ck_assert_int_eq(dt_ini_load("/nonexistent/x.ini", &c), DT_ERR_IO);
+    ERR_HAS("/nonexistent/x.ini: cannot open");
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("ini");
+    TCase *tc = tcase_create("ini");
+    tcase_add_test(tc, getters_and_unknown_keys);
+    tcase_add_test(tc, syntax_errors);
+    suite_add_tcase(s, tc);
+    return dt_run_suite(s);
+}
