@@ -2,6 +2,8 @@
 """PyTorch reference for launch/bench.sh: the Fashion-MNIST MLP of
 configs/fmnist_mlp.ini (784-256-128-10, ReLU, Adam lr 1e-3, batch 64 per rank),
 trained the way a careful PyTorch user would on CPU, one thread per process.
+The config's step decay of the learning rate is left out: it does not change
+the cost of a step.
 
   bench_torch.py --ranks 1|2 --steps N --reps R [--warmup W] [--batch 64]
 
@@ -99,7 +101,8 @@ def worker(rank, world, args, port, queue):
             dist.barrier()  # the slowest rank sets the pace
         t, c = time.perf_counter() - t, time.process_time() - c
         rates.append(args.steps * gb / t)
-        cpu.append(c / t)  # about 1.0 when the process really uses one core
+        # 1.0 when the process keeps one core busy; below: preempted, or (DDP) waiting on gloo
+        cpu.append(c / t)
     if rank == 0:
         queue.put((rates, cpu))
     if world > 1:

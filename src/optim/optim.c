@@ -1,6 +1,12 @@
 /* optim.c — gd, momentum, rmsprop, adam, and learning-rate decay. */
 #include "optim/optim.h"
 
+#ifdef DTRAIN_DOUBLE
+#define SQRT sqrt
+#else
+#define SQRT sqrtf
+#endif
+
 #include <math.h>
 #include <string.h>
 
@@ -74,7 +80,7 @@ void dt_rmsprop_step(dt_real *p, const dt_real *g, dt_real *s, int64_t n, dt_rea
     dt_real b = (dt_real)beta2, b2 = (dt_real)(1.0 - beta2);
     for (int64_t i = 0; i < n; i++) {
         s[i] = b * s[i] + b2 * g[i] * g[i];
-        p[i] -= lr * g[i] / ((dt_real)sqrt(s[i]) + eps);
+        p[i] -= lr * g[i] / (SQRT(s[i]) + eps);
     }
 }
 
@@ -89,7 +95,7 @@ void dt_adam_step(dt_real *p, const dt_real *g, dt_real *v, dt_real *s, int64_t 
     for (int64_t i = 0; i < n; i++) {
         v[i] = a1 * v[i] + b1 * g[i];
         s[i] = a2 * s[i] + b2 * g[i] * g[i];
-        p[i] -= lr * (v[i] * c1) / ((dt_real)sqrt(s[i] * c2) + eps);
+        p[i] -= lr * (v[i] * c1) / (SQRT(s[i] * c2) + eps);
     }
 }
 
