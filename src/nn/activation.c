@@ -9,21 +9,20 @@ static dt_status act_configure(dt_layer *l, dt_ini *m, const char *sec)
     return DT_OK;
 }
 
-static void act_forward(dt_layer *l, const dt_real *x, const dt_pass *ps)
+static void act_forward(dt_layer *l, const dt_pass *ps)
 {
-    dt_act_forward(l->act, x, l->y, ps->n, dt_shape_size(l->in), l->act_alpha);
-    l->z = x;
+    dt_act_forward(l->act, l->x[0], l->y, ps->n, dt_shape_size(l->in), l->act_alpha);
+    l->z = l->x[0];
 }
 
-static void act_backward(dt_layer *l, const dt_real *x, dt_real *dx, const dt_pass *ps)
+static void act_backward(dt_layer *l, const dt_pass *ps)
 {
-    if (!dx) return;
-    if (l->fused_output) {
-        for (int64_t i = 0; i < ps->n * dt_shape_size(l->in); i++) dx[i] = l->dy[i];
-        return;
-    }
-    dt_act_backward(l->act, x, l->y, l->dy, dx, ps->n, dt_shape_size(l->in), l->act_alpha);
+    int64_t n = ps->n * dt_shape_size(l->in);
+    if (!l->dx[0]) return;
+    if (!l->fused_output) /* dy is ours and dead after this: turn it into dz in place */
+        dt_act_backward(l->act, l->x[0], l->y, l->dy, l->dy, ps->n, dt_shape_size(l->in), l->act_alpha);
+    dt_layer_put_dx(l->dx[0], l->dx_accum[0], l->dy, n);
 }
 
 const dt_layer_ops dt_activation_ops = {"activation", act_configure, NULL, act_forward, act_backward,
-                                        NULL};
+                                        NULL, 1};

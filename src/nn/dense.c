@@ -43,8 +43,9 @@ static dt_status dense_init(dt_layer *l, dt_rng *rng)
     return DT_OK;
 }
 
-static void dense_forward(dt_layer *l, const dt_real *x, const dt_pass *ps)
+static void dense_forward(dt_layer *l, const dt_pass *ps)
 {
+    const dt_real *x = l->x[0];
     const dense_priv *p = l->priv;
     int64_t n = ps->n, out = l->params[0].dims[0], in = l->params[0].dims[1];
     dt_real *z = l->scratch;
@@ -58,8 +59,10 @@ static void dense_forward(dt_layer *l, const dt_real *x, const dt_pass *ps)
     l->z = z;
 }
 
-static void dense_backward(dt_layer *l, const dt_real *x, dt_real *dx, const dt_pass *ps)
+static void dense_backward(dt_layer *l, const dt_pass *ps)
 {
+    const dt_real *x = l->x[0];
+    dt_real *dx = l->dx[0];
     const dense_priv *p = l->priv;
     int64_t n = ps->n, out = l->params[0].dims[0], in = l->params[0].dims[1];
     dt_real *dz = l->dy; /* dy is ours and dead after this: turn it into dz in place */
@@ -70,10 +73,10 @@ static void dense_backward(dt_layer *l, const dt_real *x, dt_real *dx, const dt_
         for (int64_t r = 0; r < n; r++)
             for (int64_t j = 0; j < out; j++) db[j] += dz[r * out + j];
     }
-    if (dx) dt_gemm(0, 0, n, in, out, 1, dz, out, l->params[0].w, in, 0, dx, in);
+    if (dx) dt_gemm(0, 0, n, in, out, 1, dz, out, l->params[0].w, in, l->dx_accum[0] ? 1 : 0, dx, in);
 }
 
 static void dense_destroy(dt_layer *l) { dt_free(l->priv); }
 
 const dt_layer_ops dt_dense_ops = {"dense", dense_configure, dense_init, dense_forward,
-                                   dense_backward, dense_destroy};
+                                   dense_backward, dense_destroy, 1};

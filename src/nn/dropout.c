@@ -22,8 +22,9 @@ static dt_status dropout_configure(dt_layer *l, dt_ini *m, const char *sec)
     return DT_OK;
 }
 
-static void dropout_forward(dt_layer *l, const dt_real *x, const dt_pass *ps)
+static void dropout_forward(dt_layer *l, const dt_pass *ps)
 {
+    const dt_real *x = l->x[0];
     const dropout_priv *p = l->priv;
     int64_t f = dt_shape_size(l->in), n = ps->n;
     if (!ps->train || p->keep >= 1) {
@@ -42,19 +43,21 @@ static void dropout_forward(dt_layer *l, const dt_real *x, const dt_pass *ps)
     }
 }
 
-static void dropout_backward(dt_layer *l, const dt_real *x, dt_real *dx, const dt_pass *ps)
+static void dropout_backward(dt_layer *l, const dt_pass *ps)
 {
     const dropout_priv *p = l->priv;
     int64_t total = dt_shape_size(l->in) * ps->n;
+    dt_real *dx = l->dx[0];
     if (!dx) return;
     if (!ps->train || p->keep >= 1) {
-        for (int64_t i = 0; i < total; i++) dx[i] = l->dy[i];
+        dt_layer_put_dx(dx, l->dx_accum[0], l->dy, total);
         return;
     }
-    for (int64_t i = 0; i < total; i++) dx[i] = l->dy[i] * l->scratch[i];
+    for (int64_t i = 0; i < total; i++) l->dy[i] *= l->scratch[i]; /* dy is ours and dead after this */
+    dt_layer_put_dx(dx, l->dx_accum[0], l->dy, total);
 }
 
 static void dropout_destroy(dt_layer *l) { dt_free(l->priv); }
 
 const dt_layer_ops dt_dropout_ops = {"dropout", dropout_configure, NULL, dropout_forward,
-                                     dropout_backward, dropout_destroy};
+                                     dropout_backward, dropout_destroy, 1};

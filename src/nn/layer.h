@@ -1,12 +1,19 @@
 /* layer.h — what every layer type provides, and what the network gives it.
  *
- * A layer reads [N, in] (its input's output) and writes [N, out] into y.
- * Shapes are per example, {c, h, w}; dense data uses {features, 1, 1}.
+ * Tensors are batch first: dense activations [N, F], images NCHW. A layer's
+ * shapes are per example, {c, h, w}; dense data uses {features, 1, 1}.
+ * A layer reads one input (two for `add`), each the output of an earlier
+ * layer or the network's input, and writes [N, out] into y.
  * The network owns all buffers, sized for the largest batch at build time,
  * so nothing is allocated in the training step:
  *   y, dy      [maxn, out]  output and the gradient w.r.t. it
- *   scratch    layer-specific (pre-activations, dropout masks), `scratch_len` reals
- *   params[i]  views into the network's flat parameter and gradient buffers
+ *   scratch    layer-specific (pre-activations, masks, im2col), scratch_len reals per
+ *              example plus scratch_fixed reals per layer
+ *   x[k], dx[k] the inputs and where their gradients go (dx[k] NULL: not wanted);
+ *              when dx_accum[k] is set another consumer wrote first, so add into it
+ *   params[i]  views into the flat parameter and gradient buffers; buffers
+ *              (batch-norm running statistics) live in a separate flat array,
+ *              have no gradient, are checkpointed and averaged over ranks
  */
 #ifndef DT_LAYER_H
 #define DT_LAYER_H
@@ -23,49 +30,60 @@ typedef struct {
 static inline int64_t dt_shape_size(dt_shape s) { return (int64_t)s.c * s.h * s.w; }
 
 #define DT_MAX_PARAMS 4
+#define DT_MAX_INPUTS 2
 
 typedef struct {
-    char name[16];   /* "W", "b" */
+    char name[24];   /* "W", "b", "gamma", "running_mean" */
     int ndim;
     int64_t dims[4]; /* PyTorch layout */
     int64_t size;
-    dt_real *w, *g;  /* views into the flat buffers */
+    dt_real *w, *g;  /* views into the flat buffers; g is NULL for a buffer */
     int decay;       /* the L2 penalty applies (weights, not biases) */
+    int buffer;      /* not trained: running statistics */
 } dt_param;
 
 /* What one forward or backward pass needs to know beyond the data. */
 typedef struct {
     int64_t n;                 /* rows in this batch */
-    int train;                 /* training mode: dropout active */
+    int train;                 /* training mode: dropout active, batch statistics */
     uint64_t seed;             /* dropout stream */
     uint64_t step;
     const int64_t *sample_ids; /* [n] global index of each row, keys the dropout masks */
+    /* Sum n doubles over all ranks in place (synchronised batch norm); NULL
+     * when the pass is local. */
+    void (*allreduce)(double *buf, int n);
 } dt_pass;
 
 typedef struct dt_layer dt_layer;
 
 typedef struct {
     const char *type;
-    /* Read the layer's keys from its section, set out shape, params' shapes
-     * and scratch_len. l->in is already set. */
+    /* Read the layer's keys from its section; set out shape, params' shapes
+     * and scratch sizes. l->in (and in2 for two inputs) are already set. */
     dt_status (*configure)(dt_layer *l, dt_ini *model, const char *sec);
     /* Draw initial values, in the course's order (W then b, layer by layer). */
     dt_status (*init)(dt_layer *l, dt_rng *rng);
-    void (*forward)(dt_layer *l, const dt_real *x, const dt_pass *p);
-    /* Accumulate parameter gradients (+=); write dx when it is not NULL. */
-    void (*backward)(dt_layer *l, const dt_real *x, dt_real *dx, const dt_pass *p);
+    void (*forward)(dt_layer *l, const dt_pass *p);
+    /* Accumulate parameter gradients (+=); write (or add) the input gradients. */
+    void (*backward)(dt_layer *l, const dt_pass *p);
     void (*destroy)(dt_layer *l); /* frees l->priv; may be NULL */
+    int ninputs;                  /* 1, or 2 for add */
 } dt_layer_ops;
 
 struct dt_layer {
     char name[64];
     const dt_layer_ops *ops;
     int index;
-    dt_shape in, out;
+    int inputs[DT_MAX_INPUTS]; /* layer indices; -1 is the network's input */
+    dt_shape in, in2, out;
     int nparams;
     dt_param params[DT_MAX_PARAMS];
-    int64_t scratch_len; /* reals per example */
+    int64_t scratch_len;   /* reals per example */
+    int64_t scratch_fixed; /* reals per layer */
     dt_real *y, *dy, *scratch;
+    const dt_real *x[DT_MAX_INPUTS];
+    dt_real *dx[DT_MAX_INPUTS];
+    int dx_accum[DT_MAX_INPUTS];
     /* The layer's output activation; the network fuses a sigmoid or softmax
      * output with its loss, and then sets fused_output so backward takes dy
      * as the gradient w.r.t. the pre-activation. */
@@ -78,9 +96,19 @@ struct dt_layer {
 
 /* Layer types, looked up by the `type` key of a model section. */
 const dt_layer_ops *dt_layer_find(const char *type);
-extern const dt_layer_ops dt_dense_ops, dt_dropout_ops, dt_activation_ops;
+/* "dense, dropout, ..." for error messages. */
+const char *dt_layer_type_list(void);
 
 /* Shared by layers that take an `activation` key (and `alpha` for leaky relu). */
 dt_status dt_layer_read_act(dt_layer *l, dt_ini *model, const char *sec, const char *def);
+
+/* dx = v, or dx += v when another consumer wrote first (n reals). */
+static inline void dt_layer_put_dx(dt_real *dx, int accum, const dt_real *v, int64_t n)
+{
+    if (accum)
+        for (int64_t i = 0; i < n; i++) dx[i] += v[i];
+    else
+        for (int64_t i = 0; i < n; i++) dx[i] = v[i];
+}
 
 #endif

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 const char *const dt_loss_names[] = {"auto", "bce", "softmax_ce", NULL};
@@ -30,12 +31,55 @@ static dt_status read_input(dt_ini *m, dt_shape *in)
     return DT_OK;
 }
 
+/* The layer named `name` among the first k, or -1 for "input"; -2 if none. */
+static int find_layer(const dt_net *net, int k, const char *name)
+{
+    if (!strcmp(name, "input")) return -1;
+    for (int i = 0; i < k; i++)
+        if (!strcmp(net->layers[i].name, name)) return i;
+    return -2;
+}
+
+/* `inputs = a, b` names earlier layers; without it a layer reads the one before. */
+static dt_status wire_inputs(dt_net *net, dt_ini *m, const char *sec, dt_layer *l, int k)
+{
+    int want = l->ops->ninputs;
+    if (!dt_ini_has(m, sec, "inputs")) {
+        if (want != 1)
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] missing required key 'inputs' (%d earlier layer names)",
+                            dt_ini_name(m), sec, want);
+        l->inputs[0] = k - 1;
+        return DT_OK;
+    }
+    const char *v;
+    DT_TRY(dt_ini_str(m, sec, "inputs", NULL, &v));
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", v);
+    int n = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ' || *t == '\t') t++;
+        char *e = t + strlen(t);
+        while (e > t && (e[-1] == ' ' || e[-1] == '\t')) *--e = 0;
+        int idx = find_layer(net, k, t);
+        if (idx == -2)
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] inputs: '%s' is not an earlier layer (inputs must name layers above this one, or 'input')",
+                            dt_ini_where(m, sec, "inputs"), sec, t);
+        if (n == DT_MAX_INPUTS) break;
+        l->inputs[n++] = idx;
+    }
+    if (n != want)
+        return dt_error(DT_ERR_CONFIG, "%s: [%s] inputs = '%s': expected %d layer name%s", dt_ini_where(m, sec, "inputs"),
+                        sec, v, want, want > 1 ? "s" : "");
+    return DT_OK;
+}
+
+static dt_shape out_of(const dt_net *net, int idx) { return idx < 0 ? net->in : net->layers[idx].out; }
+
 static dt_status configure_layers(dt_net *net, dt_ini *m)
 {
     int ns = dt_ini_nsections(m), k = 0;
     net->layers = dt_alloc((size_t)ns * sizeof *net->layers);
     if (!net->layers) return dt_error(DT_ERR_NOMEM, "out of memory");
-    dt_shape cur = net->in;
     for (int i = 0; i < ns; i++) {
         const char *sec = dt_ini_section(m, i), *type;
         if (!strcmp(sec, "input")) continue;
@@ -45,20 +89,46 @@ static dt_status configure_layers(dt_net *net, dt_ini *m)
         DT_TRY(dt_ini_str(m, sec, "type", NULL, &type));
         const dt_layer_ops *ops = dt_layer_find(type);
         if (!ops)
-            return dt_error(DT_ERR_CONFIG, "%s: [%s] type = '%s': unknown layer type (expected dense, dropout or activation)",
-                            dt_ini_where(m, sec, "type"), sec, type);
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] type = '%s': unknown layer type (expected one of %s)",
+                            dt_ini_where(m, sec, "type"), sec, type, dt_layer_type_list());
         dt_layer *l = &net->layers[k];
         snprintf(l->name, sizeof l->name, "%s", sec);
         l->ops = ops;
         l->index = k;
-        l->in = cur;
+        l->inputs[1] = -1;
+        DT_TRY(wire_inputs(net, m, sec, l, k));
+        l->in = out_of(net, l->inputs[0]);
+        l->in2 = ops->ninputs > 1 ? out_of(net, l->inputs[1]) : l->in;
         net->nlayers = ++k;
         DT_TRY(ops->configure(l, m, sec));
         DT_TRY(dt_ini_check_unused_section(m, sec));
-        cur = l->out;
     }
     if (net->nlayers == 0) return dt_error(DT_ERR_CONFIG, "%s: the model has no layers", dt_ini_name(m));
     return dt_ini_check_unused(m);
+}
+
+/* Who writes and who adds into each gradient buffer: backward runs in
+ * reverse, so the last consumer of an output writes and earlier ones add. */
+static dt_status plan_gradients(dt_net *net, dt_ini *m)
+{
+    int *seen = calloc((size_t)net->nlayers + 1, sizeof *seen); /* [0] is the network input */
+    if (!seen) return dt_error(DT_ERR_NOMEM, "out of memory");
+    for (int i = net->nlayers - 1; i >= 0; i--) {
+        dt_layer *l = &net->layers[i];
+        if (i < net->nlayers - 1 && !seen[i + 1]) {
+            free(seen);
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] the output of this layer is not used by any later layer",
+                            dt_ini_name(m), l->name);
+        }
+        for (int k = 0; k < l->ops->ninputs; k++) {
+            int src = l->inputs[k];
+            l->x[k] = src < 0 ? NULL : net->layers[src].y;
+            l->dx[k] = src < 0 ? NULL : net->layers[src].dy;
+            l->dx_accum[k] = seen[src + 1]++ > 0;
+        }
+    }
+    free(seen);
+    return DT_OK;
 }
 
 static dt_status choose_loss(dt_net *net, dt_ini *m, dt_loss loss)
@@ -84,41 +154,54 @@ static dt_status choose_loss(dt_net *net, dt_ini *m, dt_loss loss)
     return DT_OK;
 }
 
-static dt_status allocate(dt_net *net)
+static dt_status allocate(dt_net *net, dt_ini *m)
 {
-    int64_t np = 0, nb = 0, n = net->maxn, count = 0;
+    int64_t np = 0, nbuf = 0, nb = 0, n = net->maxn, count = 0;
     for (int i = 0; i < net->nlayers; i++) {
         dt_layer *l = &net->layers[i];
         for (int j = 0; j < l->nparams; j++) {
+            if (l->params[j].buffer) {
+                nbuf += align_up(l->params[j].size);
+                continue;
+            }
             np += align_up(l->params[j].size);
             count += l->params[j].size;
         }
-        nb += 2 * align_up(n * dt_shape_size(l->out)) + align_up(n * l->scratch_len);
+        nb += 2 * align_up(n * dt_shape_size(l->out)) + align_up(n * l->scratch_len + l->scratch_fixed);
     }
     net->nparams = np;
     net->ncount = count;
+    net->nbufs = nbuf;
     net->params = dt_alloc((size_t)np * sizeof(dt_real));
     net->grads = dt_alloc((size_t)np * sizeof(dt_real));
+    net->bufs = dt_alloc((size_t)nbuf * sizeof(dt_real));
     net->buffers = dt_alloc((size_t)nb * sizeof(dt_real));
-    if (!net->params || !net->grads || !net->buffers)
+    if (!net->params || !net->grads || !net->bufs || !net->buffers)
         return dt_error(DT_ERR_NOMEM, "out of memory for the network (%lld parameters, %lld rows)",
                         (long long)count, (long long)n);
-    dt_real *w = net->params, *g = net->grads, *b = net->buffers;
+    dt_real *w = net->params, *g = net->grads, *u = net->bufs, *b = net->buffers;
     for (int i = 0; i < net->nlayers; i++) {
         dt_layer *l = &net->layers[i];
         for (int j = 0; j < l->nparams; j++) {
-            l->params[j].w = w;
-            l->params[j].g = g;
-            w += align_up(l->params[j].size);
-            g += align_up(l->params[j].size);
+            dt_param *p = &l->params[j];
+            if (p->buffer) {
+                p->w = u;
+                p->g = NULL;
+                u += align_up(p->size);
+                continue;
+            }
+            p->w = w;
+            p->g = g;
+            w += align_up(p->size);
+            g += align_up(p->size);
         }
         int64_t o = align_up(n * dt_shape_size(l->out));
         l->y = b;
         l->dy = b + o;
         l->scratch = b + 2 * o;
-        b += 2 * o + align_up(n * l->scratch_len);
+        b += 2 * o + align_up(n * l->scratch_len + l->scratch_fixed);
     }
-    return DT_OK;
+    return plan_gradients(net, m);
 }
 
 dt_status dt_net_build(dt_ini *model, int64_t maxn, dt_loss loss, dt_net **out)
@@ -130,7 +213,7 @@ dt_status dt_net_build(dt_ini *model, int64_t maxn, dt_loss loss, dt_net **out)
     dt_status s = read_input(model, &net->in);
     if (!s) s = configure_layers(net, model);
     if (!s) s = choose_loss(net, model, loss);
-    if (!s) s = allocate(net);
+    if (!s) s = allocate(net, model);
     if (s) {
         dt_net_free(net);
         return s;
@@ -147,6 +230,7 @@ void dt_net_free(dt_net *net)
     dt_free(net->layers);
     dt_free(net->params);
     dt_free(net->grads);
+    dt_free(net->bufs);
     dt_free(net->buffers);
     dt_free(net);
 }
@@ -165,19 +249,23 @@ const dt_real *dt_net_forward(dt_net *net, const dt_real *x, const dt_pass *p)
     DT_ASSERT(p->n <= net->maxn);
     for (int i = 0; i < net->nlayers; i++) {
         dt_layer *l = &net->layers[i];
-        l->ops->forward(l, x, p);
-        x = l->y;
+        for (int k = 0; k < l->ops->ninputs; k++)
+            if (l->inputs[k] < 0) l->x[k] = x;
+        l->ops->forward(l, p);
     }
-    return x;
+    return net->layers[net->nlayers - 1].y;
 }
 
 void dt_net_backward(dt_net *net, const dt_real *x, dt_real *dx, const dt_pass *p)
 {
     for (int i = net->nlayers - 1; i >= 0; i--) {
         dt_layer *l = &net->layers[i];
-        const dt_real *in = i ? net->layers[i - 1].y : x;
-        dt_real *din = i ? net->layers[i - 1].dy : dx;
-        l->ops->backward(l, in, din, p);
+        for (int k = 0; k < l->ops->ninputs; k++)
+            if (l->inputs[k] < 0) {
+                l->x[k] = x;
+                l->dx[k] = dx; /* NULL: nobody wants the input gradient, skip it */
+            }
+        l->ops->backward(l, p);
     }
 }
 
@@ -190,7 +278,7 @@ double dt_net_l2(dt_net *net, double lambda, double m, int add_grad)
     for (int i = 0; i < net->nlayers; i++)
         for (int j = 0; j < net->layers[i].nparams; j++) {
             dt_param *pr = &net->layers[i].params[j];
-            if (!pr->decay) continue;
+            if (!pr->decay || pr->buffer) continue;
             double s = 0;
             for (int64_t t = 0; t < pr->size; t++) s += (double)pr->w[t] * pr->w[t];
             sum += s;

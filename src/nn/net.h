@@ -22,6 +22,8 @@ typedef struct {
     int64_t nparams;     /* length of the flat buffers (with alignment padding) */
     int64_t ncount;      /* number of real parameters */
     dt_real *params, *grads;
+    int64_t nbufs;       /* length of bufs: running statistics, not trained */
+    dt_real *bufs;
     dt_real *buffers;    /* one block for every layer's y, dy and scratch */
     dt_loss loss;
     int nclasses;        /* 2 for bce */

@@ -3,6 +3,8 @@
 
 #include "nn/layer.h"
 
+extern const dt_layer_ops dt_dense_ops, dt_dropout_ops, dt_activation_ops;
+
 static const dt_layer_ops *const types[] = {&dt_dense_ops, &dt_dropout_ops, &dt_activation_ops};
 
 const dt_layer_ops *dt_layer_find(const char *type)
@@ -10,6 +12,17 @@ const dt_layer_ops *dt_layer_find(const char *type)
     for (size_t i = 0; i < sizeof types / sizeof *types; i++)
         if (!strcmp(types[i]->type, type)) return types[i];
     return NULL;
+}
+
+const char *dt_layer_type_list(void)
+{
+    static char list[512];
+    if (!list[0])
+        for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
+            if (i) strcat(list, ", ");
+            strcat(list, types[i]->type);
+        }
+    return list;
 }
 
 dt_status dt_layer_read_act(dt_layer *l, dt_ini *model, const char *sec, const char *def)

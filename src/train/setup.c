@@ -100,6 +100,42 @@ dt_status dt_setup_data(dt_setup *s)
     return dt_dist_agree(st);
 }
 
+/* Images arrive as H, W, C rows (the course's reshape); convolutional models
+ * read C, H, W. Reorder every row once, at load time. */
+static dt_status to_chw(dt_dataset *d)
+{
+    int64_t H = d->dims[0], W = d->dims[1], C = d->dims[2], F = d->features;
+    dt_real *tmp = dt_alloc((size_t)F * sizeof *tmp);
+    if (!tmp) return dt_error(DT_ERR_NOMEM, "out of memory");
+    for (int64_t r = 0; r < d->n; r++) {
+        dt_real *row = d->x + r * F;
+        for (int64_t h = 0; h < H; h++)
+            for (int64_t w = 0; w < W; w++)
+                for (int64_t c = 0; c < C; c++) tmp[(c * H + h) * W + w] = row[(h * W + w) * C + c];
+        memcpy(row, tmp, (size_t)F * sizeof *tmp);
+    }
+    dt_free(tmp);
+    return DT_OK;
+}
+
+/* A model with a C,H,W input must match the images' shape. */
+static dt_status match_image_shape(dt_setup *s)
+{
+    dt_shape in = s->net->in;
+    dt_dataset *d = s->train;
+    if (in.h == 1 && in.w == 1) return DT_OK; /* flat input: rows as they come */
+    int64_t H = d->ndim >= 2 ? d->dims[0] : 0, W = d->ndim >= 2 ? d->dims[1] : 0, C = d->ndim == 3 ? d->dims[2] : 1;
+    if (d->ndim < 2 || d->ndim > 3 || H != in.h || W != in.w || C != in.c)
+        return dt_error(DT_ERR_DATA, "%s: [input] shape = %d,%d,%d (C,H,W) does not match the data's images (%lld x %lld, %lld channel%s)",
+                        dt_ini_where(s->model, "input", "shape"), in.c, in.h, in.w, (long long)H, (long long)W,
+                        (long long)C, C == 1 ? "" : "s");
+    if (C > 1) {
+        DT_TRY(to_chw(s->train));
+        if (s->test->n) DT_TRY(to_chw(s->test));
+    }
+    return DT_OK;
+}
+
 dt_status dt_setup_net(dt_setup *s, int64_t maxn)
 {
     int loss;
@@ -110,6 +146,7 @@ dt_status dt_setup_net(dt_setup *s, int64_t maxn)
         return dt_error(DT_ERR_DATA, "%s: [input] shape gives %lld values per example, but the data has %lld",
                         dt_ini_where(s->model, "input", "shape"), (long long)want,
                         (long long)s->train->features);
+    DT_TRY(match_image_shape(s));
     if (s->train->nclasses > s->net->nclasses)
         return dt_error(DT_ERR_DATA, "%s: the output layer '%s' predicts %d classes, but the data has labels up to %d",
                         s->model_path, s->net->layers[s->net->nlayers - 1].name, s->net->nclasses,

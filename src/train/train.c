@@ -202,8 +202,26 @@ static dt_status setup_run(run *r)
     return DT_OK;
 }
 
+/* Batch-norm running statistics drift apart on different shards: average
+ * them over the ranks so evaluation and checkpoints see one model. */
+static dt_status sync_buffers(run *r)
+{
+    dt_net *net = r->s.net;
+    if (r->s.nranks == 1 || net->nbufs == 0) return DT_OK;
+    DT_TRY(dt_dist_allreduce_real(net->bufs, net->nbufs));
+    dt_real inv = (dt_real)(1.0 / r->s.nranks);
+    for (int64_t i = 0; i < net->nbufs; i++) net->bufs[i] *= inv;
+    return DT_OK;
+}
+
+static void allreduce_doubles(double *buf, int n)
+{
+    if (dt_dist_allreduce_f64(buf, n)) dt_dist_abort(1); /* a collective failed mid-pass: nothing to agree with */
+}
+
 static dt_status log_eval(run *r, int64_t step, int64_t epoch, double lr, double t0)
 {
+    DT_TRY(sync_buffers(r));
     const char *names[2] = {"train", "test"};
     const dt_dataset *sets[2] = {r->s.train, r->s.test};
     for (int i = 0; i < 2; i++) {
@@ -222,6 +240,7 @@ static dt_status log_eval(run *r, int64_t step, int64_t epoch, double lr, double
 
 static dt_status save(run *r, const dt_progress *pr)
 {
+    DT_TRY(sync_buffers(r));
     dt_status st = r->io_err;
     if (r->s.rank == 0 && !st) st = dt_ckpt_save_run(r->ckpt, &r->s, &r->o, r->state, pr);
     DT_TRY(dt_dist_agree(st));
@@ -269,7 +288,8 @@ static dt_status loop(run *r)
         double lr = dt_optim_lr(&r->o, e), te = dt_dist_time();
         for (int64_t st_i = pr.epoch_step; st_i < r->pl.steps; st_i++) {
             int64_t count, n = batch_rows(r, st_i, &count);
-            dt_pass p = {.n = n, .train = 1, .seed = (uint64_t)r->t.seed, .step = (uint64_t)pr.step, .sample_ids = r->ids};
+            dt_pass p = {.n = n, .train = 1, .seed = (uint64_t)r->t.seed, .step = (uint64_t)pr.step, .sample_ids = r->ids,
+                         .allreduce = s->nranks > 1 ? allreduce_doubles : NULL};
             double sums[2] = {0, 0};
             int64_t correct = 0;
             dt_net_zero_grads(net);
@@ -326,6 +346,7 @@ static dt_status loop(run *r)
     DT_TRY(dt_dist_agree(r->io_err));
     int same;
     DT_TRY(dt_dist_replicas_equal(net->params, net->nparams, &same));
+    if (same) DT_TRY(dt_dist_replicas_equal(net->bufs, net->nbufs, &same));
     if (!same) return dt_error(DT_ERR_DIST, "the ranks ended with different parameters (a bug: please report it)");
     snprintf(line, sizeof line, "parameters identical on all %d ranks", s->nranks);
     emit(r, (dt_event){.kind = DT_EV_NOTE, .text = line});
