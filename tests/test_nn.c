@@ -6,105 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "check_util.h"
-#include "core/rng.h"
-#include "nn/net.h"
-
-#ifdef DTRAIN_DOUBLE
-#define EPS 1e-6
-#define GRAD_TOL 1e-7
-#else
-#define EPS 1e-2
-#define GRAD_TOL 2e-2
-#endif
-
-enum { N = 5 };
-
-static dt_net *build(const char *text)
-{
-    dt_ini *m;
-    dt_net *net;
-    ck_assert_msg(dt_ini_parse("test.ini", text, &m) == DT_OK, "%s", dt_errmsg());
-    ck_assert_msg(dt_net_build(m, N, DT_LOSS_AUTO, &net) == DT_OK, "%s", dt_errmsg());
-    dt_ini_free(m);
-    ck_assert(dt_net_init(net, 1) == DT_OK);
-    /* biases start at zero; move them so their gradients are exercised */
-    for (int i = 0; i < net->nlayers; i++)
-        for (int j = 0; j < net->layers[i].nparams; j++)
-            if (!net->layers[i].params[j].decay)
-                for (int64_t t = 0; t < net->layers[i].params[j].size; t++)
-                    net->layers[i].params[j].w[t] = (dt_real)(0.1 * (t % 3) - 0.05);
-    return net;
-}
-
-static dt_real x[N * 16];
-static int32_t y[N];
-static int64_t ids[N] = {0, 1, 2, 3, 4};
-
-static double loss_of(dt_net *net, double l2, int grad, dt_real *dx)
-{
-    dt_pass p = {.n = N, .train = 1, .seed = 7, .step = 3, .sample_ids = ids};
-    double sum = 0;
-    int64_t ok = 0;
-    dt_net_forward(net, x, &p);
-    dt_net_loss(net, y, N, grad ? (dt_real)(1.0 / N) : 0, &sum, &ok);
-    if (grad) {
-        dt_net_zero_grads(net);
-        dt_net_backward(net, x, dx, &p);
-    }
-    return sum / N + (l2 > 0 ? dt_net_l2(net, l2, N, grad) : 0);
-}
-
-/* ||g - g_num|| / (||g|| + ||g_num||) over every parameter and the input. */
-static double grad_diff(dt_net *net, double l2)
-{
-    int64_t in = dt_shape_size(net->in);
-    dt_real dx[N * 16];
-    loss_of(net, l2, 1, dx);
-    double d2 = 0, a2 = 0, n2 = 0;
-    for (int64_t i = 0; i < net->nparams; i++) {
-        dt_real keep = net->params[i], g = net->grads[i];
-        net->params[i] = (dt_real)(keep + EPS);
-        double lp = loss_of(net, l2, 0, NULL);
-        net->params[i] = (dt_real)(keep - EPS);
-        double lm = loss_of(net, l2, 0, NULL);
-        net->params[i] = keep;
-        double gn = (lp - lm) / (2 * EPS);
-        d2 += (g - gn) * (g - gn);
-        a2 += (double)g * g;
-        n2 += gn * gn;
-    }
-    for (int64_t i = 0; i < N * in; i++) {
-        dt_real keep = x[i];
-        x[i] = (dt_real)(keep + EPS);
-        double lp = loss_of(net, l2, 0, NULL);
-        x[i] = (dt_real)(keep - EPS);
-        double lm = loss_of(net, l2, 0, NULL);
-        x[i] = keep;
-        double gn = (lp - lm) / (2 * EPS);
-        d2 += (dx[i] - gn) * (dx[i] - gn);
-        a2 += (double)dx[i] * dx[i];
-        n2 += gn * gn;
-    }
-    ck_assert(a2 > 0);
-    return sqrt(d2) / (sqrt(a2) + sqrt(n2));
-}
-
-static void data(int in, int classes)
-{
-    dt_rng r;
-    dt_rng_seed(&r, 5);
-    for (int i = 0; i < N * in; i++) x[i] = (dt_real)dt_rng_randn(&r);
-    for (int i = 0; i < N; i++) y[i] = i % classes;
-}
+#include "net_check.h"
 
 static void check_net(const char *text, int in, int classes, double l2)
 {
-    data(in, classes);
-    dt_net *net = build(text);
-    double d = grad_diff(net, l2);
-    ck_assert_msg(d < GRAD_TOL, "relative difference %g for\n%s", d, text);
-    dt_net_free(net);
+    (void)in;
+    GC_ASSERT(text, 5, classes, l2);
 }
 
 START_TEST(dense_activations_bce)

@@ -1,0 +1,5 @@
+/* flatten.c — placeholder: being written. */
+#include "nn/layer.h"
+
+static dt_status todo(dt_layer *l, dt_ini *m, const char *sec) { return dt_error(DT_ERR_CONFIG, "%s: [%s] layer type not implemented yet", dt_ini_name(m), sec); }
+const dt_layer_ops dt_flatten_ops = {"flatten", todo, NULL, NULL, NULL, NULL, 1};
