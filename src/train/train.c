@@ -190,6 +190,7 @@ static dt_status setup_run(run *r)
     /* identical initial parameters everywhere: rank 0 draws, then broadcasts */
     if (s->rank == 0) DT_TRY(dt_net_init(s->net, s->init_seed));
     DT_TRY(dt_dist_bcast_real(s->net->params, np, 0));
+    DT_TRY(dt_dist_bcast_real(s->net->bufs, s->net->nbufs, 0));
 
     if (a->out_dir) snprintf(r->out, sizeof r->out, "%s", a->out_dir);
     else if (r->t.out[0]) snprintf(r->out, sizeof r->out, "%s", r->t.out);
