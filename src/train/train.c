@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "data/augment.h"
 #include "dist/dist.h"
 #include "io/metrics.h"
 #include "train/setup.h"
@@ -86,7 +87,10 @@ static dt_status make_plan(const dt_setup *s, const train_cfg *t, plan *pl)
     return DT_OK;
 }
 
-typedef struct {
+typedef struct run run;
+static dt_status read_augment(run *r);
+
+struct run {
     dt_setup s;
     train_cfg t;
     plan pl;
@@ -97,10 +101,12 @@ typedef struct {
     int32_t *yb;
     int64_t *ids;
     dt_metrics *metrics;
+    dt_augment aug;
+    int augment;
     char out[4096], ckpt[4200];
     const dt_run_args *a;
     dt_status io_err; /* rank 0's metrics write failure, reported at the next agreement */
-} run;
+};
 
 static void emit(const run *r, dt_event ev)
 {
@@ -111,6 +117,7 @@ static void free_run(run *r)
 {
     for (int k = 0; k < 2; k++) dt_free(r->state[k]);
     dt_sampler_destroy(&r->smp);
+    dt_augment_destroy(&r->aug);
     dt_free(r->xb);
     dt_free(r->yb);
     dt_free(r->ids);
@@ -132,6 +139,25 @@ static dt_status make_dir(const char *path)
     if (mkdir(buf, 0777) && errno != EEXIST)
         return dt_error(DT_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
     return DT_OK;
+}
+
+/* [data] augment = none | crop | flip | crop_flip, crop_pad = pixels (2):
+ * for image models only. */
+static dt_status read_augment(run *r)
+{
+    static const char *const kinds[] = {"none", "crop", "flip", "crop_flip", NULL};
+    int k;
+    long pad;
+    dt_ini *c = r->s.cfg;
+    DT_TRY(dt_ini_enum(c, "data", "augment", "none", kinds, &k));
+    DT_TRY(dt_ini_int(c, "data", "crop_pad", 0, 2, 0, 64, &pad));
+    if (k == 0) return DT_OK;
+    dt_shape in = r->s.net->in;
+    if (in.h == 1 && in.w == 1)
+        return dt_error(DT_ERR_CONFIG, "%s: [data] augment needs an image model ([input] shape = C,H,W)",
+                        dt_ini_where(c, "data", "augment"));
+    r->augment = 1;
+    return dt_augment_init(&r->aug, k & 1 ? (int)pad : 0, k >= 2, in.c, in.h, in.w, (uint64_t)r->t.seed);
 }
 
 /* Rows of this rank's part of step `st`; returns their count. */
@@ -174,6 +200,7 @@ static dt_status setup_run(run *r)
     int64_t maxn = r->pl.local_max;
     if (maxn < 1024 && eval_rows > maxn) maxn = eval_rows < 1024 ? eval_rows : 1024;
     DT_TRY(dt_setup_net(s, maxn));
+    DT_TRY(read_augment(r));
     DT_TRY(dt_ini_check_unused(s->cfg));
     int64_t F = s->train->features, np = s->net->nparams;
     r->xb = dt_alloc((size_t)(r->pl.local_max * F) * sizeof(dt_real));
@@ -289,6 +316,7 @@ static dt_status loop(run *r)
         double lr = dt_optim_lr(&r->o, e), te = dt_dist_time();
         for (int64_t st_i = pr.epoch_step; st_i < r->pl.steps; st_i++) {
             int64_t count, n = batch_rows(r, st_i, &count);
+            if (r->augment) dt_augment_batch(&r->aug, r->xb, r->ids, n, e);
             dt_pass p = {.n = n, .train = 1, .seed = (uint64_t)r->t.seed, .step = (uint64_t)pr.step, .sample_ids = r->ids,
                          .allreduce = s->nranks > 1 ? allreduce_doubles : NULL};
             double sums[2] = {0, 0};
