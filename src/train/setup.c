@@ -94,9 +94,27 @@ dt_status dt_setup_config(dt_setup *s, const char *config_path, char *const *ove
     return apply_model_init(s);
 }
 
+/* [data] limit_train / limit_test = N: keep the first N rows (quick runs, tests). */
+static dt_status apply_limits(dt_setup *s)
+{
+    static const char *const keys[] = {"limit_train", "limit_test"};
+    dt_dataset *sets[] = {s->train, s->test};
+    for (int i = 0; i < 2; i++) {
+        long lim;
+        DT_TRY(dt_ini_int(s->cfg, "data", keys[i], 0, 0, 0, 1L << 40, &lim));
+        if (lim == 0 || lim >= sets[i]->total) continue;
+        if (s->sharding != DT_SHARD_GLOBAL)
+            return dt_error(DT_ERR_CONFIG, "%s: [data] %s needs sharding = global", dt_ini_where(s->cfg, "data", keys[i]),
+                            keys[i]);
+        sets[i]->n = sets[i]->total = lim;
+    }
+    return DT_OK;
+}
+
 dt_status dt_setup_data(dt_setup *s)
 {
     dt_status st = dt_data_load(s->cfg, s->rank, s->nranks, &s->train, &s->test, &s->sharding);
+    if (!st) st = apply_limits(s);
     return dt_dist_agree(st);
 }
 
