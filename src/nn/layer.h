@@ -7,8 +7,9 @@
  * The network owns all buffers, sized for the largest batch at build time,
  * so nothing is allocated in the training step:
  *   y, dy      [maxn, out]  output and the gradient w.r.t. it
- *   scratch    layer-specific (pre-activations, masks, im2col), scratch_len reals per
- *              example plus scratch_fixed reals per layer
+ *   scratch    layer-specific (pre-activations, masks, im2col, arg-max indices stored
+ *              as int32), scratch_len reals per example plus scratch_fixed reals per
+ *              layer; 64-byte aligned
  *   x[k], dx[k] the inputs and where their gradients go (dx[k] NULL: not wanted);
  *              when dx_accum[k] is set another consumer wrote first, so add into it
  *   params[i]  views into the flat parameter and gradient buffers; buffers

@@ -54,7 +54,8 @@ static dt_status wire_inputs(dt_net *net, dt_ini *m, const char *sec, dt_layer *
     const char *v;
     DT_TRY(dt_ini_str(m, sec, "inputs", NULL, &v));
     char buf[512];
-    snprintf(buf, sizeof buf, "%s", v);
+    if (snprintf(buf, sizeof buf, "%s", v) >= (int)sizeof buf)
+        return dt_error(DT_ERR_CONFIG, "%s: [%s] inputs: value too long", dt_ini_where(m, sec, "inputs"), sec);
     int n = 0;
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         while (*t == ' ' || *t == '\t') t++;
@@ -64,8 +65,8 @@ static dt_status wire_inputs(dt_net *net, dt_ini *m, const char *sec, dt_layer *
         if (idx == -2)
             return dt_error(DT_ERR_CONFIG, "%s: [%s] inputs: '%s' is not an earlier layer (inputs must name layers above this one, or 'input')",
                             dt_ini_where(m, sec, "inputs"), sec, t);
-        if (n == DT_MAX_INPUTS) break;
-        l->inputs[n++] = idx;
+        if (n < DT_MAX_INPUTS) l->inputs[n] = idx;
+        n++; /* keep counting: too many names is an error below */
     }
     if (n != want)
         return dt_error(DT_ERR_CONFIG, "%s: [%s] inputs = '%s': expected %d layer name%s", dt_ini_where(m, sec, "inputs"),
@@ -117,7 +118,7 @@ static dt_status plan_gradients(dt_net *net, dt_ini *m)
         dt_layer *l = &net->layers[i];
         if (i < net->nlayers - 1 && !seen[i + 1]) {
             free(seen);
-            return dt_error(DT_ERR_CONFIG, "%s: [%s] the output of this layer is not used by any later layer",
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] the output of this layer is not used by any later layer (check the inputs keys)",
                             dt_ini_name(m), l->name);
         }
         for (int k = 0; k < l->ops->ninputs; k++) {

@@ -1,6 +1,162 @@
-/* pool.c — placeholder: being written. */
+/* pool.c — max and average pooling over each channel's H×W plane.
+ *
+ *   x [N, C, H, W] → y [N, C, OH, OW]
+ * Keys: kernel (required, "k" or "kh,kw"), stride (default = kernel),
+ *       padding = valid (default) | same | N | "ph,pw".
+ * valid: OH = (H - kh) / sh + 1. N or "ph,pw": ph rows above and below,
+ * pw columns left and right, OH = (H + 2·ph - kh) / sh + 1. same (as in
+ * TensorFlow): OH = ceil(H / sh), total padding (OH-1)·sh + kh - H, top
+ * total/2 and the rest below (likewise for W).
+ * Padded cells are not values: max ignores them and average divides by
+ * the number of real cells in its window (Keras/TF), so every window must
+ * hold one real cell (explicit padding < kernel; same always does).
+ * scratch (max only): the arg-max of each output, [N, C, OH, OW] int32
+ * indices into its channel's H×W plane (first max in row-major window
+ * order), so backward routes the gradient without searching again. */
+#include <string.h>
+
 #include "nn/layer.h"
 
-static dt_status todo(dt_layer *l, dt_ini *m, const char *sec) { return dt_error(DT_ERR_CONFIG, "%s: [%s] layer type not implemented yet", dt_ini_name(m), sec); }
-const dt_layer_ops dt_maxpool_ops = {"maxpool", todo, NULL, NULL, NULL, NULL, 1};
-const dt_layer_ops dt_avgpool_ops = {"avgpool", todo, NULL, NULL, NULL, NULL, 1};
+typedef struct {
+    int max;                    /* max pooling, else average */
+    int kh, kw, sh, sw, ph, pw; /* ph, pw: padding above and to the left */
+} pool_priv;
+
+/* "k" or "a,b" into *a, *b (both k for one value); lo is the smallest allowed. */
+static dt_status read_pair(dt_ini *m, const char *sec, const char *key, int required, long lo, int *a, int *b)
+{
+    long v[2];
+    int n;
+    DT_TRY(dt_ini_ints(m, sec, key, required, v, 2, &n));
+    if (n == 0) return DT_OK; /* absent and optional: keep the defaults */
+    if (n == 1) v[1] = v[0];
+    for (int i = 0; i < n; i++)
+        if (v[i] < lo || v[i] > (1L << 24))
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] %s: expected one or two integers >= %ld (\"%ld\" or \"%ld,%ld\")",
+                            dt_ini_where(m, sec, key), sec, key, lo, lo, lo, lo);
+    *a = (int)v[0];
+    *b = (int)v[1];
+    return DT_OK;
+}
+
+/* Output size and leading padding along one axis; -1 when the kernel does
+ * not fit. pad < 0 means `same`. */
+static int out_size(int in, int k, int s, int pad, int *lead)
+{
+    if (pad < 0) {
+        int o = (in + s - 1) / s, total = (o - 1) * s + k - in;
+        *lead = total > 0 ? total / 2 : 0;
+        return o;
+    }
+    *lead = pad;
+    return k > in + 2 * pad ? -1 : (in + 2 * pad - k) / s + 1;
+}
+
+static dt_status pool_configure(dt_layer *l, dt_ini *m, const char *sec)
+{
+    pool_priv *p = dt_alloc(sizeof *p);
+    if (!p) return dt_error(DT_ERR_NOMEM, "out of memory");
+    l->priv = p;
+    p->max = !strcmp(l->ops->type, "maxpool");
+    DT_TRY(read_pair(m, sec, "kernel", 1, 1, &p->kh, &p->kw));
+    p->sh = p->kh;
+    p->sw = p->kw;
+    DT_TRY(read_pair(m, sec, "stride", 0, 1, &p->sh, &p->sw));
+
+    const char *pad;
+    int ph = 0, pw = 0; /* -1: same */
+    DT_TRY(dt_ini_str(m, sec, "padding", "valid", &pad));
+    if (!strcmp(pad, "same"))
+        ph = pw = -1;
+    else if (strcmp(pad, "valid")) {
+        if (read_pair(m, sec, "padding", 1, 0, &ph, &pw) != DT_OK)
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] padding = '%s': expected valid, same, N or \"ph,pw\"",
+                            dt_ini_where(m, sec, "padding"), sec, pad);
+        if (ph >= p->kh || pw >= p->kw) /* else a window could hold only padding */
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] padding = '%s': must be smaller than the kernel (%dx%d)",
+                            dt_ini_where(m, sec, "padding"), sec, pad, p->kh, p->kw);
+    }
+    int oh = out_size(l->in.h, p->kh, p->sh, ph, &p->ph), ow = out_size(l->in.w, p->kw, p->sw, pw, &p->pw);
+    if (oh < 0 || ow < 0)
+        return dt_error(DT_ERR_CONFIG, "%s: [%s] kernel %dx%d is larger than the padded input %dx%d",
+                        dt_ini_where(m, sec, "kernel"), sec, p->kh, p->kw, l->in.h + 2 * ph, l->in.w + 2 * pw);
+    if ((int64_t)l->in.h * l->in.w > INT32_MAX)
+        return dt_error(DT_ERR_CONFIG, "%s: [%s] input plane %dx%d too large for pooling", dt_ini_name(m), sec,
+                        l->in.h, l->in.w);
+    l->out = (dt_shape){l->in.c, oh, ow};
+    /* an int32 fits in a dt_real's space in both builds */
+    l->scratch_len = p->max ? dt_shape_size(l->out) : 0;
+    return DT_OK;
+}
+
+static void pool_forward(dt_layer *l, const dt_pass *ps)
+{
+    const pool_priv *p = l->priv;
+    int64_t H = l->in.h, W = l->in.w, OH = l->out.h, OW = l->out.w, planes = ps->n * l->in.c;
+    int32_t *arg = (int32_t *)l->scratch;
+    for (int64_t pl = 0; pl < planes; pl++) {
+        const dt_real *x = l->x[0] + pl * H * W;
+        dt_real *y = l->y + pl * OH * OW;
+        for (int64_t oh = 0; oh < OH; oh++) {
+            int64_t h0 = oh * p->sh - p->ph, h1 = h0 + p->kh;
+            h0 = h0 > 0 ? h0 : 0;
+            h1 = h1 < H ? h1 : H;
+            for (int64_t ow = 0; ow < OW; ow++) {
+                int64_t w0 = ow * p->sw - p->pw, w1 = w0 + p->kw;
+                w0 = w0 > 0 ? w0 : 0;
+                w1 = w1 < W ? w1 : W;
+                if (p->max) {
+                    int64_t best = h0 * W + w0;
+                    for (int64_t h = h0; h < h1; h++)
+                        for (int64_t w = w0; w < w1; w++)
+                            if (x[h * W + w] > x[best]) best = h * W + w; /* strict: first max wins ties */
+                    y[oh * OW + ow] = x[best];
+                    arg[pl * OH * OW + oh * OW + ow] = (int32_t)best;
+                } else {
+                    dt_real s = 0;
+                    for (int64_t h = h0; h < h1; h++)
+                        for (int64_t w = w0; w < w1; w++) s += x[h * W + w];
+                    y[oh * OW + ow] = s / (dt_real)((h1 - h0) * (w1 - w0));
+                }
+            }
+        }
+    }
+}
+
+static void pool_backward(dt_layer *l, const dt_pass *ps)
+{
+    const pool_priv *p = l->priv;
+    dt_real *dx = l->dx[0];
+    if (!dx) return;
+    int64_t H = l->in.h, W = l->in.w, OH = l->out.h, OW = l->out.w, planes = ps->n * l->in.c;
+    /* windows may overlap, so gradients are scattered with += onto a cleared dx */
+    if (!l->dx_accum[0]) memset(dx, 0, (size_t)(planes * H * W) * sizeof *dx);
+    const int32_t *arg = (const int32_t *)l->scratch;
+    for (int64_t pl = 0; pl < planes; pl++) {
+        dt_real *dxp = dx + pl * H * W;
+        const dt_real *dy = l->dy + pl * OH * OW;
+        if (p->max) {
+            const int32_t *a = arg + pl * OH * OW;
+            for (int64_t j = 0; j < OH * OW; j++) dxp[a[j]] += dy[j];
+            continue;
+        }
+        for (int64_t oh = 0; oh < OH; oh++) {
+            int64_t h0 = oh * p->sh - p->ph, h1 = h0 + p->kh;
+            h0 = h0 > 0 ? h0 : 0;
+            h1 = h1 < H ? h1 : H;
+            for (int64_t ow = 0; ow < OW; ow++) {
+                int64_t w0 = ow * p->sw - p->pw, w1 = w0 + p->kw;
+                w0 = w0 > 0 ? w0 : 0;
+                w1 = w1 < W ? w1 : W;
+                dt_real g = dy[oh * OW + ow] / (dt_real)((h1 - h0) * (w1 - w0));
+                for (int64_t h = h0; h < h1; h++)
+                    for (int64_t w = w0; w < w1; w++) dxp[h * W + w] += g;
+            }
+        }
+    }
+}
+
+static void pool_destroy(dt_layer *l) { dt_free(l->priv); }
+
+const dt_layer_ops dt_maxpool_ops = {"maxpool", pool_configure, NULL, pool_forward, pool_backward, pool_destroy, 1};
+const dt_layer_ops dt_avgpool_ops = {"avgpool", pool_configure, NULL, pool_forward, pool_backward, pool_destroy, 1};
