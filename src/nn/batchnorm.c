@@ -1,5 +1,253 @@
-/* batchnorm.c — placeholder: being written. */
+/* batchnorm.c — batch normalisation per channel, as PyTorch's BatchNorm1d/2d.
+ *
+ *   x [N, C, H, W] (dense: [N, F] is read as [N, F, 1, 1]), per channel c:
+ *   x̂ = (x - μ_c) / sqrt(σ²_c + eps);  y = γ_c x̂ + β_c;  y [N, C, H, W]
+ * Training: μ, σ² (biased) over (rows, H, W) of the local batch, or of each
+ * group of `group` consecutive rows (the last may be smaller: 1 rank with
+ * batch 2G computes what 2 ranks with batch G do), or, with sync = 1, of the
+ * global batch through p->allreduce. Running statistics follow PyTorch:
+ * r = (1 - momentum)·r + momentum·s, s the unbiased variance for running_var;
+ * with groups s is the mean over the groups, as averaging ranks would give.
+ * Evaluation: μ, σ² are the running statistics.
+ * Keys: momentum (0.1), eps (1e-5), group (0: whole local batch), sync (0).
+ * Params: gamma [C] (1), beta [C] (0); buffers running_mean [C] (0),
+ * running_var [C] (1).
+ * scratch: fixed part: work [5C+1] doubles (forward: Σx, Σx², count, then
+ * the group's mean and istd, and the running-statistic sums; backward: Σdy,
+ * Σdy·x̂ and the three coefficients of dx); per example: x̂ [C·H·W] and room
+ * for istd [groups ≤ N, C]. */
+#include <math.h>
+
 #include "nn/layer.h"
 
-static dt_status todo(dt_layer *l, dt_ini *m, const char *sec) { return dt_error(DT_ERR_CONFIG, "%s: [%s] layer type not implemented yet", dt_ini_name(m), sec); }
-const dt_layer_ops dt_batchnorm_ops = {"batchnorm", todo, NULL, NULL, NULL, NULL, 1};
+typedef struct {
+    double momentum, eps;
+    long group;
+    int sync;
+    int64_t c, s;   /* channels, and values per channel per row (H·W) */
+    double count;   /* global count of the last synchronised forward */
+} bn_priv;
+
+enum { GAMMA, BETA, RMEAN, RVAR };
+
+/* Reals of the fixed part, rounded to 64 bytes so x̂ stays aligned. */
+static int64_t work_reals(int64_t c)
+{
+    int64_t bytes = (5 * c + 1) * (int64_t)sizeof(double);
+    return (bytes + 63) / 64 * 64 / (int64_t)sizeof(dt_real);
+}
+
+static double *work_of(const dt_layer *l) { return (double *)(void *)l->scratch; }
+static dt_real *xhat_of(const dt_layer *l) { return l->scratch + work_reals(((bn_priv *)l->priv)->c); }
+static dt_real *istd_of(const dt_layer *l, int64_t n)
+{
+    const bn_priv *p = l->priv;
+    return xhat_of(l) + n * p->c * p->s;
+}
+
+static int syncing(const bn_priv *p, const dt_pass *ps) { return ps->train && p->sync && ps->allreduce; }
+
+/* Number of groups and rows per group (*g; the last group may be smaller). */
+static int64_t groups(const bn_priv *p, const dt_pass *ps, int64_t *g)
+{
+    int64_t n = ps->n;
+    *g = ps->train && p->group ? p->group : n;
+    if (syncing(p, ps)) return 1; /* even of 0 rows, so every rank joins the allreduce */
+    return n == 0 ? 0 : (n + *g - 1) / *g;
+}
+
+static dt_status bn_configure(dt_layer *l, dt_ini *m, const char *sec)
+{
+    long sync;
+    bn_priv *p = dt_alloc(sizeof *p);
+    if (!p) return dt_error(DT_ERR_NOMEM, "out of memory");
+    l->priv = p;
+    DT_TRY(dt_ini_real(m, sec, "momentum", 0, 0.1, 0, 1, &p->momentum));
+    DT_TRY(dt_ini_real(m, sec, "eps", 0, 1e-5, -HUGE_VAL, HUGE_VAL, &p->eps));
+    if (!(p->eps > 0 && p->eps <= 1))
+        return dt_error(DT_ERR_CONFIG, "%s: [%s] eps = %g: expected a number in (0, 1]",
+                        dt_ini_where(m, sec, "eps"), sec, p->eps);
+    DT_TRY(dt_ini_int(m, sec, "group", 0, 0, 0, 1L << 30, &p->group));
+    DT_TRY(dt_ini_int(m, sec, "sync", 0, 0, 0, 1, &sync));
+    p->sync = (int)sync;
+    if (p->sync && p->group)
+        return dt_error(DT_ERR_CONFIG, "%s: [%s] group = %ld: must be 0 with sync = 1 (statistics over the global batch)",
+                        dt_ini_where(m, sec, "group"), sec, p->group);
+    p->c = l->in.c;
+    p->s = (int64_t)l->in.h * l->in.w;
+    int64_t c = p->c;
+    l->out = l->in;
+    l->nparams = 4;
+    l->params[GAMMA] = (dt_param){.name = "gamma", .ndim = 1, .dims = {c}, .size = c};
+    l->params[BETA] = (dt_param){.name = "beta", .ndim = 1, .dims = {c}, .size = c};
+    l->params[RMEAN] = (dt_param){.name = "running_mean", .ndim = 1, .dims = {c}, .size = c, .buffer = 1};
+    l->params[RVAR] = (dt_param){.name = "running_var", .ndim = 1, .dims = {c}, .size = c, .buffer = 1};
+    l->scratch_len = c * p->s + c;
+    l->scratch_fixed = work_reals(c);
+    return DT_OK;
+}
+
+static dt_status bn_init(dt_layer *l, dt_rng *rng)
+{
+    (void)rng; /* draws nothing, so the course's initialisation order is kept */
+    for (int64_t i = 0; i < l->params[GAMMA].size; i++) {
+        l->params[GAMMA].w[i] = 1;
+        l->params[BETA].w[i] = 0;
+        l->params[RMEAN].w[i] = 0;
+        l->params[RVAR].w[i] = 1;
+    }
+    return DT_OK;
+}
+
+/* s1[c] = Σ a, s2[c] = Σ a·b over `rows` rows of [rows, C, S] (b = a: Σ a²). */
+static void chan_sums(const dt_real *a, const dt_real *b, int64_t rows, int64_t c, int64_t s, double *s1, double *s2)
+{
+    for (int64_t k = 0; k < c; k++) s1[k] = s2[k] = 0;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t k = 0; k < c; k++) {
+            const dt_real *pa = a + (r * c + k) * s, *pb = b + (r * c + k) * s;
+            double u = 0, v = 0;
+            for (int64_t j = 0; j < s; j++) {
+                u += pa[j];
+                v += (double)pa[j] * pb[j];
+            }
+            s1[k] += u;
+            s2[k] += v;
+        }
+}
+
+/* x̂ = (x - mean)·istd and y = γ x̂ + β over `rows` rows. */
+static void normalise(const dt_real *x, dt_real *xh, dt_real *y, int64_t rows, int64_t c, int64_t s,
+                      const double *mean, const double *istd, const dt_real *gamma, const dt_real *beta)
+{
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t k = 0; k < c; k++) {
+            int64_t o = (r * c + k) * s;
+            dt_real mu = (dt_real)mean[k], is = (dt_real)istd[k], g = gamma[k], b = beta[k];
+            for (int64_t j = 0; j < s; j++) {
+                dt_real v = (x[o + j] - mu) * is;
+                xh[o + j] = v;
+                y[o + j] = g * v + b;
+            }
+        }
+}
+
+static void forward_eval(dt_layer *l, const dt_pass *ps)
+{
+    const bn_priv *p = l->priv;
+    double *mean = work_of(l), *istd = mean + p->c;
+    for (int64_t k = 0; k < p->c; k++) {
+        mean[k] = l->params[RMEAN].w[k];
+        istd[k] = 1 / sqrt((double)l->params[RVAR].w[k] + p->eps);
+    }
+    normalise(l->x[0], xhat_of(l), l->y, ps->n, p->c, p->s, mean, istd, l->params[GAMMA].w, l->params[BETA].w);
+}
+
+static void bn_forward(dt_layer *l, const dt_pass *ps)
+{
+    bn_priv *p = l->priv;
+    if (!ps->train) {
+        forward_eval(l, ps);
+        return;
+    }
+    int64_t n = ps->n, c = p->c, cs = c * p->s;
+    int sy = syncing(p, ps);
+    int64_t g, ng = groups(p, ps, &g);
+    double *w = work_of(l), *acc_m = w + 2 * c + 1, *acc_v = acc_m + c;
+    const dt_real *rm = l->params[RMEAN].w, *rv = l->params[RVAR].w;
+    dt_real *istd_out = istd_of(l, n);
+    for (int64_t k = 0; k < c; k++) acc_m[k] = acc_v[k] = 0;
+    for (int64_t q = 0; q < ng; q++) {
+        int64_t r0 = q * g, rows = n - r0 < g ? n - r0 : g;
+        chan_sums(l->x[0] + r0 * cs, l->x[0] + r0 * cs, rows, c, p->s, w, w + c);
+        w[2 * c] = (double)(rows * p->s);
+        if (sy) ps->allreduce(w, (int)(2 * c + 1));
+        double cnt = w[2 * c];
+        if (sy) p->count = cnt;
+        for (int64_t k = 0; k < c; k++) {
+            double mu = cnt > 0 ? w[k] / cnt : 0, var = cnt > 0 ? w[c + k] / cnt - mu * mu : 0;
+            if (var < 0) var = 0; /* rounding in Σx² - mean² */
+            /* a group too small for a statistic leaves that running value as it was */
+            acc_m[k] += cnt > 0 ? mu : rm[k];
+            acc_v[k] += cnt > 1 ? var * cnt / (cnt - 1) : rv[k];
+            w[k] = mu;
+            w[c + k] = 1 / sqrt(var + p->eps);
+            istd_out[q * c + k] = (dt_real)w[c + k];
+        }
+        normalise(l->x[0] + r0 * cs, xhat_of(l) + r0 * cs, l->y + r0 * cs, rows, c, p->s, w, w + c,
+                  l->params[GAMMA].w, l->params[BETA].w);
+    }
+    /* Ranks see different rows, so their running statistics would drift
+     * apart; summing the groups' statistics over the ranks keeps them
+     * identical on every rank at every step (and so checkpoints exact). With
+     * sync they are already global. Every rank joins, even with 0 rows. */
+    double ngroups = (double)ng;
+    if (ps->allreduce && !sy) {
+        acc_v[c] = ngroups; /* acc_m, acc_v and the count are contiguous */
+        ps->allreduce(acc_m, (int)(2 * c + 1));
+        ngroups = acc_v[c];
+    }
+    if (ngroups == 0) return;
+    double mo = p->momentum;
+    for (int64_t k = 0; k < c; k++) {
+        l->params[RMEAN].w[k] = (dt_real)((1 - mo) * rm[k] + mo * acc_m[k] / ngroups);
+        l->params[RVAR].w[k] = (dt_real)((1 - mo) * rv[k] + mo * acc_v[k] / ngroups);
+    }
+}
+
+/* dy ← a·dy + b + cx·x̂ per channel, in place over `rows` rows. */
+static void affine_dy(dt_real *dy, const dt_real *xh, int64_t rows, int64_t c, int64_t s, const double *a,
+                      const double *b, const double *cx)
+{
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t k = 0; k < c; k++) {
+            int64_t o = (r * c + k) * s;
+            dt_real ak = (dt_real)a[k], bk = (dt_real)b[k], ck = (dt_real)cx[k];
+            for (int64_t j = 0; j < s; j++) dy[o + j] = ak * dy[o + j] + bk + ck * xh[o + j];
+        }
+}
+
+static void bn_backward(dt_layer *l, const dt_pass *ps)
+{
+    bn_priv *p = l->priv;
+    int64_t n = ps->n, c = p->c, cs = c * p->s;
+    int sy = syncing(p, ps);
+    int64_t g, ng = groups(p, ps, &g);
+    double *s1 = work_of(l), *s2 = s1 + c, *a = s2 + c, *b = a + c, *cx = b + c;
+    const dt_real *gamma = l->params[GAMMA].w, *xh = xhat_of(l), *istd = istd_of(l, n);
+    dt_real *dgamma = l->params[GAMMA].g, *dbeta = l->params[BETA].g, *dx = l->dx[0];
+    for (int64_t q = 0; q < ng; q++) {
+        int64_t r0 = q * g, rows = n - r0 < g ? n - r0 : g;
+        chan_sums(l->dy + r0 * cs, xh + r0 * cs, rows, c, p->s, s1, s2);
+        /* each rank adds its own share: the trainer sums parameter gradients */
+        for (int64_t k = 0; k < c; k++) {
+            dbeta[k] += (dt_real)s1[k];
+            dgamma[k] += (dt_real)s2[k];
+        }
+        /* dx NULL is the same on every rank (the network's input), so skipping
+         * the collective then keeps the ranks in step */
+        if (!dx) continue;
+        if (!ps->train) { /* fixed statistics: dx = γ·istd·dy */
+            for (int64_t k = 0; k < c; k++) {
+                a[k] = gamma[k] / sqrt((double)l->params[RVAR].w[k] + p->eps);
+                b[k] = cx[k] = 0;
+            }
+        } else {
+            /* dx = γ·istd·(dy - Σdy/m - x̂·Σ(dy·x̂)/m), sums over the group (all ranks when synced) */
+            if (sy) ps->allreduce(s1, (int)(2 * c));
+            double m = sy ? p->count : (double)(rows * p->s);
+            for (int64_t k = 0; k < c; k++) {
+                a[k] = gamma[k] * (double)istd[q * c + k];
+                b[k] = m > 0 ? -a[k] * s1[k] / m : 0;
+                cx[k] = m > 0 ? -a[k] * s2[k] / m : 0;
+            }
+        }
+        affine_dy(l->dy + r0 * cs, xh + r0 * cs, rows, c, p->s, a, b, cx);
+    }
+    if (dx) dt_layer_put_dx(dx, l->dx_accum[0], l->dy, n * cs);
+}
+
+static void bn_destroy(dt_layer *l) { dt_free(l->priv); }
+
+const dt_layer_ops dt_batchnorm_ops = {"batchnorm", bn_configure, bn_init, bn_forward,
+                                       bn_backward, bn_destroy, 1};

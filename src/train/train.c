@@ -230,18 +230,6 @@ static dt_status setup_run(run *r)
     return DT_OK;
 }
 
-/* Batch-norm running statistics drift apart on different shards: average
- * them over the ranks so evaluation and checkpoints see one model. */
-static dt_status sync_buffers(run *r)
-{
-    dt_net *net = r->s.net;
-    if (r->s.nranks == 1 || net->nbufs == 0) return DT_OK;
-    DT_TRY(dt_dist_allreduce_real(net->bufs, net->nbufs));
-    dt_real inv = (dt_real)(1.0 / r->s.nranks);
-    for (int64_t i = 0; i < net->nbufs; i++) net->bufs[i] *= inv;
-    return DT_OK;
-}
-
 static void allreduce_doubles(double *buf, int n)
 {
     if (dt_dist_allreduce_f64(buf, n)) dt_dist_abort(1); /* a collective failed mid-pass: nothing to agree with */
@@ -249,7 +237,6 @@ static void allreduce_doubles(double *buf, int n)
 
 static dt_status log_eval(run *r, int64_t step, int64_t epoch, double lr, double t0)
 {
-    DT_TRY(sync_buffers(r));
     const char *names[2] = {"train", "test"};
     const dt_dataset *sets[2] = {r->s.train, r->s.test};
     for (int i = 0; i < 2; i++) {
@@ -268,7 +255,6 @@ static dt_status log_eval(run *r, int64_t step, int64_t epoch, double lr, double
 
 static dt_status save(run *r, const dt_progress *pr)
 {
-    DT_TRY(sync_buffers(r));
     dt_status st = r->io_err;
     if (r->s.rank == 0 && !st) st = dt_ckpt_save_run(r->ckpt, &r->s, &r->o, r->state, pr);
     DT_TRY(dt_dist_agree(st));
@@ -322,11 +308,10 @@ static dt_status loop(run *r)
             double sums[2] = {0, 0};
             int64_t correct = 0;
             dt_net_zero_grads(net);
-            if (n > 0) {
-                dt_net_forward(net, r->xb, &p);
-                dt_net_loss(net, r->yb, n, 1, &sums[0], &correct);
-                dt_net_backward(net, r->xb, NULL, &p);
-            }
+            /* even with no rows: batch norm joins its collectives on every rank */
+            dt_net_forward(net, r->xb, &p);
+            dt_net_loss(net, r->yb, n, 1, &sums[0], &correct);
+            dt_net_backward(net, r->xb, NULL, &p);
             sums[1] = (double)correct;
             DT_TRY(dt_dist_allreduce_real(net->grads, net->nparams));
             DT_TRY(dt_dist_allreduce_f64(sums, 2));
