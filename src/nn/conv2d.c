@@ -1,5 +1,201 @@
-/* conv2d.c — placeholder: being written. */
-#include "nn/layer.h"
+/* conv2d.c — 2-D convolution (cross-correlation, as PyTorch) with a fused activation.
+ *
+ *   x [N, C, H, W] ⊛ W [F, C, KH, KW] + b [F] = z [N, F, OH, OW];  y = act(z)
+ * Keys: filters (required), kernel (required, "k" or "kh,kw"), stride (1),
+ *       padding (valid | same | "p" | "ph,pw"), bias (1), activation (linear),
+ *       alpha, init (he, fan_in = C*KH*KW), init_scale.
+ * `same` pads as TensorFlow: OH = ceil(H / SH), total padding
+ * max((OH-1)*SH + KH - H, 0), the odd one at the bottom (right).
+ *
+ * Lowered to gemm through im2col (ops/im2col.h); K = C*KH*KW, P = OH*OW.
+ * scratch: col [K, P] for one example (also holds the column gradient),
+ * then z [N, F, P] for sigmoid and softmax only, the activations a loss can
+ * be fused with (l->z). Backward needs no z: sigmoid, tanh and softmax
+ * derivatives are taken from y, and relu and leaky relu (alpha >= 0) from
+ * y's sign, which is z's. So l->z is NULL after forward for tanh, relu and
+ * leaky relu. A softmax activation runs over each example's F*P values. */
+#include <string.h>
 
-static dt_status todo(dt_layer *l, dt_ini *m, const char *sec) { return dt_error(DT_ERR_CONFIG, "%s: [%s] layer type not implemented yet", dt_ini_name(m), sec); }
-const dt_layer_ops dt_conv2d_ops = {"conv2d", todo, NULL, NULL, NULL, NULL, 1};
+#include "nn/init.h"
+#include "nn/layer.h"
+#include "ops/im2col.h"
+
+typedef struct {
+    dt_conv_geom g;
+    int f, bias;
+    int keep_z;   /* z kept apart from y, for a loss (see above) */
+    int identity; /* 1x1 kernel, stride 1, no padding: col is x itself */
+    dt_init init;
+} conv_priv;
+
+/* "a" or "a,b" of positive integers (b defaults to a). */
+static dt_status read_pair(dt_ini *m, const char *sec, const char *key, int required, long def, int out[2])
+{
+    long v[2] = {def, def};
+    int n;
+    DT_TRY(dt_ini_ints(m, sec, key, required, v, 2, &n));
+    if (n == 1) v[1] = v[0];
+    for (int i = 0; i < 2; i++)
+        if (v[i] < 1 || v[i] > (1L << 20)) {
+            const char *s;
+            DT_TRY(dt_ini_str(m, sec, key, "", &s));
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] %s = '%s': expected one or two positive integers",
+                            dt_ini_where(m, sec, key), sec, key, s);
+        }
+    out[0] = (int)v[0];
+    out[1] = (int)v[1];
+    return DT_OK;
+}
+
+/* padding: same | valid | "p" | "ph,pw"; sets top/left into g and returns bottom/right. */
+static dt_status read_padding(dt_ini *m, const char *sec, conv_priv *p, int *pb, int *pr)
+{
+    dt_conv_geom *g = &p->g;
+    const char *s;
+    DT_TRY(dt_ini_str(m, sec, "padding", "valid", &s));
+    if (!strcmp(s, "same")) {
+        g->oh = (g->h + g->sh - 1) / g->sh;
+        g->ow = (g->w + g->sw - 1) / g->sw;
+        int th = (g->oh - 1) * g->sh + g->kh - g->h, tw = (g->ow - 1) * g->sw + g->kw - g->w;
+        th = th > 0 ? th : 0;
+        tw = tw > 0 ? tw : 0;
+        g->pt = th / 2, *pb = th - th / 2;
+        g->pl = tw / 2, *pr = tw - tw / 2;
+        return DT_OK;
+    }
+    long v[2] = {0, 0};
+    int n = 1;
+    if (strcmp(s, "valid") && (dt_ini_ints(m, sec, "padding", 1, v, 2, &n) || v[0] < 0 || v[n - 1] < 0 ||
+                               v[0] > (1L << 20) || v[n - 1] > (1L << 20)))
+        return dt_error(DT_ERR_CONFIG, "%s: [%s] padding = '%s': expected same, valid, p or ph,pw (p >= 0)",
+                        dt_ini_where(m, sec, "padding"), sec, s);
+    g->pt = *pb = (int)v[0];
+    g->pl = *pr = (int)v[n - 1];
+    return DT_OK;
+}
+
+static dt_status conv_configure(dt_layer *l, dt_ini *m, const char *sec)
+{
+    long filters, bias;
+    int k[2], s[2], pb = 0, pr = 0;
+    conv_priv *p = dt_alloc(sizeof *p);
+    if (!p) return dt_error(DT_ERR_NOMEM, "out of memory");
+    l->priv = p;
+    DT_TRY(dt_ini_int(m, sec, "filters", 1, 0, 1, 1L << 20, &filters));
+    DT_TRY(read_pair(m, sec, "kernel", 1, 0, k));
+    DT_TRY(read_pair(m, sec, "stride", 0, 1, s));
+    dt_conv_geom *g = &p->g;
+    *g = (dt_conv_geom){.c = l->in.c, .h = l->in.h, .w = l->in.w, .kh = k[0], .kw = k[1], .sh = s[0], .sw = s[1]};
+    DT_TRY(read_padding(m, sec, p, &pb, &pr));
+    DT_TRY(dt_ini_int(m, sec, "bias", 0, 1, 0, 1, &bias));
+    DT_TRY(dt_layer_read_act(l, m, sec, "linear"));
+    DT_TRY(dt_init_read(m, sec, "he", &p->init));
+    int64_t ph = (int64_t)g->h + g->pt + pb, pw = (int64_t)g->w + g->pl + pr;
+    if (ph < g->kh || pw < g->kw) {
+        const char *ks;
+        DT_TRY(dt_ini_str(m, sec, "kernel", "", &ks));
+        return dt_error(DT_ERR_CONFIG, "%s: [%s] kernel = %s: larger than the padded input (%lldx%lld)",
+                        dt_ini_where(m, sec, "kernel"), sec, ks, (long long)ph, (long long)pw);
+    }
+    g->oh = (int)((ph - g->kh) / g->sh + 1);
+    g->ow = (int)((pw - g->kw) / g->sw + 1);
+    p->f = (int)filters;
+    p->bias = (int)bias;
+    p->keep_z = l->act == DT_ACT_SIGMOID || l->act == DT_ACT_SOFTMAX;
+    p->identity = g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 &&
+                  g->oh == g->h && g->ow == g->w;
+    l->out = (dt_shape){p->f, g->oh, g->ow};
+    int64_t K = (int64_t)g->c * g->kh * g->kw, P = (int64_t)g->oh * g->ow;
+    l->nparams = p->bias ? 2 : 1;
+    l->params[0] = (dt_param){.name = "W", .ndim = 4, .dims = {p->f, g->c, g->kh, g->kw}, .size = p->f * K, .decay = 1};
+    if (p->bias) l->params[1] = (dt_param){.name = "b", .ndim = 1, .dims = {p->f}, .size = p->f};
+    l->scratch_len = p->keep_z ? p->f * P : 0;
+    l->scratch_fixed = p->identity ? 0 : K * P;
+    return DT_OK;
+}
+
+static dt_status conv_init(dt_layer *l, dt_rng *rng)
+{
+    conv_priv *p = l->priv;
+    dt_param *W = &l->params[0];
+    int64_t taps = W->dims[2] * W->dims[3];
+    dt_init_fill(&p->init, rng, W->dims[1] * taps, W->dims[0] * taps, W->w, W->size);
+    if (p->bias) memset(l->params[1].w, 0, (size_t)l->params[1].size * sizeof(dt_real));
+    return DT_OK;
+}
+
+/* Per-example gemms, not one batch-wide gemm over col [K, N*P]: measured
+ * on the Fashion-MNIST CNN (batch 64, 1 thread) they are as fast or faster
+ * (forward + backward, 32x14x14 -> 64: 13.0 vs 13.0-14.5 ms; 1x28x28 -> 32:
+ * 1.1 vs 1.3 ms): the gemm writes NCHW directly where the wide product
+ * needs a [F, N, P] <-> [N, F, P] reshuffle each way, and one example's col
+ * and dz stay in L2 while the batch's col (14 MB there) would not. col is
+ * rebuilt in backward rather than kept for the batch: as fast, N times less memory. */
+static void conv_forward(dt_layer *l, const dt_pass *ps)
+{
+    const conv_priv *p = l->priv;
+    const dt_conv_geom *g = &p->g;
+    int64_t F = p->f, K = (int64_t)g->c * g->kh * g->kw, P = (int64_t)g->oh * g->ow;
+    int64_t chw = (int64_t)g->c * g->h * g->w;
+    const dt_real *W = l->params[0].w, *b = p->bias ? l->params[1].w : NULL;
+    dt_real *col = l->scratch, *z = p->keep_z ? l->scratch + l->scratch_fixed : l->y;
+    for (int64_t e = 0; e < ps->n; e++) {
+        const dt_real *xe = l->x[0] + e * chw;
+        dt_real *ze = z + e * F * P;
+        if (!p->identity) dt_im2col(g, xe, col, P);
+        if (b)
+            for (int64_t f = 0; f < F; f++)
+                for (int64_t q = 0; q < P; q++) ze[f * P + q] = b[f];
+        dt_gemm(0, 0, F, P, K, 1, W, K, p->identity ? xe : col, P, b ? 1 : 0, ze, P);
+        dt_act_forward(l->act, ze, l->y + e * F * P, 1, F * P, l->act_alpha);
+    }
+    l->z = p->keep_z || l->act == DT_ACT_LINEAR ? z : NULL;
+}
+
+/* Sum of n reals in independent lanes, so it vectorises without -ffast-math. */
+static dt_real row_sum(const dt_real *v, int64_t n)
+{
+    enum { L = 16 };
+    dt_real acc[L] = {0}, s = 0;
+    int64_t i = 0;
+    for (; i + L <= n; i += L)
+        for (int k = 0; k < L; k++) acc[k] += v[i + k];
+    for (; i < n; i++) s += v[i];
+    for (int k = 0; k < L; k++) s += acc[k];
+    return s;
+}
+
+static void conv_backward(dt_layer *l, const dt_pass *ps)
+{
+    const conv_priv *p = l->priv;
+    const dt_conv_geom *g = &p->g;
+    int64_t F = p->f, K = (int64_t)g->c * g->kh * g->kw, P = (int64_t)g->oh * g->ow;
+    int64_t chw = (int64_t)g->c * g->h * g->w, fp = F * P;
+    const dt_real *W = l->params[0].w;
+    dt_real *dW = l->params[0].g, *db = p->bias ? l->params[1].g : NULL, *col = l->scratch;
+    for (int64_t e = 0; e < ps->n; e++) {
+        const dt_real *xe = l->x[0] + e * chw;
+        dt_real *dz = l->dy + e * fp; /* dy is ours and dead after this: dz in place */
+        if (!l->fused_output) /* y stands in for z: see the top of the file */
+            dt_act_backward(l->act, l->y + e * fp, l->y + e * fp, dz, dz, 1, fp, l->act_alpha);
+        if (db)
+            for (int64_t f = 0; f < F; f++) db[f] += row_sum(dz + f * P, P);
+        if (!p->identity) dt_im2col(g, xe, col, P);
+        dt_gemm(0, 1, F, K, P, 1, dz, P, p->identity ? xe : col, P, 1, dW, K);
+        if (!l->dx[0]) continue;
+        dt_real *dx = l->dx[0] + e * chw;
+        int acc = l->dx_accum[0];
+        if (p->identity) {
+            dt_gemm(1, 0, K, P, F, 1, W, K, dz, P, acc ? 1 : 0, dx, P);
+            continue;
+        }
+        dt_gemm(1, 0, K, P, F, 1, W, K, dz, P, 0, col, P); /* col <- dcol */
+        if (!acc) memset(dx, 0, (size_t)chw * sizeof *dx);
+        dt_col2im(g, col, P, dx);
+    }
+}
+
+static void conv_destroy(dt_layer *l) { dt_free(l->priv); }
+
+const dt_layer_ops dt_conv2d_ops = {"conv2d", conv_configure, conv_init, conv_forward,
+                                    conv_backward, conv_destroy, 1};

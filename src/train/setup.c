@@ -159,12 +159,12 @@ dt_status dt_setup_net(dt_setup *s, int64_t maxn)
     int loss;
     DT_TRY(dt_ini_enum(s->cfg, "model", "loss", "auto", dt_loss_names, &loss));
     DT_TRY(dt_net_build(s->model, maxn, (dt_loss)loss, &s->net));
+    DT_TRY(match_image_shape(s)); /* image models first: their message says more */
     int64_t want = dt_shape_size(s->net->in);
     if (want != s->train->features)
         return dt_error(DT_ERR_DATA, "%s: [input] shape gives %lld values per example, but the data has %lld",
                         dt_ini_where(s->model, "input", "shape"), (long long)want,
                         (long long)s->train->features);
-    DT_TRY(match_image_shape(s));
     if (s->train->nclasses > s->net->nclasses)
         return dt_error(DT_ERR_DATA, "%s: the output layer '%s' predicts %d classes, but the data has labels up to %d",
                         s->model_path, s->net->layers[s->net->nlayers - 1].name, s->net->nclasses,

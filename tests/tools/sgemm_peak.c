@@ -1,16 +1,23 @@
 /* sgemm_peak.c — single-thread OpenBLAS sgemm throughput, the yardstick that
  * launch/bench.sh divides dtrain's achieved GFLOP/s by.
  *
- * usage: sgemm_peak [BATCH]   (BATCH: rows per rank of the MLP step, default 64)
+ * usage: sgemm_peak [BATCH [MODEL...]]
+ *   BATCH: rows per rank of the training step, default 64
+ *   MODEL: mlp (the default) and/or cnn
  *
  * Prints the rate for large square products (the practical peak of this core
- * and BLAS), then the rate of the exact sequence of products that one training
- * step of the 784-256-128-10 MLP issues in dtrain (same shapes, transposes and
- * leading dimensions as src/nn/dense.c), which is the realistic ceiling for a
- * step at that batch size. Last line: "sgemm peak: X GFLOP/s". */
+ * and BLAS), then for each MODEL the rate of the exact sequence of products
+ * that one training step issues in dtrain (same shapes, transposes and leading
+ * dimensions as src/nn/dense.c and src/nn/conv2d.c), which is the realistic
+ * ceiling for a step at that batch size if nothing but the products cost:
+ *   mlp  the 784-256-128-10 MLP of configs/fmnist_mlp.ini
+ *   cnn  the CNN of configs/fmnist_cnn.ini (per-example im2col products for
+ *        the convolutions), with each product's share of the time
+ * Last line: "sgemm peak: X GFLOP/s". */
 #include <cblas.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now(void)
@@ -106,11 +113,107 @@ static double mlp_step(int n, int iters, int chunks, double *flops_per_step)
     return best;
 }
 
+/* One product of a training step, C[m×n] = op(A)·op(B) + beta·C, row-major
+ * with packed leading dimensions. per_example: issued once per example (a
+ * convolution's im2col gemm), else once per batch; then the operands marked
+ * in `walk` (bit 0: A, 1: B, 2: C) move on by their size per example, like
+ * the activations and their gradients, while the weights and the column
+ * buffer stay put. */
+typedef struct {
+    const char *what;
+    int ta, tb, m, n, k;
+    float beta;
+    int per_example, walk;
+} product;
+
+enum { WA = 1, WB = 2, WC = 4 };
+
+/* The CNN's step, in dtrain's order. conv: F filters, K = C·3·3, P = OH·OW.
+ *   forward  z[F×P] = W[F×K] · col[K×P]         gemm(N,N, F,P,K) per example
+ *   weights  dW[F×K] += dz[F×P] · colᵀ          gemm(N,T, F,K,P) per example
+ *   input    dcol[K×P] = Wᵀ · dz[F×P]           gemm(T,N, K,P,F) per example, not for conv1
+ * Dense layers as in mlp_step; N_ stands for the batch. */
+#define N_ 0
+static const product cnn_products[] = {
+    {"conv1 fwd", 0, 0, 32, 784, 9, 0, 1, WC},
+    {"conv2 fwd", 0, 0, 64, 196, 288, 0, 1, WC},
+    {"fc fwd", 0, 1, N_, 128, 3136, 0, 0, 0},
+    {"out fwd", 0, 1, N_, 10, 128, 0, 0, 0},
+    {"out dW", 1, 0, 10, 128, N_, 1, 0, 0},
+    {"out dX", 0, 0, N_, 128, 10, 0, 0, 0},
+    {"fc dW", 1, 0, 128, 3136, N_, 1, 0, 0},
+    {"fc dX", 0, 0, N_, 3136, 128, 0, 0, 0},
+    {"conv2 dW", 0, 1, 64, 288, 196, 1, 1, WA},
+    {"conv2 dcol", 1, 0, 288, 196, 64, 0, 1, WB},
+    {"conv1 dW", 0, 1, 32, 9, 784, 1, 1, WA},
+};
+#define NP (int)(sizeof cnn_products / sizeof cnn_products[0])
+
+/* Best GFLOP/s of the CNN step's products over `chunks` timed runs of `iters`
+ * steps; share[i]: product i's fraction of the step's time in the best run. */
+static double cnn_step(int batch, int iters, int chunks, double *flops_per_step, double share[NP])
+{
+    product p[NP];
+    float *a[NP], *b[NP], *c[NP];
+    double f = 0;
+    for (int i = 0; i < NP; i++) {
+        p[i] = cnn_products[i];
+        if (p[i].m == N_) p[i].m = batch;
+        if (p[i].n == N_) p[i].n = batch;
+        if (p[i].k == N_) p[i].k = batch;
+        size_t e = p[i].per_example ? (size_t)batch : 1;
+        a[i] = rand_matrix((size_t)p[i].m * p[i].k * (p[i].walk & WA ? e : 1));
+        b[i] = rand_matrix((size_t)p[i].k * p[i].n * (p[i].walk & WB ? e : 1));
+        c[i] = rand_matrix((size_t)p[i].m * p[i].n * (p[i].walk & WC ? e : 1));
+        f += 2.0 * p[i].m * p[i].n * p[i].k * (double)e;
+    }
+    *flops_per_step = f;
+
+    double best = 0;
+    for (int ch = 0; ch <= chunks; ch++) {
+        double t_prod[NP] = {0}, total = 0;
+        for (int it = 0; it < iters; it++)
+            for (int i = 0; i < NP; i++) {
+                const product *q = &p[i];
+                int e = q->per_example ? batch : 1;
+                size_t sa = (size_t)q->m * q->k, sb = (size_t)q->k * q->n, sc = (size_t)q->m * q->n;
+                double t = now();
+                for (int x = 0; x < e; x++)
+                    cblas_sgemm(CblasRowMajor, q->ta ? CblasTrans : CblasNoTrans, q->tb ? CblasTrans : CblasNoTrans,
+                                q->m, q->n, q->k, 1, a[i] + (q->walk & WA ? x * sa : 0), q->ta ? q->m : q->k,
+                                b[i] + (q->walk & WB ? x * sb : 0), q->tb ? q->k : q->n, q->beta,
+                                c[i] + (q->walk & WC ? x * sc : 0), q->n);
+                t_prod[i] += now() - t;
+            }
+        for (int i = 0; i < NP; i++) total += t_prod[i];
+        double gf = f * iters / total * 1e-9;
+        if (ch > 0 && gf > best) { /* chunk 0 warms the caches */
+            best = gf;
+            for (int i = 0; i < NP; i++) share[i] = t_prod[i] / total;
+        }
+    }
+    for (int i = 0; i < NP; i++) {
+        free(a[i]);
+        free(b[i]);
+        free(c[i]);
+    }
+    return best;
+}
+
 int main(int argc, char **argv)
 {
     int batch = argc > 1 ? atoi(argv[1]) : 64;
+    int mlp = argc <= 2, cnn = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "mlp"))
+            mlp = 1;
+        else if (!strcmp(argv[i], "cnn"))
+            cnn = 1;
+        else
+            batch = 0;
+    }
     if (batch < 1) {
-        fprintf(stderr, "usage: sgemm_peak [BATCH]\n");
+        fprintf(stderr, "usage: sgemm_peak [BATCH [mlp|cnn ...]]\n");
         return 2;
     }
     openblas_set_num_threads(1); /* the yardstick is one core, like one dtrain rank */
@@ -123,9 +226,20 @@ int main(int argc, char **argv)
         if (gf > peak) peak = gf;
     }
     double fstep;
-    double gf = mlp_step(batch, 300, 5, &fstep);
-    printf("sgemm MLP step products (batch %d, %.0f FLOP per example): %.1f GFLOP/s, %.0f examples/s\n", batch,
-           fstep / batch, gf, gf * 1e9 / fstep * batch);
+    if (mlp) {
+        double gf = mlp_step(batch, 300, 5, &fstep);
+        printf("sgemm MLP step products (batch %d, %.0f FLOP per example): %.1f GFLOP/s, %.0f examples/s\n", batch,
+               fstep / batch, gf, gf * 1e9 / fstep * batch);
+    }
+    if (cnn) {
+        double share[NP];
+        double gf = cnn_step(batch, 20, 5, &fstep, share);
+        printf("sgemm CNN step products (batch %d, %.0f FLOP per example): %.1f GFLOP/s, %.0f examples/s\n", batch,
+               fstep / batch, gf, gf * 1e9 / fstep * batch);
+        printf("    share of that time:");
+        for (int i = 0; i < NP; i++) printf("%s %s %.0f %%", i ? "," : "", cnn_products[i].what, 100 * share[i]);
+        printf("\n");
+    }
     printf("sgemm peak: %.1f GFLOP/s\n", peak);
     return 0;
 }

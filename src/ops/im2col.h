@@ -1,0 +1,35 @@
+/* im2col.h — the lowering that turns a 2-D convolution into one gemm.
+ *
+ * One example's image x [C, H, W] (NCHW without the batch) becomes the
+ * column matrix col [K, OH*OW], K = C*KH*KW, whose row (c, i, j) holds, for
+ * every output pixel (oh, ow), the input value under kernel tap (i, j):
+ *   col[(c*KH + i)*KW + j][oh*OW + ow] = x[c][oh*SH - PT + i][ow*SW - PL + j]
+ * or 0 where that falls in the padding. Then, for weights W [F, K] in
+ * PyTorch's [F, C, KH, KW] layout, the convolution is Z [F, OH*OW] = W · col.
+ *
+ * Rows of col are `ldc` reals apart (ldc >= OH*OW), so several examples can
+ * sit side by side in one wide matrix [K, N*OH*OW] (example n at column
+ * offset n*OH*OW) and share a single gemm. Padding may be asymmetric: only
+ * the top/left amounts are needed, the bottom/right follow from OH, OW. */
+#ifndef DT_IM2COL_H
+#define DT_IM2COL_H
+
+#include "core/core.h"
+
+typedef struct {
+    int c, h, w;    /* input image */
+    int kh, kw;     /* kernel */
+    int sh, sw;     /* stride */
+    int pt, pl;     /* zero padding above and to the left */
+    int oh, ow;     /* output size */
+} dt_conv_geom;
+
+/* col [K, ldc] (first OH*OW columns of each row) from x [C, H, W]. */
+void dt_im2col(const dt_conv_geom *g, const dt_real *x, dt_real *col, int64_t ldc);
+
+/* The adjoint: x [C, H, W] += every col entry at the pixel it was read from
+ * (entries that came from the padding are dropped). Overlapping windows add.
+ * col is scratch: its padding entries may be overwritten with zeros. */
+void dt_col2im(const dt_conv_geom *g, dt_real *col, int64_t ldc, dt_real *x);
+
+#endif
