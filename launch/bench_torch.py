@@ -1,20 +1,27 @@
 #!/usr/bin/python3
-"""PyTorch reference for launch/bench.sh: the Fashion-MNIST MLP of
-configs/fmnist_mlp.ini (784-256-128-10, ReLU, Adam lr 1e-3, batch 64 per rank),
-trained the way a careful PyTorch user would on CPU, one thread per process.
-The config's step decay of the learning rate is left out: it does not change
+"""PyTorch reference for launch/bench.sh: a Fashion-MNIST model of dtrain's
+configs, trained the way a careful PyTorch user would on CPU, one thread per
+process, with Adam lr 1e-3 and batch 64 per rank:
+  --model mlp  configs/fmnist_mlp.ini: 784-256-128-10, ReLU
+  --model cnn  configs/fmnist_cnn.ini: conv 3x3x32 same, ReLU, max-pool 2,
+               conv 3x3x64 same, ReLU, max-pool 2, flatten, dense 128 ReLU,
+               dense 10; NCHW like dtrain, or channels-last with
+               --channels-last 1 (oneDNN's faster layout on CPU)
+The configs' step decay of the learning rate is left out: it does not change
 the cost of a step.
 
-  bench_torch.py --ranks 1|2 --steps N --reps R [--warmup W] [--batch 64]
+  bench_torch.py [--model mlp|cnn] --ranks 1|2 --steps N --reps R [--warmup W] [--batch 64]
 
 --ranks 2 runs DistributedDataParallel over gloo, one process per rank, with
 the global batch (batch x ranks) split across ranks like dtrain's global
 sharding. Each rep times N steps after W untimed warmup steps (first rep only).
-Prints one line per rep and last "result: X img/s" (median, summed over ranks).
+Prints one line per rep (for the cnn also rank 0's peak resident memory) and
+last "result: X img/s" (median, summed over ranks).
 """
 import argparse
 import gzip
 import os
+import resource
 import socket
 import statistics
 import sys
@@ -57,7 +64,13 @@ def worker(rank, world, args, port, queue):
 
     x, y = load_train(args.data)
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    model = make_model(args.model)
+    shape = (1, 28, 28) if args.model == "cnn" else (784,)
+    x = x.view(-1, *shape)
+    if args.channels_last:
+        # One input channel: NCHW and NHWC images are the same bytes, so the
+        # conv weights' layout alone makes oneDNN pick its NHWC kernels.
+        model = model.to(memory_format=torch.channels_last)
     if world > 1:
         # gradient_as_bucket_view saves one gradient copy per step.
         model = nn.parallel.DistributedDataParallel(model, gradient_as_bucket_view=True)
@@ -71,7 +84,7 @@ def worker(rank, world, args, port, queue):
     gb = b * world
     steps_per_epoch = x.shape[0] // gb  # drop the last partial batch: every step has the same shape
     gen = torch.Generator().manual_seed(1)  # same seed on every rank, so all ranks agree on the permutation
-    xb = torch.empty(b, 784)
+    xb = torch.empty(b, *shape)
     yb = torch.empty(b, dtype=torch.int64)
     state = {"perm": None, "i": steps_per_epoch}
 
@@ -104,9 +117,18 @@ def worker(rank, world, args, port, queue):
         # 1.0 when the process keeps one core busy; below: preempted, or (DDP) waiting on gloo
         cpu.append(c / t)
     if rank == 0:
-        queue.put((rates, cpu))
+        queue.put((rates, cpu, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
     if world > 1:
         dist.destroy_process_group()
+
+
+def make_model(name):
+    if name == "mlp":
+        return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    return nn.Sequential(
+        nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(64 * 7 * 7, 128), nn.ReLU(), nn.Linear(128, 10))
 
 
 def free_port():
@@ -117,6 +139,7 @@ def free_port():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", choices=("mlp", "cnn"), default="mlp")
     ap.add_argument("--ranks", type=int, default=1)
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--reps", type=int, default=3)
@@ -125,9 +148,13 @@ def main():
     ap.add_argument("--data", default=DATA)
     ap.add_argument("--adam-foreach", type=int, choices=(0, 1), default=1,
                     help="1: multi-tensor Adam (default here); 0: PyTorch 1.13's CPU default")
+    ap.add_argument("--channels-last", type=int, choices=(0, 1), default=0,
+                    help="cnn: 1 stores the conv weights channels-last, so oneDNN runs NHWC")
     args = ap.parse_args()
     if args.ranks < 1 or args.steps < 1 or args.reps < 1 or args.batch < 1:
         ap.error("--ranks, --steps, --reps and --batch must be positive")
+    if args.channels_last and args.model != "cnn":
+        ap.error("--channels-last applies to --model cnn")
 
     ctx = mp.get_context("spawn")
     queue = ctx.SimpleQueue()
@@ -135,10 +162,14 @@ def main():
         worker(0, 1, args, 0, queue)
     else:
         mp.spawn(worker, args=(args.ranks, args, free_port(), queue), nprocs=args.ranks, join=True)
-    rates, cpu = queue.get()
+    rates, cpu, maxrss_kib = queue.get()
     label = "1 process" if args.ranks == 1 else f"DDP x{args.ranks} (gloo)"
+    if args.channels_last:
+        label += ", channels-last"
     for i, (r, c) in enumerate(zip(rates, cpu)):
         print(f"pytorch {torch.__version__} {label}: rep {i + 1}: {r:.0f} img/s (rank 0 cpu/wall {c:.2f})")
+    if args.model == "cnn":
+        print(f"pytorch peak resident memory, rank 0: {maxrss_kib / 1024:.0f} MiB")
     print(f"result: {statistics.median(rates):.0f} img/s")
     return 0
 
