@@ -173,6 +173,7 @@ static dt_status allocate(dt_net *net, dt_ini *m)
     net->nparams = np;
     net->ncount = count;
     net->nbufs = nbuf;
+    net->row_reals = nb / n;
     net->params = dt_alloc((size_t)np * sizeof(dt_real));
     net->grads = dt_alloc((size_t)np * sizeof(dt_real));
     net->bufs = dt_alloc((size_t)nbuf * sizeof(dt_real));

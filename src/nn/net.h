@@ -25,6 +25,7 @@ typedef struct {
     int64_t nbufs;       /* length of bufs: running statistics, not trained */
     dt_real *bufs;
     dt_real *buffers;    /* one block for every layer's y, dy and scratch */
+    int64_t row_reals;   /* reals of `buffers` per batch row: what a larger maxn costs */
     dt_loss loss;
     int nclasses;        /* 2 for bce */
 } dt_net;

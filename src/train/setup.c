@@ -147,9 +147,10 @@ static dt_status match_image_shape(dt_setup *s)
         return dt_error(DT_ERR_DATA, "%s: [input] shape = %d,%d,%d (C,H,W) does not match the data's images (%lld x %lld, %lld channel%s)",
                         dt_ini_where(s->model, "input", "shape"), in.c, in.h, in.w, (long long)H, (long long)W,
                         (long long)C, C == 1 ? "" : "s");
-    if (C > 1) {
+    if (C > 1 && !s->chw) { /* once, even when the network is rebuilt */
         DT_TRY(to_chw(s->train));
         if (s->test->n) DT_TRY(to_chw(s->test));
+        s->chw = 1;
     }
     return DT_OK;
 }

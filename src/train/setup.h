@@ -16,6 +16,7 @@ typedef struct {
     dt_sharding sharding;
     dt_net *net;
     uint32_t init_seed;
+    int chw;        /* images already reordered to C,H,W */
     int rank, nranks;
 } dt_setup;
 

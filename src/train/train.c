@@ -19,7 +19,7 @@
 #include "train/train.h"
 
 typedef struct {
-    long epochs, global_batch, batch_per_rank, log_every, eval_every, ckpt_every, max_steps;
+    long epochs, global_batch, batch_per_rank, log_every, eval_every, eval_train, ckpt_every, max_steps;
     long seed;
     int shuffle;
     const char *out;
@@ -34,6 +34,7 @@ static dt_status read_train(dt_ini *c, train_cfg *t)
     DT_TRY(dt_ini_int(c, "train", "batch_per_rank", 0, 0, 0, 1L << 40, &t->batch_per_rank));
     DT_TRY(dt_ini_int(c, "train", "log_every", 0, 0, 0, 1L << 40, &t->log_every));
     DT_TRY(dt_ini_int(c, "train", "eval_every", 0, 0, 0, 1L << 40, &t->eval_every));
+    DT_TRY(dt_ini_int(c, "train", "eval_train", 0, 1, 0, 1, &t->eval_train));
     DT_TRY(dt_ini_int(c, "train", "checkpoint_every", 0, 0, 0, 1L << 40, &t->ckpt_every));
     DT_TRY(dt_ini_int(c, "train", "max_steps", 0, 0, 0, 1L << 50, &t->max_steps));
     DT_TRY(dt_ini_int(c, "train", "seed", 0, 0, 0, 4294967295L, &t->seed));
@@ -197,9 +198,15 @@ static dt_status setup_run(run *r)
     DT_TRY(dt_setup_data(s));
     DT_TRY(make_plan(s, &r->t, &r->pl));
     int64_t eval_rows = s->train->n > s->test->n ? s->train->n : s->test->n;
-    int64_t maxn = r->pl.local_max;
-    if (maxn < 1024 && eval_rows > maxn) maxn = eval_rows < 1024 ? eval_rows : 1024;
-    DT_TRY(dt_setup_net(s, maxn));
+    DT_TRY(dt_setup_net(s, r->pl.local_max));
+    /* Evaluation goes faster in larger chunks; allow them where they cost
+     * little memory (an MLP), not for a ResNet's activations. */
+    int64_t big = eval_rows < 1024 ? eval_rows : 1024;
+    if (big > r->pl.local_max && (double)big * (double)s->net->row_reals * sizeof(dt_real) < 64e6) {
+        dt_net_free(s->net);
+        s->net = NULL;
+        DT_TRY(dt_setup_net(s, big));
+    }
     DT_TRY(read_augment(r));
     DT_TRY(dt_ini_check_unused(s->cfg));
     int64_t F = s->train->features, np = s->net->nparams;
@@ -235,13 +242,15 @@ static void allreduce_doubles(double *buf, int n)
     if (dt_dist_allreduce_f64(buf, n)) dt_dist_abort(1); /* a collective failed mid-pass: nothing to agree with */
 }
 
-static dt_status log_eval(run *r, int64_t step, int64_t epoch, double lr, double t0)
+/* Evaluate the test split, and the training split too at the end or when
+ * [train] eval_train = 1 (on a large set it costs as much as a third of an epoch). */
+static dt_status log_eval(run *r, int64_t step, int64_t epoch, double lr, double t0, int final)
 {
     const char *names[2] = {"train", "test"};
     const dt_dataset *sets[2] = {r->s.train, r->s.test};
     for (int i = 0; i < 2; i++) {
         dt_eval_result e;
-        if (sets[i]->total == 0) continue;
+        if (sets[i]->total == 0 || (i == 0 && !final && !r->t.eval_train)) continue;
         DT_TRY(dt_evaluate(&r->s, sets[i], &e));
         double acc = e.count ? (double)e.correct / (double)e.count : 0;
         double now = dt_dist_time() - t0;
@@ -353,10 +362,10 @@ static dt_status loop(run *r)
             pr.epoch_step = 0;
         }
         int last = stop || e + 1 == r->t.epochs;
-        if (!last && r->t.eval_every && (e + 1) % r->t.eval_every == 0) DT_TRY(log_eval(r, pr.step, e + 1, lr, t0));
+        if (!last && r->t.eval_every && (e + 1) % r->t.eval_every == 0) DT_TRY(log_eval(r, pr.step, e + 1, lr, t0, 0));
         if (last || (r->t.ckpt_every && (e + 1) % r->t.ckpt_every == 0)) DT_TRY(save(r, &pr));
     }
-    DT_TRY(log_eval(r, pr.step, pr.epoch, dt_optim_lr(&r->o, pr.epoch), t0));
+    DT_TRY(log_eval(r, pr.step, pr.epoch, dt_optim_lr(&r->o, pr.epoch), t0, 1));
     DT_TRY(dt_dist_agree(r->io_err));
     int same;
     DT_TRY(dt_dist_replicas_equal(net->params, net->nparams, &same));
