@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <malloc.h>
+
 #include "net_check.h"
+#include "optim/optim.h"
 
 static void check_net(const char *text, int in, int classes, double l2)
 {
@@ -102,6 +105,77 @@ START_TEST(model_errors)
 }
 END_TEST
 
+/* Count every heap allocation (not under ASan, which owns malloc). */
+static long n_allocs;
+#if !defined(__SANITIZE_ADDRESS__)
+extern void *__libc_malloc(size_t), *__libc_calloc(size_t, size_t), *__libc_realloc(void *, size_t),
+    *__libc_memalign(size_t, size_t);
+void *malloc(size_t n) { n_allocs++; return __libc_malloc(n); }
+void *calloc(size_t a, size_t b) { n_allocs++; return __libc_calloc(a, b); }
+void *realloc(void *p, size_t n) { n_allocs++; return __libc_realloc(p, n); }
+void *aligned_alloc(size_t a, size_t n) { n_allocs++; return __libc_memalign(a, n); }
+void *memalign(size_t a, size_t n) { n_allocs++; return __libc_memalign(a, n); }
+int posix_memalign(void **p, size_t a, size_t n)
+{
+    n_allocs++;
+    *p = __libc_memalign(a, n);
+    return *p ? 0 : 12;
+}
+#endif
+
+/* The training step allocates nothing: after a first step (lazy library
+ * set-up), forward, loss, backward and the optimizer make no heap call. */
+START_TEST(step_allocates_nothing)
+{
+    const char *text = "[input]\nshape = 3,12,12\n[c1]\ntype = conv2d\nfilters = 8\nkernel = 3\npadding = same\n"
+                       "[bn]\ntype = batchnorm\n[r]\ntype = activation\nactivation = relu\n[p]\ntype = maxpool\nkernel = 2\n"
+                       "[c2]\ntype = conv2d\nfilters = 8\nkernel = 1\n[sum]\ntype = add\ninputs = p, c2\nactivation = relu\n"
+                       "[g]\ntype = global_avgpool\n[d]\ntype = dropout\nkeep = 0.8\n[out]\ntype = dense\nunits = 4\nactivation = softmax\n";
+    enum { B = 16 };
+    dt_ini *m;
+    dt_net *net;
+    ck_assert(dt_ini_parse("a.ini", text, &m) == DT_OK);
+    ck_assert_msg(dt_net_build(m, B, DT_LOSS_AUTO, &net) == DT_OK, "%s", dt_errmsg());
+    ck_assert(dt_net_init(net, 1) == DT_OK);
+    dt_real *x = calloc(B * 3 * 144, sizeof *x), *v = calloc((size_t)net->nparams, sizeof *v),
+            *sq = calloc((size_t)net->nparams, sizeof *sq);
+    int32_t y[B];
+    int64_t ids[B];
+    for (int i = 0; i < B * 3 * 144; i++) x[i] = (dt_real)((i * 7919) % 13 - 6) / 6;
+    for (int i = 0; i < B; i++) y[i] = i % 4, ids[i] = i;
+    dt_optim o = {.kind = DT_OPT_ADAM, .lr = 1e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8};
+    dt_real *state[2] = {v, sq};
+    size_t before = 0;
+    for (int step = 0; step < 4; step++) {
+        if (step == 1) {
+            before = mallinfo2().uordblks;
+            n_allocs = 0;
+        }
+        dt_pass p = {.n = B, .train = 1, .seed = 1, .step = (uint64_t)step, .sample_ids = ids};
+        double loss = 0;
+        int64_t ok = 0;
+        dt_net_zero_grads(net);
+        dt_net_forward(net, x, &p);
+        dt_net_loss(net, y, B, (dt_real)(1.0 / B), &loss, &ok);
+        dt_net_backward(net, x, NULL, &p);
+        dt_optim_step(&o, o.lr, step + 1, net->params, net->grads, state, net->nparams);
+    }
+    long allocs = n_allocs;
+    ck_assert_uint_eq(mallinfo2().uordblks, before);
+    ck_assert_int_eq(allocs, 0);
+#if !defined(__SANITIZE_ADDRESS__)
+    void *probe = malloc(8); /* the counter itself works */
+    ck_assert_int_eq(n_allocs, 1);
+    free(probe);
+#endif
+    free(x);
+    free(v);
+    free(sq);
+    dt_net_free(net);
+    dt_ini_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("nn");
@@ -113,6 +187,7 @@ int main(void)
     tcase_add_test(tc, activation_layer_and_no_bias);
     tcase_add_test(tc, layout_and_course_init);
     tcase_add_test(tc, model_errors);
+    tcase_add_test(tc, step_allocates_nothing);
     suite_add_tcase(s, tc);
     return dt_run_suite(s);
 }
