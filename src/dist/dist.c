@@ -152,3 +152,13 @@ dt_status dt_dist_replicas_equal(const dt_real *buf, int64_t n, int *equal)
     MPI_TRY(MPI_Allreduce(&same, equal, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD), "replica check");
     return DT_OK;
 }
+
+dt_status dt_dist_gather_f64(double v, double *all)
+{
+    if (g_size == 1) {
+        all[0] = v;
+        return DT_OK;
+    }
+    MPI_TRY(MPI_Gather(&v, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD), "gather");
+    return DT_OK;
+}

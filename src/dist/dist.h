@@ -36,6 +36,9 @@ dt_status dt_dist_agree(dt_status local);
  * the same on every rank). A self-check of data parallelism, run at the end. */
 dt_status dt_dist_replicas_equal(const dt_real *buf, int64_t n, int *equal);
 
+/* Rank r's value lands in all[r] on rank 0 (all has dt_dist_size() entries there). */
+dt_status dt_dist_gather_f64(double v, double *all);
+
 double dt_dist_time(void);
 
 #endif

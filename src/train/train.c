@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "data/augment.h"
@@ -271,6 +272,25 @@ static dt_status save(run *r, const dt_progress *pr)
     return DT_OK;
 }
 
+/* Peak resident memory of every rank, on one line. */
+static dt_status report_memory(run *r)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double *all = calloc((size_t)r->s.nranks, sizeof *all);
+    if (!all) return dt_error(DT_ERR_NOMEM, "out of memory");
+    dt_status st = dt_dist_gather_f64((double)ru.ru_maxrss / 1024.0, all);
+    if (!st && r->s.rank == 0) {
+        char line[512];
+        int len = snprintf(line, sizeof line, "peak resident memory per rank (MiB):");
+        for (int q = 0; q < r->s.nranks && len < (int)sizeof line - 16; q++)
+            len += snprintf(line + len, sizeof line - (size_t)len, " %.0f", all[q]);
+        emit(r, (dt_event){.kind = DT_EV_NOTE, .text = line});
+    }
+    free(all);
+    return st;
+}
+
 static dt_status loop(run *r)
 {
     dt_setup *s = &r->s;
@@ -373,6 +393,7 @@ static dt_status loop(run *r)
     if (!same) return dt_error(DT_ERR_DIST, "the ranks ended with different parameters (a bug: please report it)");
     snprintf(line, sizeof line, "parameters identical on all %d ranks", s->nranks);
     emit(r, (dt_event){.kind = DT_EV_NOTE, .text = line});
+    DT_TRY(report_memory(r));
     emit(r, (dt_event){.kind = DT_EV_END, .step = pr.step, .epoch = pr.epoch, .seconds = dt_dist_time() - t0,
                        .images_per_s = tstep > 0 ? (double)trained / tstep : 0, .step_seconds = tstep, .text = r->ckpt});
     return DT_OK;
