@@ -1,11 +1,15 @@
-/* main.c — the dtrain command line: train, eval, gradcheck, info.
+/* main.c — the dtrain command line: train, eval, gradcheck, info, and how
+ * progress looks.
  *
  * Every rank runs the same command; rank 0 alone prints. Library statuses
  * become one-line messages and exit codes here (2: bad usage or input
  * files, 1: other failures). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dist/dist.h"
@@ -20,7 +24,7 @@ static const char *usage_main =
     "\n"
     "commands:\n"
     "  train CONFIG [section.key=value ...] [--out DIR] [--resume CKPT] [--quiet]\n"
-    "  eval CONFIG --ckpt FILE [section.key=value ...]\n"
+    "  eval CONFIG --ckpt FILE [section.key=value ...] [--grid OUT.csv [--grid-size N]]\n"
     "  gradcheck CONFIG [section.key=value ...]\n"
     "  info FILE.h5\n"
     "\n"
@@ -35,13 +39,27 @@ static const char *usage_train =
     "  --out DIR      run directory for metrics.jsonl and checkpoint.h5\n"
     "                 (default: [train] out, else runs/<config name>)\n"
     "  --resume CKPT  continue from a checkpoint written by an earlier run\n"
-    "  --quiet        print only errors and the final result\n";
+    "  --quiet        print only errors and the final result\n"
+    "\n"
+    "Progress: on a terminal a live line (epoch, step, loss, accuracy, examples/s,\n"
+    "ETA); otherwise one line every [train] log_every steps. Each evaluated epoch\n"
+    "([train] eval_every) gets a summary line; the run ends with the train and test\n"
+    "accuracy, a `done:` line and a `summary:` line (best and final test accuracy,\n"
+    "wall time, checkpoint). DTRAIN_PROGRESS=live or plain overrides the choice,\n"
+    "for example through `mpiexec -x DTRAIN_PROGRESS=live`.\n";
 
 static const char *usage_eval =
-    "usage: dtrain eval CONFIG --ckpt FILE [section.key=value ...]\n"
+    "usage: dtrain eval CONFIG --ckpt FILE [section.key=value ...] [--grid OUT.csv [--grid-size N]]\n"
     "\n"
     "Load the parameters of checkpoint FILE into the model that CONFIG names and\n"
-    "print loss and accuracy over the training and the test split.\n";
+    "print loss and accuracy over the training and the test split.\n"
+    "\n"
+    "  --grid OUT.csv    for 2-D data: the model's predictions on an N x N grid over\n"
+    "                    the training points (plus a 10 % margin), as x,y,p rows (p:\n"
+    "                    probability of class 1) or x,y,class (more than 2 classes),\n"
+    "                    and the training points as x,y,label in OUT.points.csv;\n"
+    "                    `launch/plot.sh --boundary OUT.csv` draws them\n"
+    "  --grid-size N     points per side (default 200, at most 2000)\n";
 
 static const char *usage_gradcheck =
     "usage: dtrain gradcheck CONFIG [section.key=value ...]\n"
@@ -57,40 +75,309 @@ static const char *usage_info =
     "List the groups, data sets (type and shape) and attributes of an HDF5 file:\n"
     "a checkpoint or a data set.\n";
 
+/* ---- progress ----------------------------------------------------------
+ * On a terminal, rank 0 redraws one live line (epoch, step, loss, accuracy,
+ * examples/s, ETA) with \r; elsewhere (files, pipes, batch jobs) it prints
+ * a plain line per log_every step. Either way an evaluated epoch (and, once
+ * the trainer reports whole epochs, any epoch at least log_every steps
+ * long) gets a one-line summary, and the run ends with the final
+ * evaluation, `done:` and `summary:` lines, which --quiet keeps alone. */
+
+#define LIVE_PERIOD 0.2 /* seconds between redraws of the live line */
+
 typedef struct {
-    int quiet;
-    int rank;
+    int have;
+    double loss, accuracy;
+    int64_t correct, count;
+} split_result;
+
+typedef struct {
+    int quiet, rank, live, cols, training;
+    double t_start;            /* wall clock at main(): setup counts too */
+    int64_t epochs, spe, total, log_every;
+    int64_t step0;             /* first step this run shows (not 0 on resume) */
+    double sec0, last_draw, last_epoch_sec;
+    int started, shown;        /* a STEP seen; the live line is on screen */
+    char line[512];            /* the live line's text */
+    int held;                  /* an evaluation waits: is it the final one? */
+    int64_t held_step, held_epoch;
+    double held_sec;
+    split_result tr, te;
+    int last_held;             /* the last epoch's DT_EV_EPOCH waits for the final evaluation */
+    dt_event last_epoch;
+    int have_best, have_train; /* over the whole run */
+    double best, final_acc, final_train;
+    int64_t best_epoch;
 } printer;
+
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double t_main;   /* wall clock at main() */
+static int launched;    /* started by an MPI launcher (its variables were set before MPI_Init) */
+
+/* Open MPI hands every rank a pseudo-terminal whatever mpiexec's own output
+ * is, so under a launcher ask whether the launcher (our parent on this node)
+ * writes to a terminal. DTRAIN_PROGRESS=live|plain overrides. */
+static int want_live(void)
+{
+    const char *env = getenv("DTRAIN_PROGRESS");
+    if (env && !strcmp(env, "live")) return 1;
+    if (env && !strcmp(env, "plain")) return 0;
+    if (!isatty(STDOUT_FILENO)) return 0;
+    if (!launched) return 1;
+    char link[64], target[256];
+    snprintf(link, sizeof link, "/proc/%ld/fd/1", (long)getppid());
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n <= 0) return 0;
+    target[n] = 0;
+    return !strncmp(target, "/dev/pts/", 9) || !strncmp(target, "/dev/tty", 8);
+}
+
+static int term_cols(void)
+{
+    struct winsize w;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &w) == 0 && w.ws_col >= 20) return w.ws_col;
+    const char *c = getenv("COLUMNS");
+    return c && atoi(c) >= 20 ? atoi(c) : 80;
+}
+
+static void fmt_duration(char *buf, size_t len, double s)
+{
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
+}
+
+/* Remaining time from the rate measured since the first step shown; "" while unknown. */
+static void eta(const printer *p, const dt_event *ev, char *buf, size_t len)
+{
+    int64_t total = ev->total_steps ? ev->total_steps : p->total;
+    buf[0] = 0;
+    if (!p->started || ev->step <= p->step0 || ev->seconds <= p->sec0 || total <= 0) return;
+    double rate = (double)(ev->step - p->step0) / (ev->seconds - p->sec0);
+    double left = (double)(total - ev->step) / rate;
+    fmt_duration(buf, len, left > 0 ? left : 0);
+}
+
+/* Take the live line off the screen before printing a line of our own. */
+static void live_clear(printer *p)
+{
+    if (p->shown) fputs("\r\033[K", stdout);
+    p->shown = 0;
+}
+
+static void live_draw(printer *p)
+{
+    if (!p->line[0]) return;
+    /* never wrap: \r only returns to the start of the last screen row */
+    printf("\r%.*s\033[K", p->cols - 1, p->line);
+    p->shown = 1;
+}
+
+/* A line of its own, with the live line kept below it. */
+static void say(printer *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(printer *p, const char *fmt, ...)
+{
+    va_list ap;
+    int redraw = p->shown;
+    live_clear(p);
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    if (redraw) live_draw(p);
+}
+
+static void on_step(printer *p, const dt_event *ev)
+{
+    if (!p->started) {
+        p->started = 1;
+        p->step0 = ev->step;
+        p->sec0 = ev->seconds;
+        p->last_draw = -1e9;
+    }
+    if (p->quiet) return;
+    char left[32];
+    eta(p, ev, left, sizeof left);
+    if (!p->live) {
+        if (ev->live_only) return;
+        printf("epoch %lld/%lld  step %lld  loss %.6f  accuracy %.4f  lr %.3g  %.0f examples/s%s%s\n",
+               (long long)ev->epoch + 1, (long long)ev->epochs, (long long)ev->step, ev->loss, ev->accuracy, ev->lr,
+               ev->images_per_s, left[0] ? "  ETA " : "", left);
+        return;
+    }
+    int64_t total = ev->total_steps ? ev->total_steps : p->total;
+    double ips = ev->images_per_s;
+    char rate[32];
+    if (ips >= 1e6) snprintf(rate, sizeof rate, "%.1fM", ips / 1e6);
+    else if (ips >= 1e4) snprintf(rate, sizeof rate, "%.0fk", ips / 1e3);
+    else snprintf(rate, sizeof rate, "%.0f", ips);
+    /* short enough for 80 columns in the common cases; full-batch runs have one step per epoch */
+    int n = snprintf(p->line, sizeof p->line, "epoch %lld/%lld  ", (long long)ev->epoch + 1, (long long)ev->epochs);
+    if (ev->steps_per_epoch != 1)
+        n += snprintf(p->line + n, sizeof p->line - (size_t)n, "step %lld/%lld  ", (long long)ev->step, (long long)total);
+    snprintf(p->line + n, sizeof p->line - (size_t)n, "%.0f%%  loss %.4f  acc %.4f  %s img/s  ETA %s",
+             total > 0 ? 100.0 * (double)ev->step / (double)total : 0.0, ev->loss, ev->accuracy, rate,
+             left[0] ? left : "?");
+    if (ev->seconds - p->last_draw < LIVE_PERIOD) return;
+    p->last_draw = ev->seconds;
+    live_draw(p);
+}
+
+static void print_final_eval(const split_result *r, const char *split)
+{
+    if (!r->have) return;
+    printf("%-5s loss %.6f  accuracy %.6f (%lld/%lld)\n", split, r->loss, r->accuracy, (long long)r->correct,
+           (long long)r->count);
+}
+
+/* One line for a finished epoch: its evaluation where there is one, else
+ * the means over its training batches (ep, from DT_EV_EPOCH). */
+static void epoch_summary(printer *p, int64_t epoch, double sec, const dt_event *ep)
+{
+    char buf[512];
+    int n = snprintf(buf, sizeof buf, "epoch %lld/%lld done in %.1f s", (long long)epoch, (long long)p->epochs,
+                     sec - p->last_epoch_sec);
+    const char *sep = ": ";
+    p->last_epoch_sec = sec;
+    if (ep) {
+        n += snprintf(buf + n, sizeof buf - (size_t)n, " (%.0f examples/s): batches loss %.4f accuracy %.4f",
+                      ep->images_per_s, ep->loss, ep->accuracy);
+        sep = "; ";
+    }
+    if (p->tr.have) {
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "%strain loss %.4f accuracy %.4f", sep, p->tr.loss, p->tr.accuracy);
+        sep = "; ";
+    }
+    if (p->te.have)
+        snprintf(buf + n, sizeof buf - (size_t)n, "%stest loss %.4f accuracy %.4f (best %.4f)", sep, p->te.loss,
+                 p->te.accuracy, p->best);
+    say(p, "%s\n", buf);
+}
+
+/* Evaluations wait for the next event: at the end of the run they are the
+ * final result, otherwise the summary of the epoch just evaluated. */
+static void flush_eval(printer *p, int final)
+{
+    if (!p->held) return;
+    if (final) {
+        if (p->last_held && !p->quiet) epoch_summary(p, p->last_epoch.epoch, p->last_epoch.seconds, &p->last_epoch);
+        p->last_held = 0;
+        live_clear(p);
+        print_final_eval(&p->tr, "train");
+        print_final_eval(&p->te, "test");
+    } else if (!p->quiet) {
+        epoch_summary(p, p->held_epoch, p->held_sec, NULL);
+    }
+    p->held = 0;
+    p->tr.have = p->te.have = 0;
+}
+
+static void on_eval(printer *p, const dt_event *ev)
+{
+    split_result r = {1, ev->loss, ev->accuracy, ev->correct, ev->count};
+    if (!p->training) { /* dtrain eval: nothing follows */
+        print_final_eval(&r, ev->split);
+        return;
+    }
+    if (p->held && p->held_step != ev->step) flush_eval(p, 0);
+    p->held = 1;
+    p->held_step = ev->step;
+    p->held_epoch = ev->epoch;
+    p->held_sec = ev->seconds;
+    if (!strcmp(ev->split, "test")) {
+        p->te = r;
+        p->final_acc = ev->accuracy;
+        if (!p->have_best || ev->accuracy > p->best) {
+            p->have_best = 1;
+            p->best = ev->accuracy;
+            p->best_epoch = ev->epoch;
+        }
+    } else {
+        p->tr = r;
+        p->have_train = 1;
+        p->final_train = ev->accuracy;
+    }
+}
+
+static void on_epoch(printer *p, const dt_event *ev)
+{
+    int evaluated = p->held && p->held_epoch == ev->epoch;
+    if (!evaluated) flush_eval(p, 0);
+    if (!evaluated && ev->epoch == p->epochs) { /* the final evaluation follows the checkpoint */
+        p->last_held = 1;
+        p->last_epoch = *ev;
+        p->last_epoch.text = NULL;
+        return;
+    }
+    /* un-evaluated epochs shorter than log_every would only repeat the step lines */
+    if (!p->quiet && (evaluated || (p->log_every > 0 && p->spe >= p->log_every))) epoch_summary(p, ev->epoch, ev->seconds, ev);
+    else p->last_epoch_sec = ev->seconds;
+    p->held = 0;
+    p->tr.have = p->te.have = 0;
+}
+
+static void on_end(printer *p, const dt_event *ev)
+{
+    flush_eval(p, 1);
+    live_clear(p);
+    printf("done: %lld steps in %.2f s (%.2f s in training steps, %.0f examples/s); checkpoint %s\n",
+           (long long)ev->step, ev->seconds, ev->step_seconds, ev->images_per_s, ev->text);
+    printf("summary: ");
+    if (p->have_best)
+        printf("final test accuracy %.4f, best %.4f after epoch %lld; ", p->final_acc, p->best, (long long)p->best_epoch);
+    else if (p->have_train)
+        printf("final train accuracy %.4f (no test split); ", p->final_train);
+    printf("wall time %.1f s; checkpoint %s\n", wall_now() - p->t_start, ev->text);
+}
 
 static void on_event(void *user, const dt_event *ev)
 {
-    const printer *p = user;
+    printer *p = user;
     switch (ev->kind) {
     case DT_EV_START:
-        if (!p->quiet) printf("dtrain: %s\n", ev->text);
+        p->epochs = ev->epochs;
+        p->spe = ev->steps_per_epoch;
+        p->total = ev->total_steps ? ev->total_steps : ev->epochs * ev->steps_per_epoch;
+        p->log_every = ev->log_every;
+        if (!p->quiet) say(p, "dtrain: %s\n", ev->text);
         break;
     case DT_EV_STEP:
-        if (!p->quiet)
-            printf("epoch %lld/%lld  step %lld  loss %.6f  accuracy %.4f  lr %.3g  %.0f examples/s\n",
-                   (long long)ev->epoch + 1, (long long)ev->epochs, (long long)ev->step, ev->loss,
-                   ev->accuracy, ev->lr, ev->images_per_s);
+        flush_eval(p, 0);
+        on_step(p, ev);
         break;
     case DT_EV_EVAL:
-        printf("%-5s loss %.6f  accuracy %.6f (%lld/%lld)", ev->split, ev->loss, ev->accuracy,
-               (long long)ev->correct, (long long)ev->count);
-        if (ev->step || ev->epoch) printf("  after epoch %lld, step %lld", (long long)ev->epoch, (long long)ev->step);
-        printf("\n");
+        on_eval(p, ev);
+        break;
+    case DT_EV_EPOCH:
+        on_epoch(p, ev);
         break;
     case DT_EV_CKPT:
-        if (!p->quiet) printf("checkpoint: %s (step %lld)\n", ev->text, (long long)ev->step);
+        flush_eval(p, 0); /* a checkpoint follows an epoch's evaluation; the final one precedes it */
+        if (!p->quiet) say(p, "checkpoint: %s (step %lld)\n", ev->text, (long long)ev->step);
         break;
     case DT_EV_END:
-        printf("done: %lld steps in %.2f s (%.2f s in training steps, %.0f examples/s); checkpoint %s\n",
-               (long long)ev->step, ev->seconds, ev->step_seconds, ev->images_per_s, ev->text);
+        on_end(p, ev);
         break;
     case DT_EV_NOTE:
-        if (!p->quiet) printf("%s\n", ev->text);
+        if (!p->quiet) say(p, "%s\n", ev->text);
         break;
+    }
+    fflush(stdout);
+}
+
+/* After the command: what is still held or on screen. */
+static void printer_finish(printer *p, int failed)
+{
+    flush_eval(p, !failed);
+    if (p->shown) {
+        if (failed) putchar('\n'); /* keep the last progress above the error */
+        else live_clear(p);
+        p->shown = 0;
     }
     fflush(stdout);
 }
@@ -123,19 +410,31 @@ static int has_help(int argc, char **argv)
 static int run_command(int argc, char **argv, int rank, const char *cmd, const char *usage)
 {
     dt_run_args a = {0};
-    printer pr = {0, rank};
+    int training = !strcmp(cmd, "train");
+    printer pr = {.rank = rank, .training = training, .t_start = t_main};
     char **over = calloc((size_t)argc, sizeof *over);
     int nover = 0, rc = 0;
     for (int i = 2; i < argc; i++) {
         const char *s = argv[i];
         int last = i + 1 >= argc;
-        if (!strcmp(s, "--out") || !strcmp(s, "--resume") || !strcmp(s, "--ckpt")) {
+        if (!strcmp(s, "--out") || !strcmp(s, "--resume") || !strcmp(s, "--ckpt") || !strcmp(s, "--grid") ||
+            !strcmp(s, "--grid-size")) {
             if (last) { rc = usage_error(rank, "missing value after", s, usage); break; }
             const char *v = argv[++i];
-            if (!strcmp(s, "--out") && !strcmp(cmd, "train")) a.out_dir = v;
-            else if (!strcmp(s, "--resume") && !strcmp(cmd, "train")) a.resume = v;
-            else if (!strcmp(s, "--ckpt") && !strcmp(cmd, "eval")) a.ckpt = v;
-            else { rc = usage_error(rank, "unknown option", s, usage); break; }
+            int eval = !strcmp(cmd, "eval");
+            char *end;
+            if (!strcmp(s, "--out") && training) a.out_dir = v;
+            else if (!strcmp(s, "--resume") && training) a.resume = v;
+            else if (!strcmp(s, "--ckpt") && eval) a.ckpt = v;
+            else if (!strcmp(s, "--grid") && eval) a.grid = v;
+            else if (!strcmp(s, "--grid-size") && eval) {
+                long n = strtol(v, &end, 10);
+                if (*end || end == v || n < 2 || n > 2000) {
+                    rc = usage_error(rank, "--grid-size wants a whole number from 2 to 2000, not", v, usage);
+                    break;
+                }
+                a.grid_size = (int)n;
+            } else { rc = usage_error(rank, "unknown option", s, usage); break; }
         } else if (!strcmp(s, "--quiet")) {
             pr.quiet = 1;
         } else if (s[0] == '-') {
@@ -152,6 +451,7 @@ static int run_command(int argc, char **argv, int rank, const char *cmd, const c
     }
     if (!rc && !a.config) rc = usage_error(rank, "missing CONFIG", NULL, usage);
     if (!rc && !strcmp(cmd, "eval") && !a.ckpt) rc = usage_error(rank, "missing --ckpt FILE", NULL, usage);
+    if (!rc && a.grid_size && !a.grid) rc = usage_error(rank, "--grid-size needs --grid OUT.csv", NULL, usage);
     if (rc) {
         free(over);
         return rc;
@@ -160,6 +460,11 @@ static int run_command(int argc, char **argv, int rank, const char *cmd, const c
     a.noverrides = nover;
     a.on_event = on_event;
     a.user = &pr;
+    if (rank == 0 && training && !pr.quiet && want_live()) {
+        pr.live = 1;
+        pr.cols = term_cols();
+    }
+    a.live_steps = pr.live;
     dt_status st;
     if (!strcmp(cmd, "train")) {
         st = dt_train(&a);
@@ -181,11 +486,14 @@ static int run_command(int argc, char **argv, int rank, const char *cmd, const c
         }
     }
     free(over);
+    printer_finish(&pr, st != DT_OK);
     return st ? fail(rank, st) : rc;
 }
 
 int main(int argc, char **argv)
 {
+    t_main = wall_now();
+    launched = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK") || getenv("PMI_SIZE");
     dt_status st = dt_dist_init(&argc, &argv);
     if (st) {
         fprintf(stderr, "dtrain: error: %s\n", dt_errmsg());

@@ -173,6 +173,15 @@ dt_status dt_setup_net(dt_setup *s, int64_t maxn)
     return DT_OK;
 }
 
+dt_status dt_setup_net_sized(dt_setup *s, int64_t need, int64_t want)
+{
+    DT_TRY(dt_setup_net(s, need));
+    if (want <= need || (double)want * (double)s->net->row_reals * sizeof(dt_real) >= 64e6) return DT_OK;
+    dt_net_free(s->net);
+    s->net = NULL;
+    return dt_setup_net(s, want);
+}
+
 void dt_setup_free(dt_setup *s)
 {
     dt_net_free(s->net);

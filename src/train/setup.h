@@ -27,6 +27,9 @@ dt_status dt_setup_config(dt_setup *s, const char *config_path, char *const *ove
  * that the model's input matches the data. */
 dt_status dt_setup_data(dt_setup *s);
 dt_status dt_setup_net(dt_setup *s, int64_t maxn);
+/* Build for at least `need` rows, and for up to `want` (evaluation goes
+ * faster in large chunks) where that costs under 64 MB of activations. */
+dt_status dt_setup_net_sized(dt_setup *s, int64_t need, int64_t want);
 void dt_setup_free(dt_setup *s);
 
 /* Checkpoints. Optimizer state arrays (opt_state[k], each of net->nparams

@@ -199,15 +199,7 @@ static dt_status setup_run(run *r)
     DT_TRY(dt_setup_data(s));
     DT_TRY(make_plan(s, &r->t, &r->pl));
     int64_t eval_rows = s->train->n > s->test->n ? s->train->n : s->test->n;
-    DT_TRY(dt_setup_net(s, r->pl.local_max));
-    /* Evaluation goes faster in larger chunks; allow them where they cost
-     * little memory (an MLP), not for a ResNet's activations. */
-    int64_t big = eval_rows < 1024 ? eval_rows : 1024;
-    if (big > r->pl.local_max && (double)big * (double)s->net->row_reals * sizeof(dt_real) < 64e6) {
-        dt_net_free(s->net);
-        s->net = NULL;
-        DT_TRY(dt_setup_net(s, big));
-    }
+    DT_TRY(dt_setup_net_sized(s, r->pl.local_max, eval_rows < 1024 ? eval_rows : 1024));
     DT_TRY(read_augment(r));
     DT_TRY(dt_ini_check_unused(s->cfg));
     int64_t F = s->train->features, np = s->net->nparams;
@@ -321,14 +313,19 @@ static dt_status loop(run *r)
              (long long)(s->sharding == DT_SHARD_GLOBAL ? r->pl.gbatch : r->pl.rbatch),
              (long long)r->pl.steps, r->t.epochs, (long long)net->ncount,
              (const char *[]){"gd", "momentum", "rmsprop", "adam"}[r->o.kind]);
-    emit(r, (dt_event){.kind = DT_EV_START, .epochs = r->t.epochs, .steps_per_epoch = r->pl.steps, .text = line});
+    int64_t total = r->t.epochs * r->pl.steps;
+    if (r->t.max_steps && r->t.max_steps < total) total = r->t.max_steps;
+    emit(r, (dt_event){.kind = DT_EV_START, .epochs = r->t.epochs, .steps_per_epoch = r->pl.steps, .text = line,
+                       .total_steps = total, .log_every = r->t.log_every});
 
-    double t0 = dt_dist_time(), tlog = t0, tstep = 0;
+    double t0 = dt_dist_time(), tlog = t0, tstep = 0, tlive = t0;
     int64_t seen = 0, trained = 0;
     int stop = 0;
     for (int64_t e = pr.epoch; e < r->t.epochs && !stop; e++) {
         dt_sampler_epoch(&r->smp, e);
         double lr = dt_optim_lr(&r->o, e), te = dt_dist_time();
+        double ep_loss = 0, ep_correct = 0; /* the epoch's means, for DT_EV_EPOCH */
+        int64_t ep_count = 0;
         for (int64_t st_i = pr.epoch_step; st_i < r->pl.steps; st_i++) {
             int64_t count, n = batch_rows(r, st_i, &count);
             if (r->augment) dt_augment_batch(&r->aug, r->xb, r->ids, n, e);
@@ -352,6 +349,9 @@ static dt_status loop(run *r)
             if (!isfinite(loss))
                 return dt_error(DT_ERR_NUMERIC, "step %lld (epoch %lld): the training loss is %g; lower [optim] lr or check the data",
                                 (long long)pr.step, (long long)e, loss);
+            ep_loss += loss * (double)count;
+            ep_correct += sums[1];
+            ep_count += count;
             if (r->t.log_every && pr.step % r->t.log_every == 0) {
                 double now = dt_dist_time();
                 double ips = (double)(seen + count) / (now - tlog > 1e-9 ? now - tlog : 1e-9);
@@ -360,11 +360,23 @@ static dt_status loop(run *r)
                     r->io_err = dt_metrics_log(r->metrics, pr.step, e, "batch", loss, sums[1] / (double)count, lr, now - t0);
                 emit(r, (dt_event){.kind = DT_EV_STEP, .step = pr.step, .epoch = e, .epochs = r->t.epochs,
                                    .steps_per_epoch = r->pl.steps, .loss = loss, .accuracy = sums[1] / (double)count,
-                                   .lr = lr, .images_per_s = ips, .seconds = now - t0});
-                tlog = now;
+                                   .lr = lr, .images_per_s = ips, .seconds = now - t0, .total_steps = total});
+                tlog = tlive = now;
                 seen = 0;
             } else {
                 seen += count;
+                /* a live display redraws a few times a second: no more events than that */
+                if (r->a->live_steps && s->rank == 0) {
+                    double now = dt_dist_time();
+                    if (now - tlive >= 0.1) {
+                        emit(r, (dt_event){.kind = DT_EV_STEP, .step = pr.step, .epoch = e, .epochs = r->t.epochs,
+                                           .steps_per_epoch = r->pl.steps, .loss = loss,
+                                           .accuracy = sums[1] / (double)count, .lr = lr,
+                                           .images_per_s = (double)seen / (now - tlog), .seconds = now - t0,
+                                           .total_steps = total, .live_only = 1});
+                        tlive = now;
+                    }
+                }
             }
             dt_optim_step(&r->o, lr, pr.step + 1, net->params, net->grads, r->state, net->nparams);
             pr.step++;
@@ -376,14 +388,24 @@ static dt_status loop(run *r)
                 break;
             }
         }
-        tstep += dt_dist_time() - te;
+        double tepoch = dt_dist_time() - te;
+        tstep += tepoch;
         if (!stop) {
             pr.epoch = e + 1;
             pr.epoch_step = 0;
         }
         int last = stop || e + 1 == r->t.epochs;
         if (!last && r->t.eval_every && (e + 1) % r->t.eval_every == 0) DT_TRY(log_eval(r, pr.step, e + 1, lr, t0, 0));
+        if (!stop && ep_count)
+            emit(r, (dt_event){.kind = DT_EV_EPOCH, .step = pr.step, .epoch = e + 1, .epochs = r->t.epochs,
+                               .steps_per_epoch = r->pl.steps, .loss = ep_loss / (double)ep_count,
+                               .accuracy = ep_correct / (double)ep_count, .lr = lr, .step_seconds = tepoch,
+                               .images_per_s = tepoch > 0 ? (double)ep_count / tepoch : 0,
+                               .seconds = dt_dist_time() - t0});
         if (last || (r->t.ckpt_every && (e + 1) % r->t.ckpt_every == 0)) DT_TRY(save(r, &pr));
+        /* the next examples/s measures training, not this evaluation or checkpoint */
+        tlog = tlive = dt_dist_time();
+        seen = 0;
     }
     DT_TRY(log_eval(r, pr.step, pr.epoch, dt_optim_lr(&r->o, pr.epoch), t0, 1));
     DT_TRY(dt_dist_agree(r->io_err));

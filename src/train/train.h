@@ -7,7 +7,11 @@
 
 #include "core/core.h"
 
-typedef enum { DT_EV_START, DT_EV_STEP, DT_EV_EVAL, DT_EV_CKPT, DT_EV_END, DT_EV_NOTE } dt_event_kind;
+/* DT_EV_EPOCH closes a whole epoch, after its evaluation (if any) and before
+ * its checkpoint: epoch = epochs done, loss and accuracy = means over the
+ * epoch's training batches, step_seconds and images_per_s = its time in
+ * training steps and its rate. */
+typedef enum { DT_EV_START, DT_EV_STEP, DT_EV_EVAL, DT_EV_CKPT, DT_EV_END, DT_EV_NOTE, DT_EV_EPOCH } dt_event_kind;
 
 typedef struct {
     dt_event_kind kind;
@@ -17,6 +21,10 @@ typedef struct {
     double step_seconds; /* DT_EV_END: time spent in training steps alone */
     int64_t correct, count;
     const char *text;   /* DT_EV_START / DT_EV_NOTE / DT_EV_CKPT: a line to show */
+    /* For the progress display; 0 where the emitter does not know them. */
+    int64_t total_steps; /* DT_EV_START / DT_EV_STEP: steps the run will end at (max_steps counted) */
+    int64_t log_every;   /* DT_EV_START: [train] log_every */
+    int live_only;       /* DT_EV_STEP: extra event for a live display, not a log_every step */
 } dt_event;
 
 typedef void (*dt_event_fn)(void *user, const dt_event *ev);
@@ -28,6 +36,9 @@ typedef struct {
     const char *out_dir;    /* NULL: [train] out, default runs/<config name> */
     const char *resume;     /* checkpoint to continue from, or NULL */
     const char *ckpt;       /* eval: checkpoint to evaluate */
+    const char *grid;       /* eval: write predictions on a grid over 2-D data here (CSV), or NULL */
+    int grid_size;          /* eval: points per side of that grid (0: 200) */
+    int live_steps;         /* train: a live display wants DT_EV_STEP between log_every steps too */
     dt_event_fn on_event;
     void *user;
 } dt_run_args;
