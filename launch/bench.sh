@@ -85,9 +85,29 @@ if ((busy > 10)); then
     echo "warning: the CPUs were ${busy} % busy before starting: other processes share the cores, figures will be noisy"
 fi
 
+# The same while measuring: CPU time that other processes took meanwhile, from
+# the busy time of all cores less what this script's finished children used
+# (the runs are reaped before each look), in clock ticks; and the wall clock.
+foreign_ticks() {
+    local cpu self
+    read -ra cpu </proc/stat
+    read -ra self </proc/$$/stat # fields 16, 17: cutime, cstime ("bash" has no space)
+    echo $((cpu[1] + cpu[2] + cpu[3] + cpu[6] + cpu[7] + cpu[8] - self[15] - self[16]))
+}
+wall_ticks() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.0f", $1 * hz }' /proc/uptime; }
+contention_start() { c0=$(foreign_ticks) w0=$(wall_ticks); }
+contention_check() { # what was measured
+    local pct
+    pct=$((100 * ($(foreign_ticks) - c0) / ($(wall_ticks) - w0 + 1)))
+    if ((pct > 10)); then
+        echo "warning: other processes used ${pct} % of a core during the $1: those figures are skewed"
+    fi
+}
+
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }'; }
 
 # examples/s from dtrain's final line: "done: N steps in T s (S s in training steps, X examples/s); ..."
+# $config and $steps are those of the model being measured (locals of bench below).
 # The log stays in $tmp/dtrain.log for the caller.
 dtrain_rate() {
     local log=$tmp/dtrain.log rate
@@ -107,13 +127,13 @@ if [[ -x /usr/bin/time ]]; then
     rss_wrap=(/usr/bin/time -f 'bench-rss-kib %M')
 else
     rss_wrap=()
-    echo "note: /usr/bin/time is missing (apt-get install time): no peak memory figures"
+    [[ $MODEL == mlp ]] || echo "note: /usr/bin/time is missing (apt-get install time): no peak memory figures"
 fi
 # Largest peak over the ranks and reps logged in file $1, in MiB ("" if none).
 max_rss_mib() { awk '$1 == "bench-rss-kib" && $2 > m { m = $2 } END { if (m) printf "%.0f", m / 1024 }' "$1"; }
 
 # PyTorch's img/s (median, summed over ranks) for model $1, ranks $2, channels-last $3.
-# Its output also goes to stderr and stays in $tmp/torch-$1-$2-$3.txt.
+# Its output also goes to stderr and stays in $tmp/torch-$1-$2-$3.txt. $steps as above.
 torch_run() {
     local out=$tmp/torch-$1-$2-$3.txt nhwc=()
     [[ $3 == 1 ]] && nhwc=(--channels-last 1)
@@ -197,6 +217,7 @@ bench() {
     local d1=() d2=() r rate1 rate2 d1m d2m
     : >"$tmp/rss1.log"
     : >"$tmp/rss2.log"
+    contention_start
     for ((r = 1; r <= REPS; r++)); do
         # plain assignments, so that set -e sees a failed run
         rate1=$(dtrain_rate "${wrap[@]}" "$BUILD/dtrain")
@@ -206,18 +227,21 @@ bench() {
         d1+=("$rate1") d2+=("$rate2")
         echo "rep $r: 1 rank ${d1[-1]} img/s, 2 ranks ${d2[-1]} img/s"
     done
+    contention_check "dtrain runs"
     d1m=$(printf '%s\n' "${d1[@]}" | median)
     d2m=$(printf '%s\n' "${d2[@]}" | median)
 
     echo "==$tag PyTorch, same model, data and batches"
     local t1m="" t2m="" c1m="" c2m=""
     if ((have_torch)); then
+        contention_start
         t1m=$(torch_run "$model" 1 0)
         t2m=$(torch_run "$model" 2 0)
         if [[ $model == cnn && $TORCH_NHWC == 1 ]]; then
             c1m=$(torch_run "$model" 1 1)
             c2m=$(torch_run "$model" 2 1)
         fi
+        contention_check "PyTorch runs"
     else
         echo "PyTorch not installed: skipped comparison ($PYTHON cannot import torch)"
     fi
