@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "dist/dist.h"
+#include "info.h"
 #include "io/ckpt.h"
 #include "train/train.h"
 
@@ -70,10 +71,13 @@ static const char *usage_gradcheck =
     "double build (2e-2 in a float build, where finite differences are coarse).\n";
 
 static const char *usage_info =
-    "usage: dtrain info FILE.h5\n"
+    "usage: dtrain info MODEL.ini [--input C,H,W]\n"
+    "       dtrain info FILE.h5\n"
     "\n"
-    "List the groups, data sets (type and shape) and attributes of an HDF5 file:\n"
-    "a checkpoint or a data set.\n";
+    "A model file: its summary (layers, output shapes, parameter counts, forward\n"
+    "FLOPs per example); --input replaces the model's [input] shape. A checkpoint:\n"
+    "the same summary, its step and epoch, the run's last metrics, then every\n"
+    "group, data set (type and shape) and attribute. Any other HDF5 file: the listing.\n";
 
 /* ---- progress ----------------------------------------------------------
  * On a terminal, rank 0 redraws one live line (epoch, step, loss, accuracy,
@@ -516,8 +520,9 @@ int main(int argc, char **argv)
     } else if (has_help(argc, argv)) {
         if (rank == 0) fputs(usage, stdout);
     } else if (!strcmp(cmd, "info")) {
-        if (argc != 3) rc = usage_error(rank, "expected one FILE.h5", NULL, usage_info);
-        else if (rank == 0 && (st = dt_h5_print_info(argv[2], stdout))) rc = fail(rank, st);
+        const char *input = argc == 5 && !strcmp(argv[3], "--input") ? argv[4] : NULL;
+        if (argc != 3 && !input) rc = usage_error(rank, "expected FILE [--input C,H,W]", NULL, usage_info);
+        else if (rank == 0 && (st = dt_cli_info(argv[2], input, stdout))) rc = fail(rank, st);
     } else {
         rc = run_command(argc, argv, rank, cmd, usage);
     }
