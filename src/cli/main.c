@@ -1,4 +1,4 @@
-/* main.c — the dtrain command line: train, eval, gradcheck, info, and how
+/* main.c — the dtrain command line: train, eval, gradcheck, info, predict, and how
  * progress looks.
  *
  * Every rank runs the same command; rank 0 alone prints. Library statuses
@@ -15,6 +15,7 @@
 #include "dist/dist.h"
 #include "info.h"
 #include "io/ckpt.h"
+#include "predict.h"
 #include "train/train.h"
 
 static const char *usage_main =
@@ -26,6 +27,8 @@ static const char *usage_main =
     "commands:\n"
     "  train CONFIG [section.key=value ...] [--out DIR] [--resume CKPT] [--quiet]\n"
     "  eval CONFIG --ckpt FILE [section.key=value ...] [--grid OUT.csv [--grid-size N]]\n"
+    "       [--mistakes OUT.png]\n"
+    "  predict --ckpt FILE IMAGE...\n"
     "  gradcheck CONFIG [section.key=value ...]\n"
     "  info FILE.h5\n"
     "\n"
@@ -51,6 +54,7 @@ static const char *usage_train =
 
 static const char *usage_eval =
     "usage: dtrain eval CONFIG --ckpt FILE [section.key=value ...] [--grid OUT.csv [--grid-size N]]\n"
+    "                  [--mistakes OUT.png]\n"
     "\n"
     "Load the parameters of checkpoint FILE into the model that CONFIG names and\n"
     "print loss and accuracy over the training and the test split.\n"
@@ -60,7 +64,22 @@ static const char *usage_eval =
     "                    probability of class 1) or x,y,class (more than 2 classes),\n"
     "                    and the training points as x,y,label in OUT.points.csv;\n"
     "                    `launch/plot.sh --boundary OUT.csv` draws them\n"
-    "  --grid-size N     points per side (default 200, at most 2000)\n";
+    "  --grid-size N     points per side (default 200, at most 2000)\n"
+    "  --mistakes OUT.png  for image data: a grid of the misclassified test images\n"
+    "                    (the first 64; a strip above each in its true class's\n"
+    "                    colour, one below in the predicted class's), every mistake\n"
+    "                    as index, true and predicted class in OUT.txt, and the\n"
+    "                    confusion matrix (rows true, columns predicted) on stdout\n";
+
+static const char *usage_predict =
+    "usage: dtrain predict --ckpt FILE IMAGE...\n"
+    "\n"
+    "Classify image files (JPEG, PNG, PPM/PGM, BMP, ...) with the model of\n"
+    "checkpoint FILE: each is converted to the model's channels (grey or RGB),\n"
+    "resized to its input and scaled to [0, 1]. Prints one line per image:\n"
+    "  IMAGE: CLASS (p = P)\n"
+    "with the data set's class names where the checkpoint has them (else\n"
+    "\"class K\") and P the probability of that class. Runs on rank 0 alone.\n";
 
 static const char *usage_gradcheck =
     "usage: dtrain gradcheck CONFIG [section.key=value ...]\n"
@@ -422,7 +441,7 @@ static int run_command(int argc, char **argv, int rank, const char *cmd, const c
         const char *s = argv[i];
         int last = i + 1 >= argc;
         if (!strcmp(s, "--out") || !strcmp(s, "--resume") || !strcmp(s, "--ckpt") || !strcmp(s, "--grid") ||
-            !strcmp(s, "--grid-size")) {
+            !strcmp(s, "--grid-size") || !strcmp(s, "--mistakes")) {
             if (last) { rc = usage_error(rank, "missing value after", s, usage); break; }
             const char *v = argv[++i];
             int eval = !strcmp(cmd, "eval");
@@ -431,6 +450,7 @@ static int run_command(int argc, char **argv, int rank, const char *cmd, const c
             else if (!strcmp(s, "--resume") && training) a.resume = v;
             else if (!strcmp(s, "--ckpt") && eval) a.ckpt = v;
             else if (!strcmp(s, "--grid") && eval) a.grid = v;
+            else if (!strcmp(s, "--mistakes") && eval) a.mistakes = v;
             else if (!strcmp(s, "--grid-size") && eval) {
                 long n = strtol(v, &end, 10);
                 if (*end || end == v || n < 2 || n > 2000) {
@@ -510,6 +530,7 @@ int main(int argc, char **argv)
                         : !strcmp(cmd, "eval")        ? usage_eval
                         : !strcmp(cmd, "gradcheck")   ? usage_gradcheck
                         : !strcmp(cmd, "info")        ? usage_info
+                        : !strcmp(cmd, "predict")     ? usage_predict
                                                       : NULL;
     if (!cmd) {
         rc = usage_error(rank, "missing COMMAND", NULL, usage_main);
@@ -523,6 +544,9 @@ int main(int argc, char **argv)
         const char *input = argc == 5 && !strcmp(argv[3], "--input") ? argv[4] : NULL;
         if (argc != 3 && !input) rc = usage_error(rank, "expected FILE [--input C,H,W]", NULL, usage_info);
         else if (rank == 0 && (st = dt_cli_info(argv[2], input, stdout))) rc = fail(rank, st);
+    } else if (!strcmp(cmd, "predict")) {
+        if (argc < 5 || strcmp(argv[2], "--ckpt")) rc = usage_error(rank, "expected --ckpt FILE IMAGE...", NULL, usage_predict);
+        else if (rank == 0) rc = dt_cli_predict(argv[3], argv + 4, argc - 4, stdout);
     } else {
         rc = run_command(argc, argv, rank, cmd, usage);
     }

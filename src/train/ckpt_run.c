@@ -52,6 +52,21 @@ dt_status dt_ckpt_save_run(const char *path, const dt_setup *s, const dt_optim *
     list_arrays(s->net, o, opt_state, &l);
     char *cfg = dt_ini_dump(s->cfg);
     if (!cfg) return dt_error(DT_ERR_NOMEM, "out of memory");
+    /* the data set's class names, comma-joined, so `dtrain predict` can name its answers */
+    const dt_dataset *d = s->train;
+    char *names = NULL;
+    if (d && d->class_names) {
+        size_t len = 1;
+        for (int k = 0; k < d->nclasses; k++) len += strlen(d->class_names[k]) + 1;
+        if (!(names = calloc(1, len))) {
+            free(cfg);
+            return dt_error(DT_ERR_NOMEM, "out of memory");
+        }
+        for (int k = 0; k < d->nclasses; k++) {
+            if (k) strcat(names, ",");
+            strcat(names, d->class_names[k]);
+        }
+    }
     dt_ckpt_attr at[] = {
         {"step", DT_ATTR_INT, pr->step, 0, NULL},
         {"epoch", DT_ATTR_INT, pr->epoch, 0, NULL},
@@ -66,9 +81,12 @@ dt_status dt_ckpt_save_run(const char *path, const dt_setup *s, const dt_optim *
         {"model", DT_ATTR_STR, 0, 0, dt_ini_text(s->model)},
         {"config", DT_ATTR_STR, 0, 0, cfg},
         {"optimizer", DT_ATTR_STR, 0, 0, o ? (const char *[]){"gd", "momentum", "rmsprop", "adam"}[o->kind] : "none"},
+        {"class_names", DT_ATTR_STR, 0, 0, names}, /* last: left out when the data has no names */
     };
-    dt_status st = dt_ckpt_write(path, l.a, l.n, at, (int)(sizeof at / sizeof *at));
+    int nat = (int)(sizeof at / sizeof *at) - (names ? 0 : 1);
+    dt_status st = dt_ckpt_write(path, l.a, l.n, at, nat);
     free(cfg);
+    free(names);
     return st;
 }
 

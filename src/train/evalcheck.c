@@ -11,6 +11,17 @@
 #include "train/setup.h"
 #include "train/train.h"
 
+/* stb_image_write from Debian's libstb-dev, compiled here as static
+ * functions: no link dependency, and no clash with the CLI's stb_image. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb/stb_image_write.h>
+#pragma GCC diagnostic pop
+
 static void emit(const dt_run_args *a, const dt_setup *s, dt_event ev)
 {
     if (s->rank == 0 && a->on_event) a->on_event(a->user, &ev);
@@ -123,6 +134,153 @@ static dt_status write_grid(const dt_run_args *a, dt_setup *s)
     return DT_OK;
 }
 
+/* ---- --mistakes --------------------------------------------------------- */
+
+/* Ten distinct colours (matplotlib's tab10): class k gets colour k % 10. */
+static const unsigned char palette[10][3] = {
+    {31, 119, 180}, {255, 127, 14}, {44, 160, 44},   {214, 39, 40},  {148, 103, 189},
+    {140, 86, 75},  {227, 119, 194}, {127, 127, 127}, {188, 189, 34}, {23, 190, 207}};
+
+static const char *class_name(const dt_dataset *d, int k, char *buf, size_t len)
+{
+    if (d->class_names && k < d->nclasses) return d->class_names[k];
+    snprintf(buf, len, "class %d", k);
+    return buf;
+}
+
+/* OUT.png gives OUT.txt. */
+static void list_path(const char *png, char *buf, size_t len)
+{
+    size_t n = strlen(png);
+    if (n > 4 && !strcmp(png + n - 4, ".png")) n -= 4;
+    snprintf(buf, len, "%.*s.txt", (int)n, png);
+}
+
+/* Height, width and channels of one example; 0 when the rows are not images. */
+static int image_geometry(const dt_dataset *d, int64_t *H, int64_t *W, int64_t *C)
+{
+    if (d->ndim < 2 || d->ndim > 3) return 0;
+    *H = d->dims[0];
+    *W = d->dims[1];
+    *C = d->ndim == 3 ? d->dims[2] : 1;
+    return (*C == 1 || *C == 3) && *H * *W * *C == d->features;
+}
+
+#define MISTAKES_MAX 64  /* images in the grid; the list names every one */
+#define MISTAKES_COLS 8
+#define CELL_STRIP 4     /* px of the true (top) and predicted (bottom) colour strips */
+#define CELL_GAP 2       /* px of white between cells */
+
+/* The misclassified test rows as a PNG grid (each image scaled to at least
+ * 56 px, a strip above in the true class's colour and one below in the
+ * predicted class's), every mistake as "index<TAB>true<TAB>predicted" in
+ * OUT.txt, and the confusion matrix (rows true, columns predicted) as notes.
+ * Rank 0 alone: an evaluation-mode pass has no collectives. */
+static dt_status write_mistakes(const dt_run_args *a, dt_setup *s)
+{
+    const dt_dataset *d = s->test;
+    dt_net *net = s->net;
+    if (s->rank != 0) return DT_OK;
+    int64_t H = 1, W = 1, C = 1, F = d->features;
+    image_geometry(d, &H, &W, &C); /* checked in eval_run */
+    int K = net->nclasses;
+    int64_t *conf = calloc((size_t)K * (size_t)K, sizeof *conf);
+    int64_t *wrong = dt_alloc((size_t)(d->n ? d->n : 1) * sizeof *wrong);
+    int32_t *cls = dt_alloc((size_t)net->maxn * sizeof *cls), *pred = dt_alloc((size_t)(d->n ? d->n : 1) * sizeof *pred);
+    dt_status st = DT_OK;
+    if (!conf || !wrong || !cls || !pred) {
+        st = dt_error(DT_ERR_NOMEM, "out of memory for --mistakes");
+        goto done;
+    }
+    int64_t m = 0;
+    dt_pass p = {.train = 0};
+    for (int64_t r0 = 0; r0 < d->n; r0 += net->maxn) {
+        p.n = d->n - r0 < net->maxn ? d->n - r0 : net->maxn;
+        dt_net_forward(net, d->x + r0 * F, &p);
+        dt_net_predict(net, p.n, cls, NULL);
+        for (int64_t r = 0; r < p.n; r++) {
+            int t = d->y[r0 + r], q = cls[r];
+            pred[r0 + r] = q;
+            conf[(int64_t)t * K + q]++;
+            if (t != q) wrong[m++] = r0 + r;
+        }
+    }
+
+    /* the list */
+    char txt[4200], n1[32], n2[32];
+    list_path(a->mistakes, txt, sizeof txt);
+    FILE *f = fopen(txt, "w");
+    if (!f) {
+        st = dt_error(DT_ERR_IO, "%s: cannot create: %s", txt, strerror(errno));
+        goto done;
+    }
+    for (int64_t i = 0; i < m; i++)
+        fprintf(f, "%lld\t%s\t%s\n", (long long)wrong[i], class_name(d, d->y[wrong[i]], n1, sizeof n1),
+                class_name(d, pred[wrong[i]], n2, sizeof n2));
+    if ((st = write_close(f, txt))) goto done;
+
+    /* the grid: white background, cells row by row in the order of the list */
+    int64_t shown = m < MISTAKES_MAX ? m : MISTAKES_MAX;
+    int64_t S = H >= 28 ? 2 : (56 + H - 1) / H; /* scale */
+    int64_t cw = W * S, ch = H * S + 2 * CELL_STRIP;
+    int64_t cols = shown < MISTAKES_COLS ? (shown ? shown : 1) : MISTAKES_COLS, rows = shown ? (shown + cols - 1) / cols : 1;
+    int64_t PW = cols * cw + (cols + 1) * CELL_GAP, PH = rows * ch + (rows + 1) * CELL_GAP;
+    unsigned char *img = malloc((size_t)(PW * PH * 3));
+    if (!img) {
+        st = dt_error(DT_ERR_NOMEM, "out of memory for --mistakes");
+        goto done;
+    }
+    memset(img, 255, (size_t)(PW * PH * 3));
+    for (int64_t i = 0; i < shown; i++) {
+        const dt_real *row = d->x + wrong[i] * F;
+        int64_t x0 = CELL_GAP + (i % cols) * (cw + CELL_GAP), y0 = CELL_GAP + (i / cols) * (ch + CELL_GAP);
+        const unsigned char *top = palette[d->y[wrong[i]] % 10], *bot = palette[pred[wrong[i]] % 10];
+        for (int64_t y = 0; y < ch; y++)
+            for (int64_t x = 0; x < cw; x++) {
+                unsigned char *px = img + ((y0 + y) * PW + x0 + x) * 3;
+                int64_t h = (y - CELL_STRIP) / S, w = x / S;
+                for (int64_t c = 0; c < 3; c++) {
+                    if (y < CELL_STRIP) px[c] = top[c];
+                    else if (y >= ch - CELL_STRIP) px[c] = bot[c];
+                    else {
+                        int64_t cc = C == 1 ? 0 : c; /* grey images repeat their one channel */
+                        double v = s->chw ? row[(cc * H + h) * W + w] : row[(h * W + w) * C + cc];
+                        px[c] = (unsigned char)(v <= 0 ? 0 : v >= 1 ? 255 : v * 255 + 0.5);
+                    }
+                }
+            }
+    }
+    int okw = stbi_write_png(a->mistakes, (int)PW, (int)PH, 3, img, (int)(PW * 3));
+    free(img);
+    if (!okw) {
+        st = dt_error(DT_ERR_IO, "%s: cannot write the PNG", a->mistakes);
+        goto done;
+    }
+
+    char line[9000];
+    snprintf(line, sizeof line,
+             "mistakes: %lld of %lld test images misclassified; %lld shown in %s (strip above: true class, below: "
+             "predicted; colours by class index, tab10 palette); list (index, true, predicted) in %s",
+             (long long)m, (long long)d->n, (long long)shown, a->mistakes, txt);
+    emit(a, s, (dt_event){.kind = DT_EV_NOTE, .text = line});
+    emit(a, s, (dt_event){.kind = DT_EV_NOTE, .text = "confusion matrix (rows: true class, columns: predicted class):"});
+    int n = snprintf(line, sizeof line, "%16s", "");
+    for (int q = 0; q < K && n < 8000; q++) n += snprintf(line + n, sizeof line - (size_t)n, " %7d", q);
+    emit(a, s, (dt_event){.kind = DT_EV_NOTE, .text = line});
+    for (int t = 0; t < K; t++) {
+        n = snprintf(line, sizeof line, "%2d %-13.13s", t, class_name(d, t, n1, sizeof n1));
+        for (int q = 0; q < K && n < 8000; q++)
+            n += snprintf(line + n, sizeof line - (size_t)n, " %7lld", (long long)conf[(int64_t)t * K + q]);
+        emit(a, s, (dt_event){.kind = DT_EV_NOTE, .text = line});
+    }
+done:
+    free(conf);
+    dt_free(wrong);
+    dt_free(cls);
+    dt_free(pred);
+    return st;
+}
+
 static dt_status eval_run(const dt_run_args *a, dt_setup *s)
 {
     DT_TRY(dt_setup_config(s, a->config, a->overrides, a->noverrides));
@@ -133,6 +291,15 @@ static dt_status eval_run(const dt_run_args *a, dt_setup *s)
                         a->config, (long long)s->train->features);
     if (a->grid && s->sharding != DT_SHARD_GLOBAL)
         return dt_error(DT_ERR_ARG, "--grid needs [data] sharding = global, where rank 0 holds every training point");
+    if (a->mistakes) {
+        int64_t H, W, C;
+        if (s->test->total == 0) return dt_error(DT_ERR_ARG, "--mistakes needs a test split; %s has none", a->config);
+        if (!image_geometry(s->test, &H, &W, &C))
+            return dt_error(DT_ERR_ARG, "--mistakes needs image data (H x W, 1 or 3 channels); %s has rows of %lld values",
+                            a->config, (long long)s->test->features);
+        if (s->sharding != DT_SHARD_GLOBAL)
+            return dt_error(DT_ERR_ARG, "--mistakes needs [data] sharding = global, where rank 0 holds every test image");
+    }
     DT_TRY(dt_setup_net_sized(s, 64, 1024));
     DT_TRY(dt_ini_check_unused(s->cfg));
     DT_TRY(dt_ckpt_load_run(a->ckpt, s, NULL, NULL, NULL));
@@ -146,7 +313,8 @@ static dt_status eval_run(const dt_run_args *a, dt_setup *s)
                               .accuracy = e.count ? (double)e.correct / (double)e.count : 0,
                               .correct = e.correct, .count = e.count});
     }
-    return a->grid ? write_grid(a, s) : DT_OK;
+    if (a->grid) DT_TRY(write_grid(a, s));
+    return a->mistakes ? write_mistakes(a, s) : DT_OK;
 }
 
 dt_status dt_eval(const dt_run_args *a)

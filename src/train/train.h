@@ -38,6 +38,7 @@ typedef struct {
     const char *ckpt;       /* eval: checkpoint to evaluate */
     const char *grid;       /* eval: write predictions on a grid over 2-D data here (CSV), or NULL */
     int grid_size;          /* eval: points per side of that grid (0: 200) */
+    const char *mistakes;   /* eval: PNG grid of the misclassified test images (list in .txt beside it), or NULL */
     int live_steps;         /* train: a live display wants DT_EV_STEP between log_every steps too */
     dt_event_fn on_event;
     void *user;

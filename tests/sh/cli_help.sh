@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every sub-command has --help (exit 0, a usage line); bad usage exits 2 with one line.
 source "$(dirname "$0")/../lib.sh"
-for c in train eval gradcheck info; do
+for c in train eval gradcheck info predict; do
     out=$("$DTRAIN" "$c" --help) || fail "dtrain $c --help exited non-zero"
     grep -q "^usage: dtrain $c" <<<"$out" || fail "dtrain $c --help: no usage line"
 done

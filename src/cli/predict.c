@@ -1,0 +1,169 @@
+/* predict.c — `dtrain predict`: the course's "test with your own image".
+ * The checkpoint carries everything needed: the model text (attribute
+ * "model"), the parameters, and the data set's class names ("class_names"),
+ * so no config or data set is read. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "io/ckpt.h"
+#include "io/ini.h"
+#include "nn/net.h"
+#include "predict.h"
+
+/* stb_image and stb_image_resize from Debian's libstb-dev, compiled here as
+ * static functions: no link dependency on libstb. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#include <stb/stb_image.h>
+#define STB_IMAGE_RESIZE_STATIC
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#include <stb/stb_image_resize.h>
+#pragma GCC diagnostic pop
+/* stb_image declares stbi_set_unpremultiply_on_load_thread static without
+ * defining it; GCC reports that at the end of the file, past the pop. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+
+static int err(const char *fmt, const char *a, const char *b)
+{
+    fprintf(stderr, "dtrain: error: ");
+    fprintf(stderr, fmt, a, b);
+    fputc('\n', stderr);
+    return 2;
+}
+
+/* The image the model reads: C,H,W for an image model; for a flat model of
+ * F inputs, a square RGB image (F = S·S·3, the course's 64·64·3) or else a
+ * square grey one (F = S·S, Fashion-MNIST's 28·28), in H,W,C order. */
+static int input_geometry(dt_shape in, int *C, int *H, int *W, int *hwc)
+{
+    *hwc = in.h == 1 && in.w == 1;
+    if (!*hwc) {
+        *C = in.c, *H = in.h, *W = in.w;
+        return *C == 1 || *C == 3;
+    }
+    for (int c = 3; c >= 1; c -= 2) {
+        int s = (int)lround(sqrt((double)in.c / c));
+        if (in.c % c == 0 && s * s * c == in.c) {
+            *C = c, *H = *W = s;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Model, parameters and buffers of the checkpoint; class names if stored. */
+static int load(const char *path, dt_net **net, char **names)
+{
+    dt_ckpt *c;
+    char *model = NULL, *cfg = NULL;
+    dt_ini *m = NULL, *ci = NULL;
+    int loss = DT_LOSS_AUTO;
+    *net = NULL;
+    *names = NULL;
+    if (dt_ckpt_open(path, &c)) return err("%s%s", dt_errmsg(), "");
+    if (dt_ckpt_attr_str(c, "model", &model)) {
+        dt_ckpt_close(c);
+        return err("%s: not a dtrain checkpoint (no \"model\" attribute)%s", path, "");
+    }
+    /* a config may override the model's loss ([model] loss) */
+    if (!dt_ckpt_attr_str(c, "config", &cfg) && !dt_ini_parse("config", cfg, &ci))
+        dt_ini_enum(ci, "model", "loss", "auto", dt_loss_names, &loss);
+    dt_ckpt_attr_str(c, "class_names", names);
+    dt_status st = dt_ini_parse(path, model, &m);
+    if (!st) st = dt_net_build(m, 1, (dt_loss)loss, net);
+    for (int i = 0; !st && i < (*net)->nlayers; i++) {
+        dt_layer *l = &(*net)->layers[i];
+        for (int j = 0; !st && j < l->nparams; j++) {
+            char p[160];
+            snprintf(p, sizeof p, "params/%s/%s", l->name, l->params[j].name);
+            st = dt_ckpt_read(c, p, DT_ARR_REAL, l->params[j].w, l->params[j].ndim, l->params[j].dims);
+        }
+    }
+    dt_ckpt_close(c);
+    dt_ini_free(m);
+    dt_ini_free(ci);
+    free(model);
+    free(cfg);
+    if (st) {
+        dt_net_free(*net);
+        *net = NULL;
+        return err("%s: %s", path, dt_errmsg());
+    }
+    return 0;
+}
+
+/* Name of class k: the k-th comma-separated entry of names, else "class k". */
+static void class_name(const char *names, int k, char *buf, size_t len)
+{
+    const char *p = names;
+    for (int i = 0; p && i < k; i++)
+        if ((p = strchr(p, ','))) p++;
+    if (p && *p && *p != ',') snprintf(buf, len, "%.*s", (int)strcspn(p, ","), p);
+    else snprintf(buf, len, "class %d", k);
+}
+
+int dt_cli_predict(const char *ckpt, char *const *images, int nimages, FILE *out)
+{
+    dt_net *net;
+    char *names;
+    int rc = load(ckpt, &net, &names), C, H, W, hwc;
+    if (rc) return rc;
+    if (!input_geometry(net->in, &C, &H, &W, &hwc)) {
+        char n[32];
+        snprintf(n, sizeof n, "%d", net->in.c);
+        rc = err("%s: the model's input (%s values) is not an image of 1 or 3 channels", ckpt, n);
+        goto done;
+    }
+    dt_real *x = dt_alloc((size_t)C * H * W * sizeof *x);
+    unsigned char *px = malloc((size_t)C * H * W);
+    for (int i = 0; x && px && i < nimages; i++) {
+        const char *file = images[i];
+        FILE *f = fopen(file, "rb");
+        if (!f) {
+            rc = err("%s: %s", file, strerror(errno));
+            continue;
+        }
+        int w, h, n;
+        unsigned char *src = stbi_load_from_file(f, &w, &h, &n, C); /* C channels: grey or RGB */
+        fclose(f);
+        if (!src) {
+            rc = err("%s: cannot read the image: %s", file, stbi_failure_reason());
+            continue;
+        }
+        int ok = stbir_resize_uint8(src, w, h, 0, px, W, H, 0, C);
+        stbi_image_free(src);
+        if (!ok) {
+            rc = err("%s: cannot resize the image%s", file, "");
+            continue;
+        }
+        /* scaled to [0, 1] like the data sets; flat models read H,W,C rows, image models C,H,W */
+        for (int y = 0; y < H; y++)
+            for (int xx = 0; xx < W; xx++)
+                for (int c = 0; c < C; c++)
+                    x[hwc ? ((int64_t)y * W + xx) * C + c : ((int64_t)c * H + y) * W + xx] =
+                        (dt_real)(px[((int64_t)y * W + xx) * C + c] / 255.0);
+        dt_pass p = {.n = 1, .train = 0};
+        dt_net_forward(net, x, &p);
+        int32_t cls;
+        dt_real prob;
+        dt_net_predict(net, 1, &cls, &prob);
+        char name[128];
+        class_name(names, cls, name, sizeof name);
+        fprintf(out, "%s: %s (p = %.2f)\n", file, name, (double)prob);
+    }
+    if (!x || !px) rc = err("%s%s", "out of memory", "");
+    dt_free(x);
+    free(px);
+done:
+    dt_net_free(net);
+    free(names);
+    return rc;
+}
