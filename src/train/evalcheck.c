@@ -166,9 +166,33 @@ static int image_geometry(const dt_dataset *d, int64_t *H, int64_t *W, int64_t *
     return (*C == 1 || *C == 3) && *H * *W * *C == d->features;
 }
 
+/* Class numbers on the strips: a 3x5 pixel font for the digits, drawn at
+ * twice its size in black, so the grid says true and predicted label
+ * without a font library. */
+static const unsigned short digit_font[10] = {
+    /* rows top to bottom, 3 bits each (left bit first) */
+    075557, 022222, 071747, 071717, 055711, 074717, 074757, 071111, 075757, 075717};
+
+static void draw_number(unsigned char *img, int64_t PW, int64_t x0, int64_t y0, int v, int64_t width)
+{
+    char buf[16];
+    int n = snprintf(buf, sizeof buf, "%d", v);
+    if (n * 8 > width) return; /* no room in the cell */
+    for (int k = 0; k < n; k++) {
+        unsigned short g = digit_font[buf[k] - '0'];
+        for (int r = 0; r < 5; r++)
+            for (int c = 0; c < 3; c++) {
+                if (!((g >> (3 * (4 - r) + (2 - c))) & 1)) continue;
+                for (int dy = 0; dy < 2; dy++)
+                    for (int dx = 0; dx < 2; dx++)
+                        memset(img + ((y0 + 2 * r + dy) * PW + x0 + k * 8 + 2 * c + dx) * 3, 0, 3);
+            }
+    }
+}
+
 #define MISTAKES_MAX 64  /* images in the grid; the list names every one */
 #define MISTAKES_COLS 8
-#define CELL_STRIP 4     /* px of the true (top) and predicted (bottom) colour strips */
+#define CELL_STRIP 12    /* px of the true (top) and predicted (bottom) strips: colour and class number */
 #define CELL_GAP 2       /* px of white between cells */
 
 /* The misclassified test rows as a PNG grid (each image scaled to at least
@@ -206,7 +230,7 @@ static dt_status write_mistakes(const dt_run_args *a, dt_setup *s)
         }
     }
 
-    /* the list */
+        /* the list */
     char txt[4200], n1[32], n2[32];
     list_path(a->mistakes, txt, sizeof txt);
     FILE *f = fopen(txt, "w");
@@ -249,6 +273,8 @@ static dt_status write_mistakes(const dt_run_args *a, dt_setup *s)
                     }
                 }
             }
+        draw_number(img, PW, x0 + 2, y0 + 1, d->y[wrong[i]], cw - 2);
+        draw_number(img, PW, x0 + 2, y0 + ch - CELL_STRIP + 1, pred[wrong[i]], cw - 2);
     }
     int okw = stbi_write_png(a->mistakes, (int)PW, (int)PH, 3, img, (int)(PW * 3));
     free(img);
@@ -259,7 +285,7 @@ static dt_status write_mistakes(const dt_run_args *a, dt_setup *s)
 
     char line[9000];
     snprintf(line, sizeof line,
-             "mistakes: %lld of %lld test images misclassified; %lld shown in %s (strip above: true class, below: "
+             "mistakes: %lld of %lld test images misclassified; %lld shown in %s (strip above: true class number and colour, below: "
              "predicted; colours by class index, tab10 palette); list (index, true, predicted) in %s",
              (long long)m, (long long)d->n, (long long)shown, a->mistakes, txt);
     emit(a, s, (dt_event){.kind = DT_EV_NOTE, .text = line});
