@@ -2,6 +2,8 @@
  * files, and the `info` listing. Each test works in its own /tmp directory. */
 #define _GNU_SOURCE
 #include <check.h>
+
+#include "check_util.h"
 #include <dirent.h>
 #include <ftw.h>
 #include <signal.h>
@@ -447,9 +449,5 @@ int main(void)
     tcase_add_test(tc, damaged_files);
     tcase_add_test(tc, print_info);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return dt_run_suite(s);
 }

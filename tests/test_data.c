@@ -3,6 +3,8 @@
  * for broken input. Course files come from $DTRAIN_DATA/course; when they
  * are missing the tests that need them fail and say so. */
 #include <check.h>
+
+#include "check_util.h"
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
@@ -677,9 +679,5 @@ int main(void)
     tcase_add_test(tc, error_labels);
     tcase_add_test(tc, idx_files);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return dt_run_suite(s);
 }

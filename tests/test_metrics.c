@@ -1,5 +1,7 @@
 /* test_metrics.c — metrics.jsonl: exact lines, NaN left out, escaping, append. */
 #include <check.h>
+
+#include "check_util.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,9 +151,5 @@ int main(void)
     tcase_add_test(tc, append_to_new_file);
     tcase_add_test(tc, bad_directory);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return dt_run_suite(s);
 }

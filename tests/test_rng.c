@@ -1,5 +1,7 @@
 /* test_rng.c — numpy legacy generator vectors (REFERENCE.md) and the hash stream. */
 #include <check.h>
+
+#include "check_util.h"
 #include <math.h>
 #include <stdlib.h>
 
@@ -60,9 +62,5 @@ int main(void)
     tcase_add_test(tc, permutation_seed11);
     tcase_add_test(tc, hash_uniform_range);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return dt_run_suite(s);
 }
