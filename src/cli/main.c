@@ -5,6 +5,7 @@
  * become one-line messages and exit codes here (2: bad usage or input
  * files, 1: other failures). */
 #include <stdarg.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,7 @@ static const char *usage_main =
     "`mpirun -np N` for N ranks; a lone process is a 1-rank run.\n"
     "\n"
     "commands:\n"
-    "  train CONFIG [section.key=value ...] [--out DIR] [--resume CKPT] [--quiet]\n"
+    "  train CONFIG [section.key=value ...] [--out DIR] [--resume CKPT] [--trace FILE] [--quiet]\n"
     "  eval CONFIG --ckpt FILE [section.key=value ...] [--grid OUT.csv [--grid-size N]]\n"
     "       [--mistakes OUT.png]\n"
     "  predict --ckpt FILE IMAGE...\n"
@@ -35,14 +36,18 @@ static const char *usage_main =
     "`dtrain COMMAND --help` describes each command.\n";
 
 static const char *usage_train =
-    "usage: dtrain train CONFIG [section.key=value ...] [--out DIR] [--resume CKPT] [--quiet]\n"
+    "usage: dtrain train CONFIG [section.key=value ...] [--out DIR] [--resume CKPT] [--trace FILE] [--quiet]\n"
     "\n"
     "Train the model that CONFIG names on its data set. Each section.key=value\n"
     "overrides one config key (for example optim.lr=0.01 train.epochs=5).\n"
     "\n"
     "  --out DIR      run directory for metrics.jsonl and checkpoint.h5\n"
     "                 (default: [train] out, else runs/<config name>)\n"
-    "  --resume CKPT  continue from a checkpoint written by an earlier run\n"
+    "  --resume CKPT  continue from a checkpoint written by an earlier run (at any\n"
+    "                 rank count; bitwise exact with [dist] deterministic = 1)\n"
+    "  --trace FILE   write a timeline per rank, FILE.rank<R>.json (data, forward,\n"
+    "                 backward, each allreduce bucket, optimizer, evaluation,\n"
+    "                 checkpoint) for chrome://tracing or ui.perfetto.dev\n"
     "  --quiet        print only errors and the final result\n"
     "\n"
     "Progress: on a terminal a live line (epoch, step, loss, accuracy, examples/s,\n"
@@ -348,8 +353,10 @@ static void on_end(printer *p, const dt_event *ev)
 {
     flush_eval(p, 1);
     live_clear(p);
-    printf("done: %lld steps in %.2f s (%.2f s in training steps, %.0f examples/s); checkpoint %s\n",
-           (long long)ev->step, ev->seconds, ev->step_seconds, ev->images_per_s, ev->text);
+    printf("done: %lld steps in %.2f s (%.2f s in training steps, %.0f examples/s); "
+           "communication wait %.1f %% of step time; checkpoint %s\n",
+           (long long)ev->step, ev->seconds, ev->step_seconds, ev->images_per_s,
+           ev->step_seconds > 0 ? 100 * ev->comm_wait_s / ev->step_seconds : 0, ev->text);
     printf("summary: ");
     if (p->have_best)
         printf("final test accuracy %.4f, best %.4f after epoch %lld; ", p->final_acc, p->best, (long long)p->best_epoch);
@@ -441,13 +448,14 @@ static int run_command(int argc, char **argv, int rank, const char *cmd, const c
         const char *s = argv[i];
         int last = i + 1 >= argc;
         if (!strcmp(s, "--out") || !strcmp(s, "--resume") || !strcmp(s, "--ckpt") || !strcmp(s, "--grid") ||
-            !strcmp(s, "--grid-size") || !strcmp(s, "--mistakes")) {
+            !strcmp(s, "--grid-size") || !strcmp(s, "--mistakes") || !strcmp(s, "--trace")) {
             if (last) { rc = usage_error(rank, "missing value after", s, usage); break; }
             const char *v = argv[++i];
             int eval = !strcmp(cmd, "eval");
             char *end;
             if (!strcmp(s, "--out") && training) a.out_dir = v;
             else if (!strcmp(s, "--resume") && training) a.resume = v;
+            else if (!strcmp(s, "--trace") && training) a.trace = v;
             else if (!strcmp(s, "--ckpt") && eval) a.ckpt = v;
             else if (!strcmp(s, "--grid") && eval) a.grid = v;
             else if (!strcmp(s, "--mistakes") && eval) a.mistakes = v;
@@ -514,6 +522,28 @@ static int run_command(int argc, char **argv, int rank, const char *cmd, const c
     return st ? fail(rank, st) : rc;
 }
 
+/* When one rank dies the launcher ends the others with SIGTERM: say so, in
+ * a message prepared beforehand (a handler may only write). */
+static char term_msg[160];
+static size_t term_len;
+
+static void on_term(int sig)
+{
+    if (write(STDERR_FILENO, term_msg, term_len) < 0) { /* nothing more can be done */ }
+    _exit(128 + sig);
+}
+
+static void watch_term(int rank)
+{
+    int n = snprintf(term_msg, sizeof term_msg,
+                     "dtrain: error: rank %d: terminated by the launcher (another rank failed or was killed, "
+                     "or the job was cancelled)\n", rank);
+    term_len = n > 0 && (size_t)n < sizeof term_msg ? (size_t)n : 0;
+    struct sigaction sa = {.sa_handler = on_term};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
 int main(int argc, char **argv)
 {
     t_main = wall_now();
@@ -524,6 +554,7 @@ int main(int argc, char **argv)
         return 1;
     }
     int rank = dt_dist_rank(), rc = 0;
+    if (dt_dist_size() > 1) watch_term(rank);
     const char *cmd = argc > 1 ? argv[1] : NULL;
     const char *usage = !cmd                          ? usage_main
                         : !strcmp(cmd, "train")       ? usage_train

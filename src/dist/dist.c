@@ -2,8 +2,13 @@
 #include "dist/dist.h"
 
 #include <mpi.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #ifdef DTRAIN_DOUBLE
 #define MPI_REAL_T MPI_DOUBLE
@@ -21,11 +26,68 @@ static dt_status mpi_fail(int rc, const char *what)
     return dt_error(DT_ERR_DIST, "rank %d: %s failed: %s", g_rank, what, msg);
 }
 
+/* A blocking MPI call, watched by the watchdog. */
 #define MPI_TRY(call, what)                                                                  \
     do {                                                                                     \
+        dt_dist_wait_begin(what);                                                            \
         int rc_ = (call);                                                                    \
+        dt_dist_wait_end();                                                                  \
         if (rc_ != MPI_SUCCESS) return mpi_fail(rc_, what);                                  \
     } while (0)
+
+/* ---- watchdog ------------------------------------------------------------ */
+
+static atomic_llong g_wait_since; /* ms on the monotonic clock; 0: not waiting */
+static const char *_Atomic g_wait_what;
+static double g_timeout;
+static int g_watching;
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+}
+
+void dt_dist_wait_begin(const char *what)
+{
+    atomic_store(&g_wait_what, what);
+    atomic_store(&g_wait_since, now_ms());
+}
+
+void dt_dist_wait_end(void) { atomic_store(&g_wait_since, 0); }
+
+static void *watch(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        usleep(200000);
+        long long since = atomic_load(&g_wait_since);
+        if (!since || g_timeout <= 0 || (double)(now_ms() - since) < g_timeout * 1000) continue;
+        /* the main thread is stuck inside MPI: say why and leave without it */
+        fprintf(stderr, "dtrain: error: rank %d: waited %.0f s in %s for the other ranks: one of them has died or hangs "
+                        "([dist] timeout = %g); stopping\n",
+                g_rank, (double)(now_ms() - since) / 1000, atomic_load(&g_wait_what), g_timeout);
+        fflush(stderr);
+        _exit(3);
+    }
+    return NULL;
+}
+
+dt_status dt_dist_watchdog(double timeout_s)
+{
+    g_timeout = timeout_s;
+    if (timeout_s <= 0 || g_size == 1 || g_watching) return DT_OK;
+    pthread_t t;
+    pthread_attr_t at;
+    pthread_attr_init(&at);
+    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+    int rc = pthread_create(&t, &at, watch, NULL);
+    pthread_attr_destroy(&at);
+    if (rc) return dt_error(DT_ERR_DIST, "cannot start the watchdog thread");
+    g_watching = 1;
+    return DT_OK;
+}
 
 dt_status dt_dist_init(int *argc, char ***argv)
 {

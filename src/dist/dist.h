@@ -41,4 +41,14 @@ dt_status dt_dist_gather_f64(double v, double *all);
 
 double dt_dist_time(void);
 
+/* Never hang: a watchdog thread ends this process (and so, through the
+ * launcher, the job) when one blocking wait for the other ranks lasts more
+ * than timeout_s seconds, naming what it waited in. The launcher usually
+ * ends the job first when a rank dies; this covers a rank that hangs, or a
+ * launcher that does not. 0 turns it off. */
+dt_status dt_dist_watchdog(double timeout_s);
+/* Bracket a blocking wait on other ranks (what: "the gradient allreduce"). */
+void dt_dist_wait_begin(const char *what);
+void dt_dist_wait_end(void);
+
 #endif

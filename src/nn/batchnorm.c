@@ -84,6 +84,7 @@ static dt_status bn_configure(dt_layer *l, dt_ini *m, const char *sec)
     l->params[RVAR] = (dt_param){.name = "running_var", .ndim = 1, .dims = {c}, .size = c, .buffer = 1};
     l->scratch_len = c * p->s + c;
     l->scratch_fixed = work_reals(c);
+    l->nstats = 2 * c + 1;
     return DT_OK;
 }
 
@@ -177,22 +178,30 @@ static void bn_forward(dt_layer *l, const dt_pass *ps)
         normalise(l->x[0] + r0 * cs, xhat_of(l) + r0 * cs, l->y + r0 * cs, rows, c, p->s, w, w + c,
                   l->params[GAMMA].w, l->params[BETA].w);
     }
-    /* Ranks see different rows, so their running statistics would drift
-     * apart; summing the groups' statistics over the ranks keeps them
-     * identical on every rank at every step (and so checkpoints exact). With
-     * sync they are already global. Every rank joins, even with 0 rows. */
-    double ngroups = (double)ng;
-    if (ps->allreduce && !sy) {
-        acc_v[c] = ngroups; /* acc_m, acc_v and the count are contiguous */
-        ps->allreduce(acc_m, (int)(2 * c + 1));
-        ngroups = acc_v[c];
-    }
-    if (ngroups == 0) return;
-    double mo = p->momentum;
+    /* The running statistics change once per step, from the mean over every
+     * group of the step (all micro-batches, all ranks): forwards add their
+     * groups' statistics to l->stats, the gradient reduction sums those over
+     * ranks, and bn_commit applies them. So every rank updates identically. */
+    dt_real *st = l->stats;
     for (int64_t k = 0; k < c; k++) {
-        l->params[RMEAN].w[k] = (dt_real)((1 - mo) * rm[k] + mo * acc_m[k] / ngroups);
-        l->params[RVAR].w[k] = (dt_real)((1 - mo) * rv[k] + mo * acc_v[k] / ngroups);
+        st[k] += (dt_real)acc_m[k];
+        st[c + k] += (dt_real)acc_v[k];
     }
+    st[2 * c] += (dt_real)ng;
+}
+
+static void bn_commit(dt_layer *l)
+{
+    const bn_priv *p = l->priv;
+    int64_t c = p->c;
+    dt_real *st = l->stats, *rm = l->params[RMEAN].w, *rv = l->params[RVAR].w;
+    double ngroups = st[2 * c], mo = p->momentum;
+    if (ngroups > 0)
+        for (int64_t k = 0; k < c; k++) {
+            rm[k] = (dt_real)((1 - mo) * rm[k] + mo * st[k] / ngroups);
+            rv[k] = (dt_real)((1 - mo) * rv[k] + mo * st[c + k] / ngroups);
+        }
+    for (int64_t k = 0; k < 2 * c + 1; k++) st[k] = 0;
 }
 
 /* dy ← a·dy + b + cx·x̂ per channel, in place over `rows` rows. */
@@ -250,4 +259,4 @@ static void bn_backward(dt_layer *l, const dt_pass *ps)
 static void bn_destroy(dt_layer *l) { dt_free(l->priv); }
 
 const dt_layer_ops dt_batchnorm_ops = {"batchnorm", bn_configure, bn_init, bn_forward,
-                                       bn_backward, bn_destroy, 1};
+                                       bn_backward, bn_destroy, 1, bn_commit};

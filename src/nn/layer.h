@@ -14,7 +14,10 @@
  *              when dx_accum[k] is set another consumer wrote first, so add into it
  *   params[i]  views into the flat parameter and gradient buffers; buffers
  *              (batch-norm running statistics) live in a separate flat array,
- *              have no gradient, are checkpointed and averaged over ranks
+ *              have no gradient, are checkpointed and identical on all ranks
+ *   stats      per-step sums (batch-norm group statistics) placed after the
+ *              gradients in the same flat buffer, so the gradient reduction
+ *              sums them over ranks too; commit() then applies them
  */
 #ifndef DT_LAYER_H
 #define DT_LAYER_H
@@ -53,6 +56,11 @@ typedef struct {
     /* Sum n doubles over all ranks in place (synchronised batch norm); NULL
      * when the pass is local. */
     void (*allreduce)(double *buf, int n);
+    /* Backward calls this after each layer (last to first) with the offset in
+     * the flat gradient buffer from which every gradient is final, so that
+     * their reduction can start while earlier layers still compute; may be NULL. */
+    void (*grads_ready)(void *ctx, int64_t from);
+    void *ctx;
 } dt_pass;
 
 typedef struct dt_layer dt_layer;
@@ -69,6 +77,9 @@ typedef struct {
     void (*backward)(dt_layer *l, const dt_pass *p);
     void (*destroy)(dt_layer *l); /* frees l->priv; may be NULL */
     int ninputs;                  /* 1, or 2 for add */
+    /* Apply the statistics that training forwards summed into l->stats (over
+     * every micro-batch and rank of the step), then clear them; may be NULL. */
+    void (*commit)(dt_layer *l);
 } dt_layer_ops;
 
 struct dt_layer {
@@ -92,6 +103,9 @@ struct dt_layer {
     dt_real act_alpha;
     int fused_output;
     const dt_real *z; /* pre-activation of the last forward, for the loss */
+    int64_t goff;     /* offset of this layer's first gradient in the flat buffer */
+    int64_t nstats;   /* reals of per-step statistics (batch norm), set by configure */
+    dt_real *stats;   /* [nstats], summed over ranks with the gradients */
     void *priv;
 };
 

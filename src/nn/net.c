@@ -169,21 +169,25 @@ static dt_status allocate(dt_net *net, dt_ini *m)
             count += l->params[j].size;
         }
         nb += 2 * align_up(n * dt_shape_size(l->out)) + align_up(n * l->scratch_len + l->scratch_fixed);
+        net->nstats += l->nstats;
     }
     net->nparams = np;
     net->ncount = count;
     net->nbufs = nbuf;
     net->row_reals = nb / n;
     net->params = dt_alloc((size_t)np * sizeof(dt_real));
-    net->grads = dt_alloc((size_t)np * sizeof(dt_real));
+    net->grads = dt_alloc((size_t)(np + net->nstats + 1) * sizeof(dt_real));
     net->bufs = dt_alloc((size_t)nbuf * sizeof(dt_real));
     net->buffers = dt_alloc((size_t)nb * sizeof(dt_real));
     if (!net->params || !net->grads || !net->bufs || !net->buffers)
         return dt_error(DT_ERR_NOMEM, "out of memory for the network (%lld parameters, %lld rows)",
                         (long long)count, (long long)n);
-    dt_real *w = net->params, *g = net->grads, *u = net->bufs, *b = net->buffers;
+    dt_real *w = net->params, *g = net->grads, *u = net->bufs, *b = net->buffers, *st = net->grads + np;
     for (int i = 0; i < net->nlayers; i++) {
         dt_layer *l = &net->layers[i];
+        l->goff = g - net->grads;
+        l->stats = l->nstats ? st : NULL;
+        st += l->nstats;
         for (int j = 0; j < l->nparams; j++) {
             dt_param *p = &l->params[j];
             if (p->buffer) {
@@ -268,10 +272,17 @@ void dt_net_backward(dt_net *net, const dt_real *x, dt_real *dx, const dt_pass *
                 l->dx[k] = dx; /* NULL: nobody wants the input gradient, skip it */
             }
         l->ops->backward(l, p);
+        if (p->grads_ready) p->grads_ready(p->ctx, l->goff);
     }
 }
 
-void dt_net_zero_grads(dt_net *net) { memset(net->grads, 0, (size_t)net->nparams * sizeof(dt_real)); }
+void dt_net_zero_grads(dt_net *net) { memset(net->grads, 0, (size_t)(net->nparams + net->nstats) * sizeof(dt_real)); }
+
+void dt_net_commit_stats(dt_net *net)
+{
+    for (int i = 0; i < net->nlayers; i++)
+        if (net->layers[i].nstats && net->layers[i].ops->commit) net->layers[i].ops->commit(&net->layers[i]);
+}
 
 double dt_net_l2(dt_net *net, double lambda, double m, int add_grad)
 {

@@ -20,6 +20,7 @@ typedef struct {
     dt_shape in;
     int64_t maxn;        /* rows the buffers hold */
     int64_t nparams;     /* length of the flat buffers (with alignment padding) */
+    int64_t nstats;      /* reals of layer statistics after the gradients: grads holds nparams + nstats */
     int64_t ncount;      /* number of real parameters */
     dt_real *params, *grads;
     int64_t nbufs;       /* length of bufs: running statistics, not trained */
@@ -56,7 +57,11 @@ void dt_net_backward(dt_net *net, const dt_real *x, dt_real *dx, const dt_pass *
 /* L2 penalty λ/(2m)·ΣW² over weights; adds λ/m·W to their gradients when add_grad. */
 double dt_net_l2(dt_net *net, double lambda, double m, int add_grad);
 
+/* Zero the gradients and the statistics after them. */
 void dt_net_zero_grads(dt_net *net);
+
+/* Apply the step's summed layer statistics (batch-norm running statistics). */
+void dt_net_commit_stats(dt_net *net);
 
 /* Predicted class of each row of the last forward pass. */
 void dt_net_predict(const dt_net *net, int64_t n, int32_t *cls, dt_real *prob);

@@ -72,6 +72,7 @@ dt_status dt_ckpt_save_run(const char *path, const dt_setup *s, const dt_optim *
         {"epoch", DT_ATTR_INT, pr->epoch, 0, NULL},
         {"epoch_step", DT_ATTR_INT, pr->epoch_step, 0, NULL},
         {"ranks", DT_ATTR_INT, s->nranks, 0, NULL},
+        {"global_batch", DT_ATTR_INT, pr->global_batch, 0, NULL},
         /* The generators' whole state: shuffling re-seeds from (seed, epoch) and
          * dropout is counter-based on (seed, step, sample), so the seeds (the
          * train seed is in the config text) with step and epoch_step suffice. */
@@ -111,6 +112,8 @@ static dt_status load_on_root(const char *path, dt_setup *s, const dt_optim *o, 
         rc = dt_ckpt_attr_int(c, "step", &pr->step);
         if (!rc) rc = dt_ckpt_attr_int(c, "epoch", &pr->epoch);
         if (!rc) rc = dt_ckpt_attr_int(c, "epoch_step", &pr->epoch_step);
+        /* older checkpoints lack it; the position in the epoch is then taken as is */
+        if (!rc && dt_ckpt_attr_int(c, "global_batch", &pr->global_batch)) pr->global_batch = 0;
     }
     dt_ckpt_close(c);
     return rc;

@@ -36,6 +36,7 @@ void dt_setup_free(dt_setup *s);
  * reals) are stored beside the parameters as /optim/<layer>/<name>_<param>. */
 typedef struct {
     int64_t step, epoch, epoch_step;
+    int64_t global_batch; /* rows per step when written (0: unknown, an older checkpoint) */
 } dt_progress;
 
 dt_status dt_ckpt_save_run(const char *path, const dt_setup *s, const dt_optim *o,

@@ -1,32 +1,29 @@
-/* train.c — the data-parallel training loop.
+/* train.c — the data-parallel training loop: configuration, the plan of
+ * steps, evaluation, checkpoints and progress events. One step's
+ * computation and reduction is in step.c.
  *
  * Every rank runs the same loop. Each step, the ranks split one global
- * batch, compute the gradient of (their rows' summed loss / global count),
- * sum those gradients in one flat allreduce, and apply the same optimizer
- * update, so parameters stay identical everywhere and equal (to rounding)
- * to a 1-rank run with the same global batch. */
+ * batch and sum their gradients, then apply the same optimizer update, so
+ * parameters stay identical everywhere and equal (to rounding, or bitwise in
+ * deterministic mode) to a 1-rank run with the same global batch. */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include "data/augment.h"
+#include "core/trace.h"
 #include "dist/dist.h"
-#include "io/metrics.h"
-#include "train/setup.h"
-#include "train/train.h"
-
-typedef struct {
-    long epochs, global_batch, batch_per_rank, log_every, eval_every, eval_train, ckpt_every, max_steps;
-    long seed;
-    int shuffle;
-    const char *out;
-} train_cfg;
+#include "train/run.h"
 
 static const char *const shuffles[] = {"none", "seeded", "course", NULL};
+static const char *const nonfinites[] = {"stop", "skip", NULL};
+static const char *const lr_scales[] = {"none", "linear", NULL};
 
 static dt_status read_train(dt_ini *c, train_cfg *t)
 {
@@ -41,19 +38,31 @@ static dt_status read_train(dt_ini *c, train_cfg *t)
     DT_TRY(dt_ini_int(c, "train", "seed", 0, 0, 0, 4294967295L, &t->seed));
     DT_TRY(dt_ini_enum(c, "train", "shuffle", "seeded", shuffles, &t->shuffle));
     DT_TRY(dt_ini_str(c, "train", "out", "", &t->out));
+    DT_TRY(dt_ini_int(c, "train", "accumulate", 0, 1, 1, 1L << 20, &t->accumulate));
+    DT_TRY(dt_ini_int(c, "train", "checkpoint_steps", 0, 0, 0, 1L << 50, &t->ckpt_steps));
+    DT_TRY(dt_ini_int(c, "train", "keep", 0, 1, 1, 1L << 20, &t->keep));
+    DT_TRY(dt_ini_enum(c, "train", "nonfinite", "stop", nonfinites, &t->nonfinite_skip));
     if (t->global_batch && t->batch_per_rank)
         return dt_error(DT_ERR_CONFIG, "%s: [train] give global_batch or batch_per_rank, not both",
                         dt_ini_where(c, "train", "batch_per_rank"));
+    /* the linear scaling rule: lr × global batch / base_batch, reached after warmup_steps */
+    DT_TRY(dt_ini_enum(c, "optim", "lr_scale", "none", lr_scales, &t->lr_linear));
+    DT_TRY(dt_ini_int(c, "optim", "base_batch", t->lr_linear, 0, 1, 1L << 40, &t->base_batch));
+    DT_TRY(dt_ini_int(c, "optim", "warmup_steps", 0, 0, 0, 1L << 40, &t->warmup));
+    DT_TRY(dt_ini_int(c, "dist", "deterministic", 0, 0, 0, 1, &t->deterministic));
+    DT_TRY(dt_ini_int(c, "dist", "micro_batch", 0, 32, 1, 1L << 30, &t->micro_batch));
+    DT_TRY(dt_ini_int(c, "dist", "zero", 0, 0, 0, 1, &t->zero));
+    DT_TRY(dt_ini_int(c, "dist", "bucket_kb", 0, 256, 0, 1L << 30, &t->bucket_kb));
+    DT_TRY(dt_ini_real(c, "dist", "timeout", 0, 120, 0, 1e9, &t->timeout));
+    if (t->deterministic && dt_ini_has(c, "train", "accumulate"))
+        return dt_error(DT_ERR_CONFIG, "%s: [train] accumulate: deterministic mode accumulates fixed micro-batches; "
+                                       "set [dist] micro_batch instead",
+                        dt_ini_where(c, "train", "accumulate"));
+    if (!t->deterministic && dt_ini_has(c, "dist", "micro_batch"))
+        return dt_error(DT_ERR_CONFIG, "%s: [dist] micro_batch needs deterministic = 1 (else use [train] accumulate)",
+                        dt_ini_where(c, "dist", "micro_batch"));
     return DT_OK;
 }
-
-/* How the training split is cut into steps. */
-typedef struct {
-    int64_t steps;      /* per epoch */
-    int64_t gbatch;     /* global batch (global mode) */
-    int64_t rbatch;     /* per-rank batch (contiguous mode) */
-    int64_t local_max;  /* most rows one rank handles in a step */
-} plan;
 
 static int64_t block_rows(int64_t total, int r, int p) { return total * (r + 1) / p - total * r / p; }
 
@@ -62,7 +71,7 @@ static dt_status make_plan(const dt_setup *s, const train_cfg *t, plan *pl)
     const dt_dataset *d = s->train;
     int P = s->nranks;
     if (s->sharding == DT_SHARD_GLOBAL) {
-        int64_t g = t->batch_per_rank ? t->batch_per_rank * P : t->global_batch;
+        int64_t g = t->batch_per_rank ? t->batch_per_rank * P * t->accumulate : t->global_batch;
         if (g == 0) g = d->total; /* full-batch gradient descent */
         if (g > d->total)
             return dt_error(DT_ERR_CONFIG, "%s: [train] the global batch (%lld) is larger than the training set (%lld rows)",
@@ -70,9 +79,30 @@ static dt_status make_plan(const dt_setup *s, const train_cfg *t, plan *pl)
         pl->gbatch = g;
         pl->steps = (d->total + g - 1) / g;
         pl->local_max = (g + P - 1) / P;
+        pl->nmicro = t->accumulate;
+        pl->fwd_max = (pl->local_max + pl->nmicro - 1) / pl->nmicro;
+        if (!t->deterministic) return DT_OK;
+        /* fixed micro-batches, an equal whole run of them per rank */
+        int64_t m = t->micro_batch;
+        if (g % m)
+            return dt_error(DT_ERR_CONFIG, "%s: [dist] micro_batch = %lld does not divide the global batch (%lld rows)",
+                            dt_ini_where(s->cfg, "dist", "micro_batch"), (long long)m, (long long)g);
+        int64_t M = g / m, most = 1;
+        while (M % (most * 2) == 0) most *= 2;
+        if (M % P || (P & (P - 1)))
+            return dt_error(DT_ERR_CONFIG, "%s: deterministic mode splits the global batch of %lld rows into %lld micro-batches "
+                                           "of %lld: it runs on 1, 2, 4 ... up to %lld ranks (powers of two dividing %lld), not %d",
+                            dt_ini_name(s->cfg), (long long)g, (long long)M, (long long)m, (long long)most, (long long)M, P);
+        pl->micro = m;
+        pl->nmicro = M / P;
+        pl->local_max = pl->nmicro * m;
+        pl->fwd_max = m;
         return DT_OK;
     }
-    int64_t b = t->batch_per_rank ? t->batch_per_rank : t->global_batch / P;
+    if (t->deterministic)
+        return dt_error(DT_ERR_CONFIG, "%s: [dist] deterministic = 1 needs [data] sharding = global (contiguous shards depend on the rank count)",
+                        dt_ini_where(s->cfg, "dist", "deterministic"));
+    int64_t b = t->batch_per_rank ? t->batch_per_rank * t->accumulate : t->global_batch / P;
     int64_t smallest = block_rows(d->total, P - 1, P), largest = block_rows(d->total, 0, P);
     for (int r = 0; r < P; r++) {
         int64_t n = block_rows(d->total, r, P);
@@ -86,29 +116,12 @@ static dt_status make_plan(const dt_setup *s, const train_cfg *t, plan *pl)
     pl->rbatch = b;
     pl->steps = (largest + b - 1) / b;
     pl->local_max = b;
+    pl->nmicro = t->accumulate;
+    pl->fwd_max = (b + pl->nmicro - 1) / pl->nmicro;
     return DT_OK;
 }
 
-typedef struct run run;
 static dt_status read_augment(run *r);
-
-struct run {
-    dt_setup s;
-    train_cfg t;
-    plan pl;
-    dt_optim o;
-    dt_real *state[2];
-    dt_sampler smp;
-    dt_real *xb;
-    int32_t *yb;
-    int64_t *ids;
-    dt_metrics *metrics;
-    dt_augment aug;
-    int augment;
-    char out[4096], ckpt[4200];
-    const dt_run_args *a;
-    dt_status io_err; /* rank 0's metrics write failure, reported at the next agreement */
-};
 
 static void emit(const run *r, dt_event ev)
 {
@@ -117,7 +130,7 @@ static void emit(const run *r, dt_event ev)
 
 static void free_run(run *r)
 {
-    for (int k = 0; k < 2; k++) dt_free(r->state[k]);
+    dt_run_step_free(r);
     dt_sampler_destroy(&r->smp);
     dt_augment_destroy(&r->aug);
     dt_free(r->xb);
@@ -162,33 +175,6 @@ static dt_status read_augment(run *r)
     return dt_augment_init(&r->aug, k & 1 ? (int)pad : 0, k >= 2, in.c, in.h, in.w, (uint64_t)r->t.seed);
 }
 
-/* Rows of this rank's part of step `st`; returns their count. */
-static int64_t batch_rows(run *r, int64_t st, int64_t *count)
-{
-    const dt_dataset *d = r->s.train;
-    int64_t start, len;
-    if (r->s.sharding == DT_SHARD_GLOBAL) {
-        int64_t b0 = st * r->pl.gbatch;
-        *count = d->total - b0 < r->pl.gbatch ? d->total - b0 : r->pl.gbatch;
-        dt_batch_slice(*count, r->s.rank, r->s.nranks, &start, &len);
-        const int64_t *idx = r->smp.perm + b0 + start;
-        dt_dataset_gather(d, idx, len, r->xb, r->yb);
-        memcpy(r->ids, idx, (size_t)len * sizeof *idx);
-        return len;
-    }
-    *count = 0; /* every rank knows every shard's size, so the count is local arithmetic */
-    for (int q = 0; q < r->s.nranks; q++) {
-        int64_t n = block_rows(d->total, q, r->s.nranks), left = n - st * r->pl.rbatch;
-        *count += left <= 0 ? 0 : left < r->pl.rbatch ? left : r->pl.rbatch;
-    }
-    start = st * r->pl.rbatch;
-    len = d->n - start;
-    len = len <= 0 ? 0 : len < r->pl.rbatch ? len : r->pl.rbatch;
-    dt_dataset_gather(d, r->smp.perm + start, len, r->xb, r->yb);
-    for (int64_t i = 0; i < len; i++) r->ids[i] = d->offset + r->smp.perm[start + i];
-    return len;
-}
-
 static dt_status setup_run(run *r)
 {
     dt_setup *s = &r->s;
@@ -199,16 +185,16 @@ static dt_status setup_run(run *r)
     DT_TRY(dt_setup_data(s));
     DT_TRY(make_plan(s, &r->t, &r->pl));
     int64_t eval_rows = s->train->n > s->test->n ? s->train->n : s->test->n;
-    DT_TRY(dt_setup_net_sized(s, r->pl.local_max, eval_rows < 1024 ? eval_rows : 1024));
+    DT_TRY(dt_setup_net_sized(s, r->pl.fwd_max, eval_rows < 1024 ? eval_rows : 1024));
     DT_TRY(read_augment(r));
     DT_TRY(dt_ini_check_unused(s->cfg));
     int64_t F = s->train->features, np = s->net->nparams;
     r->xb = dt_alloc((size_t)(r->pl.local_max * F) * sizeof(dt_real));
     r->yb = dt_alloc((size_t)r->pl.local_max * sizeof(int32_t));
     r->ids = dt_alloc((size_t)r->pl.local_max * sizeof(int64_t));
-    for (int k = 0; k < dt_optim_nstate(&r->o); k++)
-        if (!(r->state[k] = dt_alloc((size_t)np * sizeof(dt_real))))
-            return dt_error(DT_ERR_NOMEM, "out of memory for optimizer state");
+    DT_TRY(dt_run_step_init(r));
+    int64_t G = s->sharding == DT_SHARD_GLOBAL ? r->pl.gbatch : r->pl.rbatch * s->nranks;
+    r->scale = r->t.lr_linear ? (double)G / (double)r->t.base_batch : 1;
     if (!r->xb || !r->yb || !r->ids) return dt_error(DT_ERR_NOMEM, "out of memory for batch buffers");
     uint64_t smp_seed = (uint64_t)r->t.seed;
     if (s->sharding == DT_SHARD_CONTIGUOUS) smp_seed = smp_seed * 1000003u + (uint64_t)s->rank;
@@ -230,11 +216,6 @@ static dt_status setup_run(run *r)
     return DT_OK;
 }
 
-static void allreduce_doubles(double *buf, int n)
-{
-    if (dt_dist_allreduce_f64(buf, n)) dt_dist_abort(1); /* a collective failed mid-pass: nothing to agree with */
-}
-
 /* Evaluate the test split, and the training split too at the end or when
  * [train] eval_train = 1 (on a large set it costs as much as a third of an epoch). */
 static dt_status log_eval(run *r, int64_t step, int64_t epoch, double lr, double t0, int final)
@@ -244,7 +225,10 @@ static dt_status log_eval(run *r, int64_t step, int64_t epoch, double lr, double
     for (int i = 0; i < 2; i++) {
         dt_eval_result e;
         if (sets[i]->total == 0 || (i == 0 && !final && !r->t.eval_train)) continue;
+        double tt = dt_trace_now();
         DT_TRY(dt_evaluate(&r->s, sets[i], &e));
+        dt_trace_span(i ? "evaluate test" : "evaluate train", "eval", DT_TRACE_COMPUTE, tt, dt_trace_now(), "rows",
+                      e.count, NULL, 0);
         double acc = e.count ? (double)e.correct / (double)e.count : 0;
         double now = dt_dist_time() - t0;
         if (r->metrics && !r->io_err) r->io_err = dt_metrics_log(r->metrics, step, epoch, names[i], e.loss, acc, lr, now);
@@ -255,12 +239,111 @@ static dt_status log_eval(run *r, int64_t step, int64_t epoch, double lr, double
     return DT_OK;
 }
 
+/* Under ZeRO-1 each rank holds one block of the optimizer state; a
+ * checkpoint holds it whole. Whole-model arrays for saving or loading
+ * (allocated here, outside the step; on every rank, agreed). */
+static dt_status whole_state(run *r, dt_real **full)
+{
+    dt_status st = DT_OK;
+    for (int k = 0; k < dt_optim_nstate(&r->o) && !st; k++)
+        if (!(full[k] = dt_alloc((size_t)r->s.net->nparams * sizeof(dt_real))))
+            st = dt_error(DT_ERR_NOMEM, "out of memory for the whole optimizer state");
+    return dt_dist_agree(st);
+}
+
+static dt_status gather_state(run *r, dt_real **full)
+{
+    DT_TRY(whole_state(r, full));
+    for (int k = 0; k < dt_optim_nstate(&r->o); k++) {
+        memcpy(full[k] + r->opt_off, r->state[k], (size_t)r->opt_len * sizeof(dt_real));
+        DT_TRY(dt_reducer_allgather(r->red, full[k], 0, r->s.net->nparams));
+    }
+    return DT_OK;
+}
+
+/* [train] keep = K > 1: checkpoints are DIR/ckpt-<step>.h5, checkpoint.h5
+ * links to the newest, and all but the newest K are removed. */
+static void step_path(const run *r, int64_t step, char *buf, size_t size)
+{
+    if (r->t.keep > 1) snprintf(buf, size, "%s/ckpt-%08lld.h5", r->out, (long long)step);
+    else snprintf(buf, size, "%s", r->ckpt);
+}
+
+static dt_status link_latest(const run *r, const char *path)
+{
+    char tmp[4300];
+    snprintf(tmp, sizeof tmp, "%s.link", r->ckpt);
+    unlink(tmp);
+    const char *base = strrchr(path, '/');
+    /* a new link renamed over the old one: checkpoint.h5 is never missing */
+    if (symlink(base ? base + 1 : path, tmp) || rename(tmp, r->ckpt))
+        return dt_error(DT_ERR_IO, "%s: cannot link the latest checkpoint: %s", r->ckpt, strerror(errno));
+    return DT_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void prune(const run *r)
+{
+    DIR *d = opendir(r->out);
+    if (!d) return;
+    int64_t steps[4096];
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < 4096;) {
+        long long st;
+        char tail[8];
+        if (sscanf(e->d_name, "ckpt-%lld.%7s", &st, tail) == 2 && !strcmp(tail, "h5")) steps[n++] = st;
+    }
+    closedir(d);
+    qsort(steps, (size_t)n, sizeof *steps, cmp_i64);
+    for (int i = 0; i + r->t.keep < n; i++) {
+        char path[4300];
+        step_path(r, steps[i], path, sizeof path);
+        unlink(path);
+    }
+}
+
 static dt_status save(run *r, const dt_progress *pr)
 {
-    dt_status st = r->io_err;
-    if (r->s.rank == 0 && !st) st = dt_ckpt_save_run(r->ckpt, &r->s, &r->o, r->state, pr);
+    double tt = dt_trace_now();
+    dt_real *full[2] = {NULL, NULL}, **state = r->state;
+    dt_status st = r->t.zero ? gather_state(r, full) : DT_OK;
+    if (r->t.zero) state = full;
+    char path[4300];
+    step_path(r, pr->step, path, sizeof path);
+    if (!st) st = r->io_err;
+    if (r->s.rank == 0 && !st) {
+        st = dt_ckpt_save_run(path, &r->s, &r->o, state, pr);
+        if (!st && r->t.keep > 1) st = link_latest(r, path);
+        if (!st && r->t.keep > 1) prune(r);
+    }
+    for (int k = 0; k < 2; k++) dt_free(full[k]);
     DT_TRY(dt_dist_agree(st));
-    emit(r, (dt_event){.kind = DT_EV_CKPT, .step = pr->step, .epoch = pr->epoch, .text = r->ckpt});
+    dt_trace_span("checkpoint", "io", DT_TRACE_COMPUTE, tt, dt_trace_now(), "step", pr->step, NULL, 0);
+    emit(r, (dt_event){.kind = DT_EV_CKPT, .step = pr->step, .epoch = pr->epoch, .text = path});
+    return DT_OK;
+}
+
+/* Continue from a checkpoint: at any rank count, provided the steps cut the
+ * epoch the same way (or the checkpoint is at an epoch boundary). */
+static dt_status resume(run *r, dt_progress *pr)
+{
+    dt_real *full[2] = {NULL, NULL};
+    dt_status st = r->t.zero ? whole_state(r, full) : DT_OK;
+    if (!st) st = dt_ckpt_load_run(r->a->resume, &r->s, &r->o, r->t.zero ? full : r->state, pr);
+    for (int k = 0; !st && r->t.zero && k < dt_optim_nstate(&r->o); k++)
+        memcpy(r->state[k], full[k] + r->opt_off, (size_t)r->opt_len * sizeof(dt_real));
+    for (int k = 0; k < 2; k++) dt_free(full[k]);
+    DT_TRY(st);
+    int64_t g = r->s.sharding == DT_SHARD_GLOBAL ? r->pl.gbatch : r->pl.rbatch * r->s.nranks;
+    if (pr->global_batch && pr->global_batch != g && pr->epoch_step > 0)
+        return dt_error(DT_ERR_CONFIG, "%s: written mid-epoch with a global batch of %lld rows; this run's is %lld "
+                                       "(set [train] global_batch = %lld to resume at %d ranks)",
+                        r->a->resume, (long long)pr->global_batch, (long long)g, (long long)pr->global_batch, r->s.nranks);
     return DT_OK;
 }
 
@@ -283,12 +366,66 @@ static dt_status report_memory(run *r)
     return st;
 }
 
+/* Learning rate of a step: the schedule's, times the linear scaling rule's
+ * factor, ramped up linearly over the warmup steps. */
+static double lr_at(const run *r, int64_t epoch, int64_t step)
+{
+    double lr = dt_optim_lr(&r->o, epoch) * r->scale;
+    if (r->t.warmup && step < r->t.warmup) lr *= (double)(step + 1) / (double)r->t.warmup;
+    return lr;
+}
+
+static void append(char *line, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void append(char *line, size_t size, const char *fmt, ...)
+{
+    size_t len = strlen(line);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + len, size - len, fmt, ap);
+    va_end(ap);
+}
+
+/* Lines at the start: how a step is cut and reduced, its learning rate,
+ * and what the optimizer state costs per rank. */
+static void describe_step(run *r)
+{
+    char line[1024];
+    const dt_setup *s = &r->s;
+    int P = s->nranks;
+    int64_t G = s->sharding == DT_SHARD_GLOBAL ? r->pl.gbatch : r->pl.rbatch * P;
+    if (r->t.deterministic)
+        snprintf(line, sizeof line, "step: global batch %lld = %d rank%s x %lld micro-batch%s of %lld rows, summed in a fixed tree "
+                                    "(deterministic: bitwise the same at 1, 2, 4 ... ranks dividing %lld)",
+                 (long long)G, P, P > 1 ? "s" : "", (long long)r->pl.nmicro, r->pl.nmicro > 1 ? "es" : "",
+                 (long long)r->pl.micro, (long long)(G / r->pl.micro));
+    else {
+        snprintf(line, sizeof line, "step: global batch %lld = %d rank%s x %lld rows", (long long)G, P, P > 1 ? "s" : "",
+                 (long long)(G / P / r->pl.nmicro));
+        if (r->pl.nmicro > 1) append(line, sizeof line, " x %lld accumulation steps", (long long)r->pl.nmicro);
+        if (P > 1)
+            append(line, sizeof line, r->t.zero ? ", gradients reduce-scattered (ZeRO-1)"
+                                      : r->t.bucket_kb ? ", gradients allreduced in %ld KiB buckets during backward"
+                                                       : ", gradients allreduced after backward",
+                   r->t.bucket_kb);
+    }
+    append(line, sizeof line, "; learning rate %g", lr_at(r, 0, r->t.warmup));
+    if (r->t.lr_linear)
+        append(line, sizeof line, " = %g x %lld / %ld (linear scaling)", r->o.lr, (long long)G, r->t.base_batch);
+    if (r->t.warmup) append(line, sizeof line, " after %ld warmup steps", r->t.warmup);
+    emit(r, (dt_event){.kind = DT_EV_NOTE, .text = line});
+    if (!r->t.zero) return;
+    double ns = dt_optim_nstate(&r->o) * (double)sizeof(dt_real) / 1024;
+    snprintf(line, sizeof line, "optimizer state per rank: %.1f KiB (ZeRO-1 block of %lld of %lld values; %.1f KiB unsharded)",
+             ns * (double)r->opt_len, (long long)r->opt_len, (long long)s->net->nparams, ns * (double)s->net->nparams);
+    emit(r, (dt_event){.kind = DT_EV_NOTE, .text = line});
+}
+
 static dt_status loop(run *r)
 {
     dt_setup *s = &r->s;
     dt_net *net = s->net;
     dt_progress pr = {0};
-    if (r->a->resume) DT_TRY(dt_ckpt_load_run(r->a->resume, s, &r->o, r->state, &pr));
+    if (r->a->resume) DT_TRY(resume(r, &pr));
     if (pr.epoch_step >= r->pl.steps) {
         pr.epoch++;
         pr.epoch_step = 0;
@@ -317,38 +454,29 @@ static dt_status loop(run *r)
     if (r->t.max_steps && r->t.max_steps < total) total = r->t.max_steps;
     emit(r, (dt_event){.kind = DT_EV_START, .epochs = r->t.epochs, .steps_per_epoch = r->pl.steps, .text = line,
                        .total_steps = total, .log_every = r->t.log_every});
+    describe_step(r);
 
     double t0 = dt_dist_time(), tlog = t0, tstep = 0, tlive = t0;
     int64_t seen = 0, trained = 0;
     int stop = 0;
     for (int64_t e = pr.epoch; e < r->t.epochs && !stop; e++) {
         dt_sampler_epoch(&r->smp, e);
-        double lr = dt_optim_lr(&r->o, e), te = dt_dist_time();
+        double lr = lr_at(r, e, pr.step), te = dt_dist_time(), tckpt = 0;
         double ep_loss = 0, ep_correct = 0; /* the epoch's means, for DT_EV_EPOCH */
         int64_t ep_count = 0;
         for (int64_t st_i = pr.epoch_step; st_i < r->pl.steps; st_i++) {
-            int64_t count, n = batch_rows(r, st_i, &count);
-            if (r->augment) dt_augment_batch(&r->aug, r->xb, r->ids, n, e);
-            dt_pass p = {.n = n, .train = 1, .seed = (uint64_t)r->t.seed, .step = (uint64_t)pr.step, .sample_ids = r->ids,
-                         .allreduce = s->nranks > 1 ? allreduce_doubles : NULL};
-            double sums[2] = {0, 0};
-            int64_t correct = 0;
-            dt_net_zero_grads(net);
-            /* even with no rows: batch norm joins its collectives on every rank */
-            dt_net_forward(net, r->xb, &p);
-            dt_net_loss(net, r->yb, n, 1, &sums[0], &correct);
-            dt_net_backward(net, r->xb, NULL, &p);
-            sums[1] = (double)correct;
-            DT_TRY(dt_dist_allreduce_real(net->grads, net->nparams));
-            DT_TRY(dt_dist_allreduce_f64(sums, 2));
-            /* the mean over the global batch, taken after the sum as the course does (1/m · dZ·Aᵀ) */
-            dt_real inv = (dt_real)(1.0 / (double)count);
-            for (int64_t i = 0; i < net->nparams; i++) net->grads[i] *= inv;
-            double loss = sums[0] / (double)count;
-            if (r->o.l2 > 0) loss += dt_net_l2(net, r->o.l2, (double)count, 1);
-            if (!isfinite(loss))
-                return dt_error(DT_ERR_NUMERIC, "step %lld (epoch %lld): the training loss is %g; lower [optim] lr or check the data",
-                                (long long)pr.step, (long long)e, loss);
+            step_result res;
+            lr = lr_at(r, e, pr.step);
+            DT_TRY(dt_run_step(r, st_i, e, pr.step, lr, &res));
+            int64_t count = res.count;
+            double loss = res.loss;
+            if (res.skipped) {
+                snprintf(line, sizeof line, "step %lld (epoch %lld): a loss or gradient is not finite; step skipped ([train] nonfinite = skip)",
+                         (long long)pr.step, (long long)e);
+                emit(r, (dt_event){.kind = DT_EV_NOTE, .text = line});
+                loss = 0;
+            }
+            double sums[2] = {0, res.correct};
             ep_loss += loss * (double)count;
             ep_correct += sums[1];
             ep_count += count;
@@ -378,17 +506,21 @@ static dt_status loop(run *r)
                     }
                 }
             }
-            dt_optim_step(&r->o, lr, pr.step + 1, net->params, net->grads, r->state, net->nparams);
             pr.step++;
             trained += count;
             pr.epoch_step = st_i + 1;
             pr.epoch = e;
+            if (r->t.ckpt_steps && pr.step % r->t.ckpt_steps == 0 && st_i + 1 < r->pl.steps) {
+                double tc = dt_dist_time();
+                DT_TRY(save(r, &pr));
+                tckpt += dt_dist_time() - tc;
+            }
             if (r->t.max_steps && pr.step >= r->t.max_steps) {
                 stop = 1;
                 break;
             }
         }
-        double tepoch = dt_dist_time() - te;
+        double tepoch = dt_dist_time() - te - tckpt;
         tstep += tepoch;
         if (!stop) {
             pr.epoch = e + 1;
@@ -407,7 +539,7 @@ static dt_status loop(run *r)
         tlog = tlive = dt_dist_time();
         seen = 0;
     }
-    DT_TRY(log_eval(r, pr.step, pr.epoch, dt_optim_lr(&r->o, pr.epoch), t0, 1));
+    DT_TRY(log_eval(r, pr.step, pr.epoch, lr_at(r, pr.epoch, pr.step), t0, 1));
     DT_TRY(dt_dist_agree(r->io_err));
     int same;
     DT_TRY(dt_dist_replicas_equal(net->params, net->nparams, &same));
@@ -417,7 +549,8 @@ static dt_status loop(run *r)
     emit(r, (dt_event){.kind = DT_EV_NOTE, .text = line});
     DT_TRY(report_memory(r));
     emit(r, (dt_event){.kind = DT_EV_END, .step = pr.step, .epoch = pr.epoch, .seconds = dt_dist_time() - t0,
-                       .images_per_s = tstep > 0 ? (double)trained / tstep : 0, .step_seconds = tstep, .text = r->ckpt});
+                       .images_per_s = tstep > 0 ? (double)trained / tstep : 0, .step_seconds = tstep, .text = r->ckpt,
+                       .comm_wait_s = dt_reducer_wait_seconds(r->red) + r->sums_wait});
     return DT_OK;
 }
 
@@ -426,9 +559,22 @@ dt_status dt_train(const dt_run_args *a)
     run *r = calloc(1, sizeof *r);
     if (!r) return dt_error(DT_ERR_NOMEM, "out of memory");
     r->a = a;
-    dt_status st = setup_run(r);
+    dt_status st = DT_OK;
+    char tpath[4200];
+    if (a->trace) { /* one file per rank: FILE.rank<R>.json */
+        const char *dot = strrchr(a->trace, '.');
+        int stem = dot && !strcmp(dot, ".json") ? (int)(dot - a->trace) : (int)strlen(a->trace);
+        snprintf(tpath, sizeof tpath, "%.*s.rank%d.json", stem, a->trace, dt_dist_rank());
+        st = dt_trace_open(tpath, dt_dist_rank(), 0);
+    }
+    if (!st) st = setup_run(r);
     st = dt_dist_agree(st);
     if (!st) st = loop(r);
+    if (a->trace && dt_trace_enabled()) {
+        dt_status tw = dt_trace_write();
+        if (!st) st = tw;
+        dt_trace_close();
+    }
     free_run(r);
     free(r);
     return st;

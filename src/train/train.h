@@ -19,6 +19,7 @@ typedef struct {
     const char *split;  /* DT_EV_EVAL: "train" or "test" */
     double loss, accuracy, lr, images_per_s, seconds;
     double step_seconds; /* DT_EV_END: time spent in training steps alone */
+    double comm_wait_s;  /* DT_EV_END: of which blocked waiting for other ranks (reductions) */
     int64_t correct, count;
     const char *text;   /* DT_EV_START / DT_EV_NOTE / DT_EV_CKPT: a line to show */
     /* For the progress display; 0 where the emitter does not know them. */
@@ -40,6 +41,7 @@ typedef struct {
     int grid_size;          /* eval: points per side of that grid (0: 200) */
     const char *mistakes;   /* eval: PNG grid of the misclassified test images (list in .txt beside it), or NULL */
     int live_steps;         /* train: a live display wants DT_EV_STEP between log_every steps too */
+    const char *trace;      /* train: Chrome-trace JSON timeline, one file per rank (FILE.rank<R>.json), or NULL */
     dt_event_fn on_event;
     void *user;
 } dt_run_args;

@@ -26,7 +26,7 @@ for np in 1 2; do
     test_count=$(field 'test ' 6 "$out" | tr -d '()')
     [[ $test_count =~ ^[0-9]+/50$ ]] || fail "$np rank(s): final test accuracy: $out"
     final=$(awk -v f="$test_count" 'BEGIN { split(f, p, "/"); printf "%.4f", p[1] / p[2] }')
-    has "$out" "^done: 6 steps in [0-9.]+ s \(.* examples/s\); checkpoint $TMP/plain$np/checkpoint.h5$" "$np rank(s): done line"
+    has "$out" "^done: 6 steps in [0-9.]+ s \(.* examples/s\); communication wait [0-9.]+ % of step time; checkpoint $TMP/plain$np/checkpoint.h5$" "$np rank(s): done line"
     has "$out" "^summary: final test accuracy $final, best 0\.[0-9]+ after epoch [246]; wall time [0-9.]+ s; checkpoint $TMP/plain$np/checkpoint.h5$" \
         "$np rank(s): final summary"
     if [ "$np" = 1 ]; then want_test=$test_count; fi

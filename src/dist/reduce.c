@@ -1,0 +1,283 @@
+/* reduce.c — gradient reductions: overlapped buckets, a fixed-tree
+ * reduce-scatter for bitwise reproducibility, and ZeRO-1's sharded halves. */
+#include "dist/reduce.h"
+
+#include <limits.h>
+#include <mpi.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/trace.h"
+#include "dist/dist.h"
+
+#ifdef DTRAIN_DOUBLE
+#define MPI_REAL_T MPI_DOUBLE
+#else
+#define MPI_REAL_T MPI_FLOAT
+#endif
+
+enum { TREE_TAG = 7001 };
+
+struct dt_reducer {
+    dt_real *buf, *tmp;
+    int64_t n;
+    dt_reducer_opts o;
+    int P, rank, bits;
+    int *counts, *displs, *idx;
+    /* buckets in flight: request, range and start time */
+    MPI_Request *req;
+    int64_t *boff, *blen;
+    double *bt0;
+    int nreq, cap, nbucket;
+    int64_t launched; /* [launched, n) has been started */
+    double wait_s;
+};
+
+static dt_status fail(int rc, const char *what)
+{
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, msg, &len);
+    return dt_error(DT_ERR_DIST, "rank %d: %s failed: %s", dt_dist_rank(), what, msg);
+}
+
+#define TRY_MPI(call, what)                                                                  \
+    do {                                                                                     \
+        int rc_ = (call);                                                                    \
+        if (rc_ != MPI_SUCCESS) return fail(rc_, what);                                      \
+    } while (0)
+
+static int bitrev(int r, int bits)
+{
+    int v = 0;
+    for (int k = 0; k < bits; k++) v |= ((r >> k) & 1) << (bits - 1 - k);
+    return v;
+}
+
+/* Values per block of a range of length len: ceil(len/P), rounded up to 16. */
+static int64_t block_size(const dt_reducer *r, int64_t len) { return ((len + r->P - 1) / r->P + 15) / 16 * 16; }
+
+/* Start of block b (b may be P: the end). */
+static int64_t block_start(const dt_reducer *r, int64_t len, int b)
+{
+    int64_t s = block_size(r, len) * b;
+    return s < len ? s : len;
+}
+
+static int my_block(const dt_reducer *r) { return r->o.tree ? bitrev(r->rank, r->bits) : r->rank; }
+
+dt_status dt_reducer_create(dt_real *buf, int64_t n, const dt_reducer_opts *o, int nlayers, dt_reducer **out)
+{
+    *out = NULL;
+    dt_reducer *r = calloc(1, sizeof *r);
+    if (!r) return dt_error(DT_ERR_NOMEM, "out of memory");
+    *r = (dt_reducer){.buf = buf, .n = n, .o = *o, .P = dt_dist_size(), .rank = dt_dist_rank()};
+    while ((1 << r->bits) < r->P) r->bits++;
+    if (n > INT_MAX) {
+        free(r);
+        return dt_error(DT_ERR_CONFIG, "the model has %lld values to reduce; at most %d are supported", (long long)n, INT_MAX);
+    }
+    if (o->tree && (1 << r->bits) != r->P) {
+        free(r);
+        return dt_error(DT_ERR_CONFIG, "deterministic mode runs on 1, 2, 4, 8, ... ranks (a power of two), not %d", dt_dist_size());
+    }
+    r->cap = nlayers + 2;
+    r->tmp = dt_alloc((size_t)(n / 2 + 32) * sizeof(dt_real));
+    r->counts = calloc((size_t)r->P, sizeof(int));
+    r->displs = calloc((size_t)r->P, sizeof(int));
+    r->idx = calloc((size_t)r->cap, sizeof(int));
+    r->req = calloc((size_t)r->cap, sizeof(MPI_Request));
+    r->boff = calloc((size_t)r->cap, sizeof(int64_t));
+    r->blen = calloc((size_t)r->cap, sizeof(int64_t));
+    r->bt0 = calloc((size_t)r->cap, sizeof(double));
+    if (!r->tmp || !r->counts || !r->displs || !r->idx || !r->req || !r->boff || !r->blen || !r->bt0) {
+        dt_reducer_free(r);
+        return dt_error(DT_ERR_NOMEM, "out of memory for the gradient reduction");
+    }
+    *out = r;
+    return DT_OK;
+}
+
+void dt_reducer_free(dt_reducer *r)
+{
+    if (!r) return;
+    dt_free(r->tmp);
+    free(r->counts);
+    free(r->displs);
+    free(r->idx);
+    free(r->req);
+    free(r->boff);
+    free(r->blen);
+    free(r->bt0);
+    free(r);
+}
+
+double dt_reducer_wait_seconds(const dt_reducer *r) { return r->wait_s; }
+
+void dt_reducer_block(const dt_reducer *r, int64_t len, int64_t *off, int64_t *blen)
+{
+    int b = my_block(r);
+    *off = block_start(r, len, b);
+    *blen = block_start(r, len, b + 1) - *off;
+}
+
+int64_t dt_reducer_block_max(const dt_reducer *r, int64_t len)
+{
+    int64_t b = block_size(r, len);
+    return b < len ? b : len;
+}
+
+/* ---- buckets ------------------------------------------------------------- */
+
+void dt_reducer_begin(dt_reducer *r)
+{
+    r->launched = r->n;
+    r->nreq = 0;
+    r->nbucket = 0;
+}
+
+static dt_status launch(dt_reducer *r, int64_t from)
+{
+    int64_t len = r->launched - from;
+    if (len <= 0) return DT_OK;
+    int i = r->nreq++;
+    r->boff[i] = from;
+    r->blen[i] = len;
+    r->bt0[i] = dt_trace_now();
+    r->launched = from;
+    TRY_MPI(MPI_Iallreduce(MPI_IN_PLACE, r->buf + from, (int)len, MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD, &r->req[i]),
+            "gradient allreduce");
+    return DT_OK;
+}
+
+/* Trace the buckets that completed: their indices are in r->idx[0, k). */
+static void completed(dt_reducer *r, int k)
+{
+    double now = dt_trace_now();
+    for (int j = 0; j < k; j++) {
+        int i = r->idx[j];
+        dt_trace_span("allreduce bucket", "comm", DT_TRACE_COMM, r->bt0[i], now, "bucket", i, "values", r->blen[i]);
+    }
+}
+
+dt_status dt_reducer_ready(dt_reducer *r, int64_t from)
+{
+    if (r->P == 1) return DT_OK;
+    /* the last slot is kept for finish's final bucket */
+    if (r->o.bucket > 0 && r->launched - from >= r->o.bucket && r->nreq < r->cap - 1) DT_TRY(launch(r, from));
+    if (r->nreq == 0) return DT_OK;
+    /* MPI progresses non-blocking collectives inside MPI calls: give it one */
+    int k = 0;
+    TRY_MPI(MPI_Testsome(r->nreq, r->req, &k, r->idx, MPI_STATUSES_IGNORE), "gradient allreduce");
+    if (k != MPI_UNDEFINED) completed(r, k);
+    return DT_OK;
+}
+
+dt_status dt_reducer_finish(dt_reducer *r)
+{
+    if (r->P == 1) return DT_OK;
+    DT_TRY(launch(r, 0));
+    double t0 = dt_dist_time();
+    dt_dist_wait_begin("the gradient allreduce");
+    for (;;) {
+        int k = 0, rc = MPI_Waitsome(r->nreq, r->req, &k, r->idx, MPI_STATUSES_IGNORE);
+        if (rc != MPI_SUCCESS) {
+            dt_dist_wait_end();
+            return fail(rc, "gradient allreduce");
+        }
+        if (k == MPI_UNDEFINED) break; /* all done */
+        completed(r, k);
+    }
+    dt_dist_wait_end();
+    r->wait_s += dt_dist_time() - t0;
+    r->nreq = 0;
+    return DT_OK;
+}
+
+/* ---- the fixed tree and the sharded halves ---------------------------- */
+
+/* Recursive halving over buf[0, len): at level k rank r meets r ^ 2^k and
+ * keeps the lower half of its current range if bit k of r is 0; it ends
+ * holding block bitreverse(r) summed over all ranks. */
+static dt_status tree_reduce_scatter(dt_reducer *r, dt_real *buf, int64_t len)
+{
+    int blo = 0, bhi = r->P;
+    for (int k = 0; k < r->bits; k++) {
+        int partner = r->rank ^ (1 << k), mid = (blo + bhi) / 2;
+        int upper = (r->rank >> k) & 1;
+        int klo = upper ? mid : blo, khi = upper ? bhi : mid;
+        int slo = upper ? blo : mid, shi = upper ? mid : bhi;
+        int64_t ko = block_start(r, len, klo), kn = block_start(r, len, khi) - ko;
+        int64_t so = block_start(r, len, slo), sn = block_start(r, len, shi) - so;
+        TRY_MPI(MPI_Sendrecv(buf + so, (int)sn, MPI_REAL_T, partner, TREE_TAG, r->tmp, (int)kn, MPI_REAL_T, partner,
+                             TREE_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+                "tree reduction");
+        /* a + b == b + a in IEEE arithmetic: only the pairing matters, and it is the tree's */
+        dt_real *d = buf + ko;
+        for (int64_t i = 0; i < kn; i++) d[i] += r->tmp[i];
+        blo = klo;
+        bhi = khi;
+    }
+    return DT_OK;
+}
+
+static void fill_counts(dt_reducer *r, int64_t len)
+{
+    for (int q = 0; q < r->P; q++) {
+        int b = r->o.tree ? bitrev(q, r->bits) : q;
+        r->displs[q] = (int)block_start(r, len, b);
+        r->counts[q] = (int)(block_start(r, len, b + 1) - r->displs[q]);
+    }
+}
+
+dt_status dt_reducer_reduce_scatter(dt_reducer *r, int64_t lo, int64_t hi)
+{
+    if (r->P == 1 || hi <= lo) return DT_OK;
+    double t0 = dt_dist_time(), tt = dt_trace_now();
+    dt_status st = DT_OK;
+    dt_dist_wait_begin("the gradient reduce-scatter");
+    if (r->o.tree) st = tree_reduce_scatter(r, r->buf + lo, hi - lo);
+    else {
+        fill_counts(r, hi - lo);
+        int rc = MPI_Reduce_scatter(MPI_IN_PLACE, r->buf + lo, r->counts, MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD);
+        if (rc != MPI_SUCCESS) st = fail(rc, "gradient reduce-scatter");
+        /* in place, MPI leaves this rank's block at the start of the buffer */
+        else if (r->displs[r->rank])
+            memmove(r->buf + lo + r->displs[r->rank], r->buf + lo, (size_t)r->counts[r->rank] * sizeof(dt_real));
+    }
+    dt_dist_wait_end();
+    r->wait_s += dt_dist_time() - t0;
+    dt_trace_span("reduce-scatter", "comm", DT_TRACE_COMM, tt, dt_trace_now(), "values", hi - lo, NULL, 0);
+    return st;
+}
+
+dt_status dt_reducer_allgather(dt_reducer *r, dt_real *v, int64_t lo, int64_t hi)
+{
+    if (r->P == 1 || hi <= lo) return DT_OK;
+    double t0 = dt_dist_time(), tt = dt_trace_now();
+    fill_counts(r, hi - lo);
+    dt_dist_wait_begin("the allgather");
+    int rc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, v + lo, r->counts, r->displs, MPI_REAL_T, MPI_COMM_WORLD);
+    dt_dist_wait_end();
+    r->wait_s += dt_dist_time() - t0;
+    dt_trace_span("allgather", "comm", DT_TRACE_COMM, tt, dt_trace_now(), "values", hi - lo, NULL, 0);
+    if (rc != MPI_SUCCESS) return fail(rc, "allgather");
+    return DT_OK;
+}
+
+dt_status dt_reducer_allreduce(dt_reducer *r, int64_t lo, int64_t hi)
+{
+    if (r->P == 1 || hi <= lo) return DT_OK;
+    if (r->o.tree) {
+        DT_TRY(dt_reducer_reduce_scatter(r, lo, hi));
+        return dt_reducer_allgather(r, r->buf, lo, hi);
+    }
+    double t0 = dt_dist_time(), tt = dt_trace_now();
+    dt_dist_wait_begin("the allreduce");
+    int rc = MPI_Allreduce(MPI_IN_PLACE, r->buf + lo, (int)(hi - lo), MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD);
+    dt_dist_wait_end();
+    r->wait_s += dt_dist_time() - t0;
+    dt_trace_span("allreduce", "comm", DT_TRACE_COMM, tt, dt_trace_now(), "values", hi - lo, NULL, 0);
+    if (rc != MPI_SUCCESS) return fail(rc, "allreduce");
+    return DT_OK;
+}

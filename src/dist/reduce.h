@@ -1,0 +1,60 @@
+/* reduce.h — how a step's gradients are summed over the ranks.
+ *
+ * Three ways, chosen by [dist] in the config:
+ *  - buckets (default): non-blocking MPI_Iallreduce of gradient buckets,
+ *    started during the backward pass as soon as a bucket's gradients are
+ *    final (last layer first), so communication overlaps computation;
+ *  - tree (deterministic): a reduce-scatter by recursive halving whose
+ *    pairing follows a fixed binary tree over the ranks (rank r meets r^1,
+ *    then r^2, ...), then an allgather. With every rank holding a whole
+ *    subtree of the step's micro-batches, the sum is the same binary tree
+ *    whatever the (power of two) rank count, so results are bitwise equal;
+ *  - sharded (ZeRO-1): only the reduce-scatter (tree or MPI's), each rank
+ *    updating its own block of the parameters, then an allgather of them.
+ *
+ * Blocks: the n values are cut into P blocks of ceil(n/P) rounded up to 16
+ * (the last blocks short or empty: sizes that do not divide are padded by
+ * shortening, never by copying). Rank r owns block r, or block
+ * bitreverse(r) in tree mode (where recursive halving leaves it).
+ *
+ * Nothing here allocates after dt_reducer_create. */
+#ifndef DT_REDUCE_H
+#define DT_REDUCE_H
+
+#include "core/core.h"
+
+typedef struct dt_reducer dt_reducer;
+
+typedef struct {
+    int tree;          /* deterministic: fixed-tree reduce-scatter (power-of-two rank counts) */
+    int64_t bucket;    /* values per bucket in bucket mode (0: everything in one bucket at the end) */
+} dt_reducer_opts;
+
+/* buf [n] is summed in place; `nlayers` bounds the number of buckets. */
+dt_status dt_reducer_create(dt_real *buf, int64_t n, const dt_reducer_opts *o, int nlayers, dt_reducer **out);
+void dt_reducer_free(dt_reducer *r);
+
+/* Bucket mode, within one step: begin, then ready(from) as the values
+ * [from, n) become final (from only decreases), then finish, which starts
+ * what is left and waits for everything. */
+void dt_reducer_begin(dt_reducer *r);
+dt_status dt_reducer_ready(dt_reducer *r, int64_t from);
+dt_status dt_reducer_finish(dt_reducer *r);
+
+/* Sum buf[lo, hi) over the ranks now, by the configured method (tree or MPI_Allreduce). */
+dt_status dt_reducer_allreduce(dt_reducer *r, int64_t lo, int64_t hi);
+
+/* Sharded: after reduce_scatter(lo, hi) this rank's block of [lo, hi)
+ * (see block) holds the sum; allgather(v, lo, hi) copies every rank's block
+ * of v[lo, hi) to all ranks (v may be another array laid out like buf). */
+dt_status dt_reducer_reduce_scatter(dt_reducer *r, int64_t lo, int64_t hi);
+dt_status dt_reducer_allgather(dt_reducer *r, dt_real *v, int64_t lo, int64_t hi);
+/* This rank's block of a range of length len: offset (from the range start) and length. */
+void dt_reducer_block(const dt_reducer *r, int64_t len, int64_t *off, int64_t *blen);
+int64_t dt_reducer_block_max(const dt_reducer *r, int64_t len);
+
+/* Seconds this process spent blocked waiting on the reductions (finish and
+ * the blocking calls), since creation. */
+double dt_reducer_wait_seconds(const dt_reducer *r);
+
+#endif

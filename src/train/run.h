@@ -1,0 +1,73 @@
+/* run.h — a training run's state, shared by the loop (train.c), one
+ * optimizer step (step.c) and checkpoints (train.c). Private to src/train. */
+#ifndef DT_RUN_H
+#define DT_RUN_H
+
+#include "data/augment.h"
+#include "dist/reduce.h"
+#include "io/metrics.h"
+#include "train/setup.h"
+#include "train/train.h"
+
+typedef struct {
+    long epochs, global_batch, batch_per_rank, log_every, eval_every, eval_train, ckpt_every, max_steps;
+    long seed, accumulate, ckpt_steps, keep, warmup, base_batch;
+    int shuffle, nonfinite_skip, lr_linear;
+    const char *out;
+    /* [dist] */
+    long deterministic, micro_batch, zero, bucket_kb;
+    double timeout;
+} train_cfg;
+
+/* How the training split is cut into steps. */
+typedef struct {
+    int64_t steps;      /* per epoch */
+    int64_t gbatch;     /* global batch (global sharding) */
+    int64_t rbatch;     /* per-rank batch (contiguous sharding) */
+    int64_t local_max;  /* most rows one rank handles in a step */
+    int64_t fwd_max;    /* most rows in one forward pass */
+    int64_t micro;      /* deterministic mode: rows per micro-batch */
+    int64_t nmicro;     /* deterministic: micro-batches per rank per step; else accumulation steps */
+} plan;
+
+typedef struct run {
+    dt_setup s;
+    train_cfg t;
+    plan pl;
+    dt_optim o;
+    dt_real *state[2]; /* optimizer state: the whole model, or this rank's block under ZeRO-1 */
+    int64_t opt_off, opt_len;  /* the parameters this rank updates */
+    dt_reducer *red;
+    dt_real **tree;    /* deterministic: partial sums of the micro-batch tree, one per level */
+    int tree_depth;
+    dt_sampler smp;
+    dt_real *xb;
+    int32_t *yb;
+    int64_t *ids;
+    dt_metrics *metrics;
+    dt_augment aug;
+    int augment;
+    char out[4096], ckpt[4200];
+    const dt_run_args *a;
+    dt_status io_err;  /* rank 0's metrics write failure, reported at the next agreement */
+    int64_t checked;   /* bucket mode: gradients from here on were checked for non-finite values */
+    int local_bad;     /* this rank's loss or gradient was not finite this step */
+    double scale;      /* linear learning-rate scaling factor (1: off) */
+    double sums_wait;  /* seconds blocked in the per-step loss sum (where slow ranks show) */
+} run;
+
+/* What one step measured. */
+typedef struct {
+    double loss;    /* mean over the global batch (with the L2 term) */
+    double correct; /* over the global batch */
+    int64_t count;  /* rows in the global batch */
+    int skipped;    /* non-finite values and [train] nonfinite = skip: no update */
+} step_result;
+
+/* One optimizer step on rows [st·batch, ...) of epoch e's order, at learning rate lr. */
+dt_status dt_run_step(run *r, int64_t st, int64_t e, int64_t step, double lr, step_result *res);
+/* Allocate what the step needs (reducer, tree buffers, optimizer state). */
+dt_status dt_run_step_init(run *r);
+void dt_run_step_free(run *r);
+
+#endif

@@ -1,0 +1,257 @@
+/* step.c — one optimizer step of data-parallel training.
+ *
+ * Each rank computes the gradient of its rows' summed loss, the ranks sum
+ * those (with the batch-norm statistics that sit after them in the same
+ * buffer), divide by the global row count and apply the same update, so
+ * parameters stay identical everywhere. Three ways to get there:
+ *
+ *  - default: the rank's rows in `accumulate` chunks (gradients add up in
+ *    place), the last chunk's backward starting bucketed non-blocking
+ *    allreduces as layers finish, so communication overlaps computation;
+ *  - deterministic ([dist] deterministic = 1): the global batch is cut into
+ *    fixed micro-batches; rank r computes a contiguous, equal run of them
+ *    and sums their gradients in a fixed binary tree that continues across
+ *    ranks (reduce.c). Every gemm sees the same micro-batch and every sum
+ *    has the same pairing at 1, 2, 4 ... ranks, so parameters are bitwise
+ *    the same whatever the rank count;
+ *  - ZeRO-1 ([dist] zero = 1, with either): a reduce-scatter instead of the
+ *    allreduce, each rank updates only its block of the parameters with
+ *    its block of optimizer state, then an allgather of the parameters.
+ *    Updates are elementwise, so this is bitwise the unsharded result.
+ *
+ * Nothing here allocates: buffers come from dt_run_step_init. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/trace.h"
+#include "dist/dist.h"
+#include "train/run.h"
+
+static int64_t ntotal(const dt_net *net) { return net->nparams + net->nstats; }
+
+static void allreduce_doubles(double *buf, int n)
+{
+    if (dt_dist_allreduce_f64(buf, n)) dt_dist_abort(1); /* a collective failed mid-pass: nothing to agree with */
+}
+
+dt_status dt_run_step_init(run *r)
+{
+    dt_net *net = r->s.net;
+    int64_t n = ntotal(net);
+    dt_reducer_opts ro = {.tree = (int)r->t.deterministic, .bucket = r->t.bucket_kb * 1024 / (int64_t)sizeof(dt_real)};
+    DT_TRY(dt_reducer_create(net->grads, n, &ro, net->nlayers, &r->red));
+    if (r->t.deterministic && r->pl.nmicro > 1) {
+        while ((1L << r->tree_depth) < r->pl.nmicro) r->tree_depth++;
+        r->tree_depth++;
+        r->tree = calloc((size_t)r->tree_depth, sizeof *r->tree);
+        if (!r->tree) return dt_error(DT_ERR_NOMEM, "out of memory");
+        for (int d = 0; d < r->tree_depth; d++)
+            if (!(r->tree[d] = dt_alloc((size_t)n * sizeof(dt_real))))
+                return dt_error(DT_ERR_NOMEM, "out of memory for the micro-batch sums");
+    }
+    r->opt_off = 0;
+    r->opt_len = net->nparams;
+    if (r->t.zero) dt_reducer_block(r->red, net->nparams, &r->opt_off, &r->opt_len);
+    int64_t slen = r->t.zero ? dt_reducer_block_max(r->red, net->nparams) : net->nparams;
+    for (int k = 0; k < dt_optim_nstate(&r->o); k++)
+        if (!(r->state[k] = dt_alloc((size_t)(slen > 0 ? slen : 1) * sizeof(dt_real))))
+            return dt_error(DT_ERR_NOMEM, "out of memory for optimizer state");
+    return dt_dist_watchdog(r->t.timeout);
+}
+
+void dt_run_step_free(run *r)
+{
+    for (int d = 0; r->tree && d < r->tree_depth; d++) dt_free(r->tree[d]);
+    free(r->tree);
+    r->tree = NULL;
+    for (int k = 0; k < 2; k++) {
+        dt_free(r->state[k]);
+        r->state[k] = NULL;
+    }
+    dt_reducer_free(r->red);
+    r->red = NULL;
+}
+
+static int64_t block_rows(int64_t total, int q, int p) { return total * (q + 1) / p - total * q / p; }
+
+/* Gather this rank's rows of step `st`; returns their count, *count gets the global one. */
+static int64_t batch_rows(run *r, int64_t st, int64_t *count)
+{
+    const dt_dataset *d = r->s.train;
+    int64_t start, len;
+    if (r->s.sharding == DT_SHARD_GLOBAL) {
+        int64_t b0 = st * r->pl.gbatch;
+        *count = d->total - b0 < r->pl.gbatch ? d->total - b0 : r->pl.gbatch;
+        if (r->t.deterministic) { /* whole micro-batches: rank q holds [q·L·m, (q+1)·L·m) */
+            int64_t span = r->pl.nmicro * r->pl.micro, a = span * r->s.rank, b = a + span;
+            start = a < *count ? a : *count;
+            len = (b < *count ? b : *count) - start;
+        } else
+            dt_batch_slice(*count, r->s.rank, r->s.nranks, &start, &len);
+        const int64_t *idx = r->smp.perm + b0 + start;
+        dt_dataset_gather(d, idx, len, r->xb, r->yb);
+        memcpy(r->ids, idx, (size_t)len * sizeof *idx);
+        return len;
+    }
+    *count = 0; /* every rank knows every shard's size, so the count is local arithmetic */
+    for (int q = 0; q < r->s.nranks; q++) {
+        int64_t n = block_rows(d->total, q, r->s.nranks), left = n - st * r->pl.rbatch;
+        *count += left <= 0 ? 0 : left < r->pl.rbatch ? left : r->pl.rbatch;
+    }
+    start = st * r->pl.rbatch;
+    len = d->n - start;
+    len = len <= 0 ? 0 : len < r->pl.rbatch ? len : r->pl.rbatch;
+    dt_dataset_gather(d, r->smp.perm + start, len, r->xb, r->yb);
+    for (int64_t i = 0; i < len; i++) r->ids[i] = d->offset + r->smp.perm[start + i];
+    return len;
+}
+
+/* Zero unless some value is NaN or infinite (x·0 is 0 for finite x): one
+ * vectorised pass. */
+static int nonfinite(const dt_real *g, int64_t n)
+{
+    dt_real s = 0;
+    for (int64_t i = 0; i < n; i++) s += g[i] * 0;
+    return s != 0 || s != s;
+}
+
+/* Backward hook of the overlapped mode: check the gradients that just became
+ * final, then let the reducer start a bucket if enough are waiting. */
+static void on_ready(void *ctx, int64_t from)
+{
+    run *r = ctx;
+    if (from >= r->checked) return;
+    r->local_bad |= nonfinite(r->s.net->grads + from, r->checked - from);
+    r->checked = from;
+    if (dt_reducer_ready(r->red, from)) dt_dist_abort(1); /* MPI failed mid-pass: nothing to agree with */
+}
+
+/* Forward, loss and backward of local rows [off, off + len); gradients add into net->grads. */
+static void pass(run *r, int64_t off, int64_t len, int64_t step, int overlap, double *sums)
+{
+    dt_net *net = r->s.net;
+    int64_t F = r->s.train->features, correct = 0;
+    const dt_real *x = r->xb + off * F;
+    dt_pass p = {.n = len, .train = 1, .seed = (uint64_t)r->t.seed, .step = (uint64_t)step, .sample_ids = r->ids + off,
+                 .allreduce = r->s.nranks > 1 && !r->t.deterministic ? allreduce_doubles : NULL,
+                 .grads_ready = overlap ? on_ready : NULL, .ctx = r};
+    double t0 = dt_trace_now();
+    /* even with no rows: synchronised batch norm joins its collectives on every rank */
+    dt_net_forward(net, x, &p);
+    dt_net_loss(net, r->yb + off, len, 1, &sums[0], &correct);
+    double t1 = dt_trace_now();
+    dt_trace_span("forward", "compute", DT_TRACE_COMPUTE, t0, t1, "rows", len, NULL, 0);
+    dt_net_backward(net, x, NULL, &p);
+    dt_trace_span("backward", "compute", DT_TRACE_COMPUTE, t1, dt_trace_now(), "rows", len, NULL, 0);
+    sums[1] += (double)correct;
+}
+
+/* Deterministic mode: the sum over micro-batches [lo, lo + len) of this rank
+ * (of n local rows) into r->tree[d], split as the global tree is: halves,
+ * the left one floor(len/2) long. Deeper levels use r->tree[d+1 ...]. */
+static void tree_sum(run *r, int64_t lo, int64_t len, int d, int64_t n, int64_t step, double *sums)
+{
+    dt_net *net = r->s.net;
+    int64_t nt = ntotal(net);
+    if (len == 1) {
+        int64_t m = r->pl.micro, a = lo * m, rows = n - a < m ? n - a : m;
+        dt_net_zero_grads(net);
+        if (rows > 0) pass(r, a, rows, step, 0, sums);
+        memcpy(r->tree[d], net->grads, (size_t)nt * sizeof(dt_real));
+        return;
+    }
+    int64_t h = len / 2;
+    tree_sum(r, lo, h, d, n, step, sums);
+    tree_sum(r, lo + h, len - h, d + 1, n, step, sums);
+    dt_real *a = r->tree[d];
+    const dt_real *b = r->tree[d + 1];
+    for (int64_t i = 0; i < nt; i++) a[i] += b[i];
+}
+
+/* This rank's gradient, summed over the ranks into net->grads (the stats
+ * after them too; under ZeRO only this rank's block of the gradients). */
+static dt_status local_and_reduce(run *r, int64_t n, int64_t step, double *sums)
+{
+    dt_net *net = r->s.net;
+    int64_t nt = ntotal(net), np = net->nparams;
+    int P = r->s.nranks;
+    if (r->t.deterministic) {
+        if (r->pl.nmicro == 1) {
+            dt_net_zero_grads(net);
+            if (n > 0) pass(r, 0, n, step, 0, sums);
+        } else {
+            tree_sum(r, 0, r->pl.nmicro, 0, n, step, sums);
+            memcpy(net->grads, r->tree[0], (size_t)nt * sizeof(dt_real));
+        }
+    } else {
+        int overlap = P > 1 && !r->t.zero && r->t.bucket_kb > 0;
+        int64_t A = r->pl.nmicro;
+        dt_net_zero_grads(net);
+        r->checked = nt;
+        if (overlap) dt_reducer_begin(r->red);
+        for (int64_t j = 0; j < A; j++) {
+            int64_t a, len;
+            dt_batch_slice(n, (int)j, (int)A, &a, &len);
+            pass(r, a, len, step, overlap && j == A - 1, sums);
+        }
+        if (overlap) {
+            on_ready(r, 0);
+            double t0 = dt_trace_now();
+            DT_TRY(dt_reducer_finish(r->red));
+            dt_trace_span("wait for gradients", "comm", DT_TRACE_COMPUTE, t0, dt_trace_now(), NULL, 0, NULL, 0);
+            return DT_OK;
+        }
+    }
+    r->local_bad |= nonfinite(net->grads, nt);
+    if (r->t.zero) {
+        DT_TRY(dt_reducer_reduce_scatter(r->red, 0, np));
+        return dt_reducer_allreduce(r->red, np, nt);
+    }
+    return dt_reducer_allreduce(r->red, 0, nt);
+}
+
+dt_status dt_run_step(run *r, int64_t st, int64_t e, int64_t step, double lr, step_result *res)
+{
+    dt_net *net = r->s.net;
+    double t0 = dt_trace_now();
+    int64_t count, n = batch_rows(r, st, &count);
+    if (r->augment) dt_augment_batch(&r->aug, r->xb, r->ids, n, e);
+    dt_trace_span("data", "data", DT_TRACE_COMPUTE, t0, dt_trace_now(), "rows", n, NULL, 0);
+
+    double sums[3] = {0, 0, 0}; /* loss, correct, ranks with non-finite values */
+    r->local_bad = 0;
+    DT_TRY(local_and_reduce(r, n, step, sums));
+    int loss_bad = !isfinite(sums[0]);
+    r->local_bad |= loss_bad;
+    sums[2] = r->local_bad;
+    double tw = dt_trace_now();
+    DT_TRY(dt_dist_allreduce_f64(sums, 3));
+    r->sums_wait += (dt_trace_now() - tw) * 1e-6;
+    *res = (step_result){.count = count, .correct = sums[1]};
+    if (sums[2] > 0) {
+        if (r->t.nonfinite_skip) { /* every rank knows: all skip alike */
+            res->skipped = 1;
+            res->loss = NAN;
+            dt_net_zero_grads(net); /* the statistics too: this step never happened */
+            return DT_OK;
+        }
+        dt_status bad = DT_OK;
+        if (r->local_bad)
+            bad = dt_error(DT_ERR_NUMERIC, "step %lld (epoch %lld): the %s is not finite on this rank's rows; "
+                                           "lower [optim] lr, check the data, or set [train] nonfinite = skip",
+                           (long long)step, (long long)e, loss_bad ? "training loss" : "gradient");
+        return dt_dist_agree(bad);
+    }
+    double to = dt_trace_now();
+    dt_net_commit_stats(net);
+    /* the mean over the global batch, taken after the sum as the course does (1/m · dZ·Aᵀ) */
+    dt_real inv = (dt_real)(1.0 / (double)count), *g = net->grads + r->opt_off;
+    for (int64_t i = 0; i < r->opt_len; i++) g[i] *= inv;
+    res->loss = sums[0] / (double)count;
+    if (r->o.l2 > 0) res->loss += dt_net_l2(net, r->o.l2, (double)count, 1);
+    dt_optim_step(&r->o, lr, step + 1, net->params + r->opt_off, g, r->state, r->opt_len);
+    dt_trace_span("optimizer", "compute", DT_TRACE_COMPUTE, to, dt_trace_now(), NULL, 0, NULL, 0);
+    if (r->t.zero) DT_TRY(dt_reducer_allgather(r->red, net->params, 0, net->nparams));
+    return DT_OK;
+}
