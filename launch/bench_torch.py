@@ -1,7 +1,7 @@
 #!/usr/bin/python3
-"""PyTorch reference for launch/bench.sh: a Fashion-MNIST model of dtrain's
-configs, trained the way a careful PyTorch user would on CPU, one thread per
-process, with Adam lr 1e-3 and batch 64 per rank:
+"""PyTorch reference for launch/bench.sh and launch/scaling.sh: a Fashion-MNIST
+model of dtrain's configs, trained the way a careful PyTorch user would on CPU,
+one thread per process, with Adam lr 1e-3 and batch 64 per rank:
   --model mlp  configs/fmnist_mlp.ini: 784-256-128-10, ReLU
   --model cnn  configs/fmnist_cnn.ini: conv 3x3x32 same, ReLU, max-pool 2,
                conv 3x3x64 same, ReLU, max-pool 2, flatten, dense 128 ReLU,
@@ -10,10 +10,10 @@ process, with Adam lr 1e-3 and batch 64 per rank:
 The configs' step decay of the learning rate is left out: it does not change
 the cost of a step.
 
-  bench_torch.py [--model mlp|cnn] --ranks 1|2 --steps N --reps R [--warmup W] [--batch 64]
+  bench_torch.py [--model mlp|cnn] --ranks P --steps N --reps R [--warmup W] [--batch 64]
 
---ranks 2 runs DistributedDataParallel over gloo, one process per rank, with
-the global batch (batch x ranks) split across ranks like dtrain's global
+--ranks 2 or more runs DistributedDataParallel over gloo, one process per
+rank, with the global batch (batch x ranks) split across ranks like dtrain's global
 sharding. Each rep times N steps after W untimed warmup steps (first rep only).
 Prints one line per rep (for the cnn also rank 0's peak resident memory) and
 last "result: X img/s" (median, summed over ranks).

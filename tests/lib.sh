@@ -28,5 +28,13 @@ run() {
     timeout -k 5 300 mpiexec --oversubscribe -np "$np" "$DTRAIN" "$@"
 }
 
+# runq NP ARGS...: the same with --quiet, so that an error stays one line
+# (without it Open MPI adds a banner when a rank exits non-zero).
+runq() {
+    local np=$1
+    shift
+    timeout -k 5 300 mpiexec --quiet --oversubscribe -np "$np" "$DTRAIN" "$@"
+}
+
 # field LINE-PREFIX N OUTPUT: the Nth word of the first line starting with PREFIX.
 field() { printf '%s\n' "$3" | awk -v p="$1" -v n="$2" 'index($0, p) == 1 { print $n; exit }'; }

@@ -582,6 +582,7 @@ int main(int argc, char **argv)
         rc = run_command(argc, argv, rank, cmd, usage);
     }
     fflush(stdout);
+    term_len = 0; /* finished: a launcher ending the job now has nothing to explain */
     dt_dist_finalize();
     return rc;
 }

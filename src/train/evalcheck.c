@@ -33,11 +33,14 @@ static void accept_train_keys(dt_ini *c)
     int ns = dt_ini_nsections(c);
     for (int i = 0; i < ns; i++) {
         const char *sec = dt_ini_section(c, i);
-        if (strcmp(sec, "train") && strcmp(sec, "optim")) continue;
+        if (strcmp(sec, "train") && strcmp(sec, "optim") && strcmp(sec, "dist") && strcmp(sec, "debug")) continue;
         static const char *const keys[] = {"epochs", "global_batch", "batch_per_rank", "log_every",
                                            "eval_every", "eval_train", "checkpoint_every", "max_steps", "seed",
                                            "shuffle", "out", "type", "lr", "beta", "beta1", "beta2",
-                                           "eps", "l2", "decay", "decay_rate", "decay_every", NULL};
+                                           "eps", "l2", "decay", "decay_rate", "decay_every", "accumulate",
+                                           "checkpoint_steps", "keep", "nonfinite", "lr_scale", "base_batch",
+                                           "warmup_steps", "deterministic", "micro_batch", "zero", "bucket_kb",
+                                           "timeout", "nan_step", "nan_rank", NULL};
         const char *v;
         for (int k = 0; keys[k]; k++) dt_ini_str(c, sec, keys[k], "", &v);
     }

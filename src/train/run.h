@@ -17,6 +17,8 @@ typedef struct {
     /* [dist] */
     long deterministic, micro_batch, zero, bucket_kb;
     double timeout;
+    /* [debug] fault injection for tests: rank nan_rank's input rows hold a NaN at step nan_step */
+    long nan_step, nan_rank;
 } train_cfg;
 
 /* How the training split is cut into steps. */

@@ -217,6 +217,7 @@ dt_status dt_run_step(run *r, int64_t st, int64_t e, int64_t step, double lr, st
     double t0 = dt_trace_now();
     int64_t count, n = batch_rows(r, st, &count);
     if (r->augment) dt_augment_batch(&r->aug, r->xb, r->ids, n, e);
+    if (step == r->t.nan_step && r->s.rank == r->t.nan_rank && n > 0) r->xb[0] = NAN;
     dt_trace_span("data", "data", DT_TRACE_COMPUTE, t0, dt_trace_now(), "rows", n, NULL, 0);
 
     double sums[3] = {0, 0, 0}; /* loss, correct, ranks with non-finite values */

@@ -54,6 +54,8 @@ static dt_status read_train(dt_ini *c, train_cfg *t)
     DT_TRY(dt_ini_int(c, "dist", "zero", 0, 0, 0, 1, &t->zero));
     DT_TRY(dt_ini_int(c, "dist", "bucket_kb", 0, 256, 0, 1L << 30, &t->bucket_kb));
     DT_TRY(dt_ini_real(c, "dist", "timeout", 0, 120, 0, 1e9, &t->timeout));
+    DT_TRY(dt_ini_int(c, "debug", "nan_step", 0, -1, -1, 1L << 50, &t->nan_step));
+    DT_TRY(dt_ini_int(c, "debug", "nan_rank", 0, 0, 0, 1L << 20, &t->nan_rank));
     if (t->deterministic && dt_ini_has(c, "train", "accumulate"))
         return dt_error(DT_ERR_CONFIG, "%s: [train] accumulate: deterministic mode accumulates fixed micro-batches; "
                                        "set [dist] micro_batch instead",
@@ -85,8 +87,9 @@ static dt_status make_plan(const dt_setup *s, const train_cfg *t, plan *pl)
         /* fixed micro-batches, an equal whole run of them per rank */
         int64_t m = t->micro_batch;
         if (g % m)
-            return dt_error(DT_ERR_CONFIG, "%s: [dist] micro_batch = %lld does not divide the global batch (%lld rows)",
-                            dt_ini_where(s->cfg, "dist", "micro_batch"), (long long)m, (long long)g);
+            return dt_error(DT_ERR_CONFIG, "%s: [dist] micro_batch = %lld%s does not divide the global batch (%lld rows)",
+                            dt_ini_where(s->cfg, "dist", "micro_batch"), (long long)m,
+                            dt_ini_has(s->cfg, "dist", "micro_batch") ? "" : " (the default)", (long long)g);
         int64_t M = g / m, most = 1;
         while (M % (most * 2) == 0) most *= 2;
         if (M % P || (P & (P - 1)))
@@ -426,6 +429,7 @@ static dt_status loop(run *r)
     dt_net *net = s->net;
     dt_progress pr = {0};
     if (r->a->resume) DT_TRY(resume(r, &pr));
+    pr.global_batch = s->sharding == DT_SHARD_GLOBAL ? r->pl.gbatch : r->pl.rbatch * s->nranks;
     if (pr.epoch_step >= r->pl.steps) {
         pr.epoch++;
         pr.epoch_step = 0;

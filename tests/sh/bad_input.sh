@@ -51,6 +51,17 @@ expect "global batch larger than the data" "global batch \(500\) is larger than 
 expect "bad override syntax" "unexpected argument 'optim.lr' \(see dtrain train --help\)" \
     train "$TMP/good.ini" optim.lr --out "$TMP/o"
 expect "not a number" "\[train\] epochs = 'ten': expected an integer" train "$TMP/good.ini" train.epochs=ten --out "$TMP/o"
+# the distributed engine's keys ([dist], accumulation, learning-rate scaling)
+expect "micro-batch not dividing the global batch" "\[dist\] micro_batch = 32 \(the default\) does not divide the global batch \(209 rows\)" \
+    train "$TMP/good.ini" dist.deterministic=1 --out "$TMP/o"
+expect "micro_batch without deterministic mode" "\[dist\] micro_batch needs deterministic = 1" \
+    train "$TMP/good.ini" dist.micro_batch=19 --out "$TMP/o"
+expect "accumulate in deterministic mode" "\[train\] accumulate: deterministic mode accumulates fixed micro-batches" \
+    train "$TMP/good.ini" dist.deterministic=1 dist.micro_batch=19 train.accumulate=2 --out "$TMP/o"
+expect "linear scaling without base_batch" "\[optim\].*base_batch" \
+    train "$TMP/good.ini" optim.lr_scale=linear --out "$TMP/o"
+expect "zero out of range" "\[dist\] zero = 2" train "$TMP/good.ini" dist.zero=2 --out "$TMP/o"
+expect "unknown nonfinite policy" "\[train\] nonfinite = 'ignore'" train "$TMP/good.ini" train.nonfinite=ignore --out "$TMP/o"
 
 # A bad checkpoint given to --resume fails cleanly and leaves the run's files alone.
 run 2 train "$TMP/good.ini" train.epochs=3 --out "$TMP/run" --quiet >/dev/null 2>&1 || fail "good run failed"
