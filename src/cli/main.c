@@ -16,6 +16,7 @@
 #include "dist/dist.h"
 #include "info.h"
 #include "io/ckpt.h"
+#include "ops/ops.h"
 #include "predict.h"
 #include "train/train.h"
 
@@ -525,11 +526,11 @@ static int run_command(int argc, char **argv, int rank, const char *cmd, const c
 /* When one rank dies the launcher ends the others with SIGTERM: say so, in
  * a message prepared beforehand (a handler may only write). */
 static char term_msg[160];
-static size_t term_len;
+static volatile sig_atomic_t term_len;
 
 static void on_term(int sig)
 {
-    if (write(STDERR_FILENO, term_msg, term_len) < 0) { /* nothing more can be done */ }
+    if (write(STDERR_FILENO, term_msg, (size_t)term_len) < 0) { /* nothing more can be done */ }
     _exit(128 + sig);
 }
 
@@ -538,7 +539,7 @@ static void watch_term(int rank)
     int n = snprintf(term_msg, sizeof term_msg,
                      "dtrain: error: rank %d: terminated by the launcher (another rank failed or was killed, "
                      "or the job was cancelled)\n", rank);
-    term_len = n > 0 && (size_t)n < sizeof term_msg ? (size_t)n : 0;
+    term_len = n > 0 && (size_t)n < sizeof term_msg ? n : 0;
     struct sigaction sa = {.sa_handler = on_term};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
@@ -547,6 +548,7 @@ static void watch_term(int rank)
 int main(int argc, char **argv)
 {
     t_main = wall_now();
+    dt_blas_init(); /* before any BLAS call */
     launched = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK") || getenv("PMI_SIZE");
     dt_status st = dt_dist_init(&argc, &argv);
     if (st) {

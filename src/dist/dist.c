@@ -39,7 +39,8 @@ static dt_status mpi_fail(int rc, const char *what)
 
 static atomic_llong g_wait_since; /* ms on the monotonic clock; 0: not waiting */
 static const char *_Atomic g_wait_what;
-static double g_timeout;
+static atomic_llong g_timeout_ms;
+static atomic_int g_paused;
 static int g_watching;
 
 static long long now_ms(void)
@@ -57,17 +58,19 @@ void dt_dist_wait_begin(const char *what)
 
 void dt_dist_wait_end(void) { atomic_store(&g_wait_since, 0); }
 
+void dt_dist_watch_pause(int on) { atomic_store(&g_paused, on); }
+
 static void *watch(void *arg)
 {
     (void)arg;
     for (;;) {
         usleep(200000);
-        long long since = atomic_load(&g_wait_since);
-        if (!since || g_timeout <= 0 || (double)(now_ms() - since) < g_timeout * 1000) continue;
+        long long since = atomic_load(&g_wait_since), limit = atomic_load(&g_timeout_ms);
+        if (!since || limit <= 0 || atomic_load(&g_paused) || now_ms() - since < limit) continue;
         /* the main thread is stuck inside MPI: say why and leave without it */
         fprintf(stderr, "dtrain: error: rank %d: waited %.0f s in %s for the other ranks: one of them has died or hangs "
                         "([dist] timeout = %g); stopping\n",
-                g_rank, (double)(now_ms() - since) / 1000, atomic_load(&g_wait_what), g_timeout);
+                g_rank, (double)(now_ms() - since) / 1000, atomic_load(&g_wait_what), (double)limit / 1000);
         fflush(stderr);
         _exit(3);
     }
@@ -76,7 +79,7 @@ static void *watch(void *arg)
 
 dt_status dt_dist_watchdog(double timeout_s)
 {
-    g_timeout = timeout_s;
+    atomic_store(&g_timeout_ms, (long long)(timeout_s * 1000));
     if (timeout_s <= 0 || g_size == 1 || g_watching) return DT_OK;
     pthread_t t;
     pthread_attr_t at;

@@ -50,5 +50,8 @@ dt_status dt_dist_watchdog(double timeout_s);
 /* Bracket a blocking wait on other ranks (what: "the gradient allreduce"). */
 void dt_dist_wait_begin(const char *what);
 void dt_dist_wait_end(void);
+/* While paused (1) the watchdog does not fire: ranks waiting for rank 0's
+ * file I/O (checkpoints) may wait as long as that takes. */
+void dt_dist_watch_pause(int on);
 
 #endif

@@ -75,14 +75,16 @@ dt_status dt_reducer_create(dt_real *buf, int64_t n, const dt_reducer_opts *o, i
     while ((1 << r->bits) < r->P) r->bits++;
     if (n > INT_MAX) {
         free(r);
-        return dt_error(DT_ERR_CONFIG, "the model has %lld values to reduce; at most %d are supported", (long long)n, INT_MAX);
+        return dt_error(DT_ERR_CONFIG, "the model has %lld values to reduce; MPI counts limit dtrain to %d", (long long)n, INT_MAX);
     }
     if (o->tree && (1 << r->bits) != r->P) {
         free(r);
         return dt_error(DT_ERR_CONFIG, "deterministic mode runs on 1, 2, 4, 8, ... ranks (a power of two), not %d", dt_dist_size());
     }
     r->cap = nlayers + 2;
-    r->tmp = dt_alloc((size_t)(n / 2 + 32) * sizeof(dt_real));
+    /* the tree's largest receive: half the blocks of the whole range (rounding included) */
+    int64_t half = (int64_t)(r->P / 2) * block_size(r, n);
+    r->tmp = dt_alloc((size_t)((o->tree && half < n ? half : n) + 16) * sizeof(dt_real));
     r->counts = calloc((size_t)r->P, sizeof(int));
     r->displs = calloc((size_t)r->P, sizeof(int));
     r->idx = calloc((size_t)r->cap, sizeof(int));
@@ -279,5 +281,18 @@ dt_status dt_reducer_allreduce(dt_reducer *r, int64_t lo, int64_t hi)
     r->wait_s += dt_dist_time() - t0;
     dt_trace_span("allreduce", "comm", DT_TRACE_COMM, tt, dt_trace_now(), "values", hi - lo, NULL, 0);
     if (rc != MPI_SUCCESS) return fail(rc, "allreduce");
+    return DT_OK;
+}
+
+dt_status dt_reducer_gather(dt_reducer *r, const dt_real *mine, dt_real *v, int64_t len)
+{
+    if (r->P == 1) return DT_OK;
+    fill_counts(r, len);
+    int me = r->rank;
+    dt_dist_wait_begin("the optimizer-state gather");
+    int rc = me == 0 ? MPI_Gatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, v, r->counts, r->displs, MPI_REAL_T, 0, MPI_COMM_WORLD)
+                     : MPI_Gatherv(mine, r->counts[me], MPI_REAL_T, NULL, NULL, NULL, MPI_REAL_T, 0, MPI_COMM_WORLD);
+    dt_dist_wait_end();
+    if (rc != MPI_SUCCESS) return fail(rc, "gather");
     return DT_OK;
 }

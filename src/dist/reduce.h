@@ -49,6 +49,9 @@ dt_status dt_reducer_allreduce(dt_reducer *r, int64_t lo, int64_t hi);
  * of v[lo, hi) to all ranks (v may be another array laid out like buf). */
 dt_status dt_reducer_reduce_scatter(dt_reducer *r, int64_t lo, int64_t hi);
 dt_status dt_reducer_allgather(dt_reducer *r, dt_real *v, int64_t lo, int64_t hi);
+/* Rank 0 receives every rank's block of a range of length len into v (its
+ * own block already in place there); the others send `mine`, their block. */
+dt_status dt_reducer_gather(dt_reducer *r, const dt_real *mine, dt_real *v, int64_t len);
 /* This rank's block of a range of length len: offset (from the range start) and length. */
 void dt_reducer_block(const dt_reducer *r, int64_t len, int64_t *off, int64_t *blen);
 int64_t dt_reducer_block_max(const dt_reducer *r, int64_t len);

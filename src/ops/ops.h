@@ -6,6 +6,12 @@
 #include "core/core.h"
 
 /* C[m,n] = alpha * op(A)[m,k] · op(B)[k,n] + beta * C, op = transpose when ta/tb. */
+/* Call once, before any other BLAS use: picks OpenBLAS's AVX-512 kernels on
+ * CPUs its version does not recognise (see gemm.c); returns the kernel set's name. */
+const char *dt_blas_init(void);
+/* "OpenBLAS SkylakeX kernels" and the like, for the record of a run. */
+const char *dt_blas_name(void);
+
 void dt_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, dt_real alpha, const dt_real *a,
              int64_t lda, const dt_real *b, int64_t ldb, dt_real beta, dt_real *c, int64_t ldc);
 

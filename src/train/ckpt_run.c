@@ -114,6 +114,7 @@ static dt_status load_on_root(const char *path, dt_setup *s, const dt_optim *o, 
         if (!rc) rc = dt_ckpt_attr_int(c, "epoch_step", &pr->epoch_step);
         /* older checkpoints lack it; the position in the epoch is then taken as is */
         if (!rc && dt_ckpt_attr_int(c, "global_batch", &pr->global_batch)) pr->global_batch = 0;
+        if (!rc && dt_ckpt_attr_int(c, "ranks", &pr->ranks)) pr->ranks = 0;
     }
     dt_ckpt_close(c);
     return rc;

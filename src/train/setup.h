@@ -37,6 +37,7 @@ void dt_setup_free(dt_setup *s);
 typedef struct {
     int64_t step, epoch, epoch_step;
     int64_t global_batch; /* rows per step when written (0: unknown, an older checkpoint) */
+    int64_t ranks;        /* rank count when written (read only) */
 } dt_progress;
 
 dt_status dt_ckpt_save_run(const char *path, const dt_setup *s, const dt_optim *o,

@@ -107,13 +107,13 @@ static int64_t batch_rows(run *r, int64_t st, int64_t *count)
     return len;
 }
 
-/* Zero unless some value is NaN or infinite (x·0 is 0 for finite x): one
- * vectorised pass. */
+/* Whether some value is NaN or infinite (x - x is 0 exactly for finite x):
+ * an OR-reduction, so it vectorises without -ffast-math. */
 static int nonfinite(const dt_real *g, int64_t n)
 {
-    dt_real s = 0;
-    for (int64_t i = 0; i < n; i++) s += g[i] * 0;
-    return s != 0 || s != s;
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++) bad |= g[i] - g[i] != 0;
+    return bad;
 }
 
 /* Backward hook of the overlapped mode: check the gradients that just became
@@ -220,17 +220,26 @@ dt_status dt_run_step(run *r, int64_t st, int64_t e, int64_t step, double lr, st
     if (step == r->t.nan_step && r->s.rank == r->t.nan_rank && n > 0) r->xb[0] = NAN;
     dt_trace_span("data", "data", DT_TRACE_COMPUTE, t0, dt_trace_now(), "rows", n, NULL, 0);
 
-    double sums[3] = {0, 0, 0}; /* loss, correct, ranks with non-finite values */
+    double sums[4] = {0, 0, 0, 0}; /* loss, correct, ranks with non-finite values, ranks whose summed block is */
     r->local_bad = 0;
     DT_TRY(local_and_reduce(r, n, step, sums));
     int loss_bad = !isfinite(sums[0]);
     r->local_bad |= loss_bad;
     sums[2] = r->local_bad;
+    /* the mean over the global batch, taken after the sum as the course does
+     * (1/m · dZ·Aᵀ); the same pass checks the sum, which can overflow */
+    dt_real inv = (dt_real)(1.0 / (double)count), *g = net->grads + r->opt_off;
+    int sum_bad = 0;
+    for (int64_t i = 0; i < r->opt_len; i++) {
+        g[i] *= inv;
+        sum_bad |= g[i] - g[i] != 0;
+    }
+    sums[3] = sum_bad;
     double tw = dt_trace_now();
-    DT_TRY(dt_dist_allreduce_f64(sums, 3));
+    DT_TRY(dt_dist_allreduce_f64(sums, 4));
     r->sums_wait += (dt_trace_now() - tw) * 1e-6;
     *res = (step_result){.count = count, .correct = sums[1]};
-    if (sums[2] > 0) {
+    if (sums[2] > 0 || sums[3] > 0) {
         if (r->t.nonfinite_skip) { /* every rank knows: all skip alike */
             res->skipped = 1;
             res->loss = NAN;
@@ -242,13 +251,14 @@ dt_status dt_run_step(run *r, int64_t st, int64_t e, int64_t step, double lr, st
             bad = dt_error(DT_ERR_NUMERIC, "step %lld (epoch %lld): the %s is not finite on this rank's rows; "
                                            "lower [optim] lr, check the data, or set [train] nonfinite = skip",
                            (long long)step, (long long)e, loss_bad ? "training loss" : "gradient");
+        else if (sums[2] == 0)
+            bad = dt_error(DT_ERR_NUMERIC, "step %lld (epoch %lld): the gradient summed over the ranks overflows; "
+                                           "lower [optim] lr or set [train] nonfinite = skip",
+                           (long long)step, (long long)e);
         return dt_dist_agree(bad);
     }
     double to = dt_trace_now();
     dt_net_commit_stats(net);
-    /* the mean over the global batch, taken after the sum as the course does (1/m · dZ·Aᵀ) */
-    dt_real inv = (dt_real)(1.0 / (double)count), *g = net->grads + r->opt_off;
-    for (int64_t i = 0; i < r->opt_len; i++) g[i] *= inv;
     res->loss = sums[0] / (double)count;
     if (r->o.l2 > 0) res->loss += dt_net_l2(net, r->o.l2, (double)count, 1);
     dt_optim_step(&r->o, lr, step + 1, net->params + r->opt_off, g, r->state, r->opt_len);

@@ -191,7 +191,7 @@ static dt_status setup_run(run *r)
     DT_TRY(dt_setup_net_sized(s, r->pl.fwd_max, eval_rows < 1024 ? eval_rows : 1024));
     DT_TRY(read_augment(r));
     DT_TRY(dt_ini_check_unused(s->cfg));
-    int64_t F = s->train->features, np = s->net->nparams;
+    int64_t F = s->train->features;
     r->xb = dt_alloc((size_t)(r->pl.local_max * F) * sizeof(dt_real));
     r->yb = dt_alloc((size_t)r->pl.local_max * sizeof(int32_t));
     r->ids = dt_alloc((size_t)r->pl.local_max * sizeof(int64_t));
@@ -203,11 +203,7 @@ static dt_status setup_run(run *r)
     if (s->sharding == DT_SHARD_CONTIGUOUS) smp_seed = smp_seed * 1000003u + (uint64_t)s->rank;
     DT_TRY(dt_sampler_init(&r->smp, s->train->n, (dt_shuffle)r->t.shuffle, smp_seed));
 
-    /* identical initial parameters everywhere: rank 0 draws, then broadcasts */
     if (s->rank == 0) DT_TRY(dt_net_init(s->net, s->init_seed));
-    DT_TRY(dt_dist_bcast_real(s->net->params, np, 0));
-    DT_TRY(dt_dist_bcast_real(s->net->bufs, s->net->nbufs, 0));
-
     if (a->out_dir) snprintf(r->out, sizeof r->out, "%s", a->out_dir);
     else if (r->t.out[0]) snprintf(r->out, sizeof r->out, "%s", r->t.out);
     else {
@@ -243,12 +239,12 @@ static dt_status log_eval(run *r, int64_t step, int64_t epoch, double lr, double
 }
 
 /* Under ZeRO-1 each rank holds one block of the optimizer state; a
- * checkpoint holds it whole. Whole-model arrays for saving or loading
- * (allocated here, outside the step; on every rank, agreed). */
-static dt_status whole_state(run *r, dt_real **full)
+ * checkpoint holds it whole. Whole-model arrays (allocated here, outside the
+ * step; agreed): on rank 0 to save, on every rank to load (the load broadcasts). */
+static dt_status whole_state(run *r, dt_real **full, int everywhere)
 {
     dt_status st = DT_OK;
-    for (int k = 0; k < dt_optim_nstate(&r->o) && !st; k++)
+    for (int k = 0; k < dt_optim_nstate(&r->o) && !st && (everywhere || r->s.rank == 0); k++)
         if (!(full[k] = dt_alloc((size_t)r->s.net->nparams * sizeof(dt_real))))
             st = dt_error(DT_ERR_NOMEM, "out of memory for the whole optimizer state");
     return dt_dist_agree(st);
@@ -256,10 +252,10 @@ static dt_status whole_state(run *r, dt_real **full)
 
 static dt_status gather_state(run *r, dt_real **full)
 {
-    DT_TRY(whole_state(r, full));
+    DT_TRY(whole_state(r, full, 0));
     for (int k = 0; k < dt_optim_nstate(&r->o); k++) {
-        memcpy(full[k] + r->opt_off, r->state[k], (size_t)r->opt_len * sizeof(dt_real));
-        DT_TRY(dt_reducer_allgather(r->red, full[k], 0, r->s.net->nparams));
+        if (r->s.rank == 0) memcpy(full[k] + r->opt_off, r->state[k], (size_t)r->opt_len * sizeof(dt_real));
+        DT_TRY(dt_reducer_gather(r->red, r->state[k], full[k], r->s.net->nparams));
     }
     return DT_OK;
 }
@@ -290,16 +286,31 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static void prune(const run *r)
+/* Keep the newest K checkpoints up to `step` (files of a later step are
+ * another run's: left alone), and remove temporary files a killed writer left. */
+static void prune(const run *r, int64_t step)
 {
     DIR *d = opendir(r->out);
     if (!d) return;
-    int64_t steps[4096];
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) && n < 4096;) {
+    int64_t *steps = NULL;
+    int n = 0, cap = 0;
+    for (struct dirent *e; (e = readdir(d));) {
         long long st;
-        char tail[8];
-        if (sscanf(e->d_name, "ckpt-%lld.%7s", &st, tail) == 2 && !strcmp(tail, "h5")) steps[n++] = st;
+        char tail[64];
+        if (sscanf(e->d_name, "ckpt-%lld.%63s", &st, tail) != 2) continue;
+        if (!strncmp(tail, "h5.tmp.", 7)) {
+            char path[4400];
+            snprintf(path, sizeof path, "%s/%s", r->out, e->d_name);
+            unlink(path);
+            continue;
+        }
+        if (strcmp(tail, "h5") || st > step) continue;
+        if (n == cap) {
+            int64_t *more = realloc(steps, (size_t)(cap = cap ? 2 * cap : 64) * sizeof *steps);
+            if (!more) break;
+            steps = more;
+        }
+        steps[n++] = st;
     }
     closedir(d);
     qsort(steps, (size_t)n, sizeof *steps, cmp_i64);
@@ -308,6 +319,7 @@ static void prune(const run *r)
         step_path(r, steps[i], path, sizeof path);
         unlink(path);
     }
+    free(steps);
 }
 
 static dt_status save(run *r, const dt_progress *pr)
@@ -319,13 +331,16 @@ static dt_status save(run *r, const dt_progress *pr)
     char path[4300];
     step_path(r, pr->step, path, sizeof path);
     if (!st) st = r->io_err;
+    dt_dist_watch_pause(1); /* the others wait while rank 0 alone writes */
     if (r->s.rank == 0 && !st) {
         st = dt_ckpt_save_run(path, &r->s, &r->o, state, pr);
         if (!st && r->t.keep > 1) st = link_latest(r, path);
-        if (!st && r->t.keep > 1) prune(r);
+        if (!st && r->t.keep > 1) prune(r, pr->step);
     }
     for (int k = 0; k < 2; k++) dt_free(full[k]);
-    DT_TRY(dt_dist_agree(st));
+    st = dt_dist_agree(st);
+    dt_dist_watch_pause(0);
+    DT_TRY(st);
     dt_trace_span("checkpoint", "io", DT_TRACE_COMPUTE, tt, dt_trace_now(), "step", pr->step, NULL, 0);
     emit(r, (dt_event){.kind = DT_EV_CKPT, .step = pr->step, .epoch = pr->epoch, .text = path});
     return DT_OK;
@@ -336,17 +351,30 @@ static dt_status save(run *r, const dt_progress *pr)
 static dt_status resume(run *r, dt_progress *pr)
 {
     dt_real *full[2] = {NULL, NULL};
-    dt_status st = r->t.zero ? whole_state(r, full) : DT_OK;
+    dt_status st = r->t.zero ? whole_state(r, full, 1) : DT_OK;
+    dt_dist_watch_pause(1); /* the others wait while rank 0 alone reads */
     if (!st) st = dt_ckpt_load_run(r->a->resume, &r->s, &r->o, r->t.zero ? full : r->state, pr);
+    dt_dist_watch_pause(0);
     for (int k = 0; !st && r->t.zero && k < dt_optim_nstate(&r->o); k++)
         memcpy(r->state[k], full[k] + r->opt_off, (size_t)r->opt_len * sizeof(dt_real));
     for (int k = 0; k < 2; k++) dt_free(full[k]);
     DT_TRY(st);
-    int64_t g = r->s.sharding == DT_SHARD_GLOBAL ? r->pl.gbatch : r->pl.rbatch * r->s.nranks;
-    if (pr->global_batch && pr->global_batch != g && pr->epoch_step > 0)
+    const dt_setup *s = &r->s;
+    int64_t g = s->sharding == DT_SHARD_GLOBAL ? r->pl.gbatch : r->pl.rbatch * s->nranks;
+    /* written after the last step of an epoch: the next run starts a new one */
+    int mid = pr->epoch_step > 0 && (!pr->global_batch || pr->epoch_step * pr->global_batch < s->train->total);
+    if (mid && pr->global_batch && pr->global_batch != g)
         return dt_error(DT_ERR_CONFIG, "%s: written mid-epoch with a global batch of %lld rows; this run's is %lld "
                                        "(set [train] global_batch = %lld to resume at %d ranks)",
-                        r->a->resume, (long long)pr->global_batch, (long long)g, (long long)pr->global_batch, r->s.nranks);
+                        r->a->resume, (long long)pr->global_batch, (long long)g, (long long)pr->global_batch, s->nranks);
+    if (mid && s->sharding == DT_SHARD_CONTIGUOUS && pr->ranks && pr->ranks != s->nranks)
+        return dt_error(DT_ERR_CONFIG, "%s: written mid-epoch at %lld ranks with contiguous shards; resume at %lld ranks "
+                                       "or from a checkpoint at an epoch boundary (the shards depend on the rank count)",
+                        r->a->resume, (long long)pr->ranks, (long long)pr->ranks);
+    if (!mid && pr->epoch_step > 0) {
+        pr->epoch++;
+        pr->epoch_step = 0;
+    }
     return DT_OK;
 }
 
@@ -428,6 +456,9 @@ static dt_status loop(run *r)
     dt_setup *s = &r->s;
     dt_net *net = s->net;
     dt_progress pr = {0};
+    /* identical initial parameters everywhere: rank 0 drew them, now broadcasts */
+    DT_TRY(dt_dist_bcast_real(net->params, net->nparams, 0));
+    DT_TRY(dt_dist_bcast_real(net->bufs, net->nbufs, 0));
     if (r->a->resume) DT_TRY(resume(r, &pr));
     pr.global_batch = s->sharding == DT_SHARD_GLOBAL ? r->pl.gbatch : r->pl.rbatch * s->nranks;
     if (pr.epoch_step >= r->pl.steps) {
@@ -447,13 +478,13 @@ static dt_status loop(run *r)
 
     char line[512];
     snprintf(line, sizeof line,
-             "%d rank%s, %s, %lld examples (%s sharding), %s %lld rows, %lld steps per epoch, %ld epochs, %lld parameters, optimizer %s",
+             "%d rank%s, %s, %lld examples (%s sharding), %s %lld rows, %lld steps per epoch, %ld epochs, %lld parameters, optimizer %s, BLAS %s",
              s->nranks, s->nranks > 1 ? "s" : "", DT_REAL_NAME, (long long)s->train->total,
              s->sharding == DT_SHARD_GLOBAL ? "global" : "contiguous: results depend on the rank count",
              s->sharding == DT_SHARD_GLOBAL ? "global batch" : "batch per rank",
              (long long)(s->sharding == DT_SHARD_GLOBAL ? r->pl.gbatch : r->pl.rbatch),
              (long long)r->pl.steps, r->t.epochs, (long long)net->ncount,
-             (const char *[]){"gd", "momentum", "rmsprop", "adam"}[r->o.kind]);
+             (const char *[]){"gd", "momentum", "rmsprop", "adam"}[r->o.kind], dt_blas_name());
     int64_t total = r->t.epochs * r->pl.steps;
     if (r->t.max_steps && r->t.max_steps < total) total = r->t.max_steps;
     emit(r, (dt_event){.kind = DT_EV_START, .epochs = r->t.epochs, .steps_per_epoch = r->pl.steps, .text = line,

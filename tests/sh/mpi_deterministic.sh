@@ -20,6 +20,9 @@ mlp=(configs/fmnist_mlp.ini "model.file=$PWD/tests/models/mlp_dropout.ini" train
 for np in 1 2 4; do
     out=$(run "$np" train "${mlp[@]}" --out "$TMP/m$np" 2>&1) || fail "MLP at $np ranks: $out"
 done
+run 8 train "${mlp[@]}" dist.micro_batch=16 --out "$TMP/m8" --quiet >/dev/null 2>&1 || fail "MLP at 8 ranks failed"
+run 1 train "${mlp[@]}" dist.micro_batch=16 --out "$TMP/m8ref" --quiet >/dev/null 2>&1 || fail "MLP at 1 rank, micro 16 failed"
+same "$TMP/m8ref/checkpoint.h5" "$TMP/m8/checkpoint.h5" "MLP with dropout, micro-batches of 16, 1 vs 8 ranks, bitwise"
 grep -q "global batch 128 = 4 ranks x 1 micro-batch of 32 rows" <<<"$out" || fail "no step description line: $out"
 same "$TMP/m1/checkpoint.h5" "$TMP/m2/checkpoint.h5" "MLP with dropout, 1 vs 2 ranks, bitwise"
 same "$TMP/m1/checkpoint.h5" "$TMP/m4/checkpoint.h5" "MLP with dropout, 1 vs 4 ranks, bitwise"

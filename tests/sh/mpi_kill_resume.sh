@@ -4,6 +4,7 @@
 #    killed with SIGKILL at an arbitrary step; resumed from its latest
 #    checkpoint at 2, 1 and 4 ranks it ends bitwise equal to an uninterrupted
 #    2-rank run;
+#    (and at 4 ranks with ZeRO-1, the optimizer state split by block);
 #  - a checkpoint that cannot be written stops the run with a clear error
 #    and leaves the previous checkpoint loadable;
 #  - resuming mid-epoch with another global batch is refused.
@@ -40,6 +41,12 @@ for np in 2 1 4; do
     ok "resumed from $latest at $np rank(s): bitwise equal to the uninterrupted run ($d)"
 done
 
+# the same checkpoint into a ZeRO-1 run: optimizer state scattered by block
+out=$(runq 4 train "${cnn[@]}" dist.zero=1 --resume "$TMP/crash/checkpoint.h5" --out "$TMP/restz" 2>&1) ||
+    fail "resume at 4 ranks with ZeRO-1: $out"
+d=$("$DTRAIN_CKPT_DIFF" "$TMP/restz/checkpoint.h5" "$TMP/full/checkpoint.h5" 0) || fail "resumed with ZeRO-1 at 4 ranks: $d"
+ok "resumed from $latest at 4 ranks with ZeRO-1: bitwise equal ($d)"
+
 # an unwritable checkpoint (a directory where it goes): error, previous one kept
 mkdir -p "$TMP/wfail/ckpt-00000020.h5"
 err=$(runq 2 train "${cnn[@]}" train.max_steps=30 --out "$TMP/wfail" 2>&1 >/dev/null) && fail "unwritable checkpoint: exit 0"
@@ -57,3 +64,19 @@ err=$(runq 1 train "${mlp[@]}" --resume "$TMP/g128/checkpoint.h5" --out "$TMP/g6
 grep -q "written mid-epoch with a global batch of 128 rows; this run's is 64 (set \[train\] global_batch = 128" <<<"$err" ||
     fail "global batch change: $err"
 ok "mid-epoch resume with another global batch: $err"
+
+# at an epoch boundary the epoch is not cut: another global batch is fine
+mlp=(configs/fmnist_mlp.ini data.limit_train=1280 data.limit_test=200 train.eval_every=0 train.log_every=0)
+runq 2 train "${mlp[@]}" train.max_steps=10 --out "$TMP/e128" >/dev/null 2>&1 || fail "2-rank MLP epoch run failed"
+out=$(runq 1 train "${mlp[@]}" train.epochs=2 --resume "$TMP/e128/checkpoint.h5" --out "$TMP/e64" 2>&1) ||
+    fail "resume at an epoch boundary with another global batch: $out"
+ok "resume at an epoch boundary with global batch 64 after 128: accepted"
+
+# keep = 2 keeps the newest two of this run, and leaves a later step's file (another run's) alone
+mkdir -p "$TMP/keep" && echo other >"$TMP/keep/ckpt-00000100.h5" && echo junk >"$TMP/keep/ckpt-00000003.h5.tmp.1"
+runq 2 train "${mlp[@]}" train.checkpoint_steps=2 train.keep=2 train.max_steps=7 --out "$TMP/keep" >/dev/null 2>&1 ||
+    fail "keep = 2 run failed"
+kept=$(cd "$TMP/keep" && echo ckpt-*)
+[ "$kept" = "ckpt-00000006.h5 ckpt-00000007.h5 ckpt-00000100.h5" ] || fail "keep = 2: left $kept"
+[ "$(readlink "$TMP/keep/checkpoint.h5")" = ckpt-00000007.h5 ] || fail "checkpoint.h5 does not link to step 7"
+ok "keep = 2: $kept (step 100 is another run's; the stale temporary file is gone)"
