@@ -4,11 +4,13 @@
  *  - buckets (default): non-blocking MPI_Iallreduce of gradient buckets,
  *    started during the backward pass as soon as a bucket's gradients are
  *    final (last layer first), so communication overlaps computation;
- *  - tree (deterministic): a reduce-scatter by recursive halving whose
- *    pairing follows a fixed binary tree over the ranks (rank r meets r^1,
- *    then r^2, ...), then an allgather. With every rank holding a whole
- *    subtree of the step's micro-batches, the sum is the same binary tree
- *    whatever the (power of two) rank count, so results are bitwise equal;
+ *  - tree: a reduce-scatter by recursive halving whose pairing follows a
+ *    fixed binary tree over the ranks (rank r meets r^1, then r^2, ...),
+ *    then an allgather; used at every power-of-two rank count (it is the
+ *    fastest here) and required by deterministic mode: with every rank
+ *    holding a whole subtree of the step's micro-batches, the sum is the
+ *    same binary tree whatever the rank count, so results are bitwise equal;
+ *    other rank counts use MPI_Allreduce / MPI_Reduce_scatter;
  *  - sharded (ZeRO-1): only the reduce-scatter (tree or MPI's), each rank
  *    updating its own block of the parameters, then an allgather of them.
  *
@@ -26,7 +28,7 @@
 typedef struct dt_reducer dt_reducer;
 
 typedef struct {
-    int tree;          /* deterministic: fixed-tree reduce-scatter (power-of-two rank counts) */
+    int tree;          /* deterministic: the fixed tree is required (power-of-two rank counts only) */
     int64_t bucket;    /* values per bucket in bucket mode (0: everything in one bucket at the end) */
 } dt_reducer_opts;
 

@@ -52,7 +52,7 @@ static dt_status read_train(dt_ini *c, train_cfg *t)
     DT_TRY(dt_ini_int(c, "dist", "deterministic", 0, 0, 0, 1, &t->deterministic));
     DT_TRY(dt_ini_int(c, "dist", "micro_batch", 0, 32, 1, 1L << 30, &t->micro_batch));
     DT_TRY(dt_ini_int(c, "dist", "zero", 0, 0, 0, 1, &t->zero));
-    DT_TRY(dt_ini_int(c, "dist", "bucket_kb", 0, 256, 0, 1L << 30, &t->bucket_kb));
+    DT_TRY(dt_ini_int(c, "dist", "bucket_kb", 0, 0, 0, 1L << 30, &t->bucket_kb));
     DT_TRY(dt_ini_real(c, "dist", "timeout", 0, 120, 0, 1e9, &t->timeout));
     DT_TRY(dt_ini_int(c, "debug", "nan_step", 0, -1, -1, 1L << 50, &t->nan_step));
     DT_TRY(dt_ini_int(c, "debug", "nan_rank", 0, 0, 0, 1L << 20, &t->nan_rank));
@@ -436,7 +436,7 @@ static void describe_step(run *r)
         if (P > 1)
             append(line, sizeof line, r->t.zero ? ", gradients reduce-scattered (ZeRO-1)"
                                       : r->t.bucket_kb ? ", gradients allreduced in %ld KiB buckets during backward"
-                                                       : ", gradients allreduced after backward",
+                                                       : ", gradients summed after backward",
                    r->t.bucket_kb);
     }
     append(line, sizeof line, "; learning rate %g", lr_at(r, 0, r->t.warmup));

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The default mode's gradient reduction and large-batch options, at 2 ranks:
 #  - bucketed non-blocking allreduce started during backward gives bitwise
-#    the parameters of one allreduce after backward (2 ranks: a + b either way);
+#    the parameters of one reduction after backward (2 ranks: a + b either way);
 #  - --trace writes a Chrome trace per rank in which an allreduce bucket
 #    starts before the backward pass of its step ends (the overlap);
 #  - gradient accumulation: 2 ranks x 32 rows x 2 accumulation steps trains
@@ -15,9 +15,9 @@ out=$(runq 2 train "${mlp[@]}" dist.bucket_kb=64 --out "$TMP/b64" --trace "$TMP/
 grep -q "gradients allreduced in 64 KiB buckets during backward" <<<"$out" || fail "no bucket line: $out"
 grep -Eq "communication wait [0-9.]+ % of step time" <<<"$out" || fail "no communication wait figure: $out"
 out=$(runq 2 train "${mlp[@]}" dist.bucket_kb=0 --out "$TMP/b0" 2>&1) || fail "one allreduce: $out"
-grep -q "gradients allreduced after backward" <<<"$out" || fail "bucket_kb = 0: $out"
+grep -q "gradients summed after backward" <<<"$out" || fail "bucket_kb = 0: $out"
 d=$("$DTRAIN_CKPT_DIFF" "$TMP/b64/checkpoint.h5" "$TMP/b0/checkpoint.h5" 0) || fail "buckets vs one allreduce: $d"
-ok "overlapped 64 KiB buckets vs one allreduce after backward: $d"
+ok "overlapped 64 KiB buckets vs one reduction after backward: $d"
 
 for r in 0 1; do
     f=$TMP/trace.rank$r.json
