@@ -52,8 +52,6 @@ typedef struct run {
     char out[4096], ckpt[4200];
     const dt_run_args *a;
     dt_status io_err;  /* rank 0's metrics write failure, reported at the next agreement */
-    int64_t checked;   /* bucket mode: gradients from here on were checked for non-finite values */
-    int local_bad;     /* this rank's loss or gradient was not finite this step */
     double scale;      /* linear learning-rate scaling factor (1: off) */
     double sums_wait;  /* seconds blocked in the per-step loss sum (where slow ranks show) */
 } run;

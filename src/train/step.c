@@ -116,14 +116,11 @@ static int nonfinite(const dt_real *g, int64_t n)
     return bad;
 }
 
-/* Backward hook of the overlapped mode: check the gradients that just became
- * final, then let the reducer start a bucket if enough are waiting. */
+/* Backward hook of the overlapped mode: let the reducer start a bucket if
+ * enough gradients are final. */
 static void on_ready(void *ctx, int64_t from)
 {
     run *r = ctx;
-    if (from >= r->checked) return;
-    r->local_bad |= nonfinite(r->s.net->grads + from, r->checked - from);
-    r->checked = from;
     if (dt_reducer_ready(r->red, from)) dt_dist_abort(1); /* MPI failed mid-pass: nothing to agree with */
 }
 
@@ -169,46 +166,58 @@ static void tree_sum(run *r, int64_t lo, int64_t len, int d, int64_t n, int64_t 
     for (int64_t i = 0; i < nt; i++) a[i] += b[i];
 }
 
+/* This rank's gradient (of its rows' summed loss) into net->grads; with
+ * `overlap`, the last pass starts bucket reductions as layers finish. */
+static void local_grads(run *r, int64_t n, int64_t step, int overlap, double *sums)
+{
+    dt_net *net = r->s.net;
+    if (r->t.deterministic && r->pl.nmicro > 1) {
+        tree_sum(r, 0, r->pl.nmicro, 0, n, step, sums);
+        memcpy(net->grads, r->tree[0], (size_t)ntotal(net) * sizeof(dt_real));
+        return;
+    }
+    int64_t A = r->t.deterministic ? 1 : r->pl.nmicro;
+    dt_net_zero_grads(net);
+    for (int64_t j = 0; j < A; j++) {
+        int64_t a, len;
+        dt_batch_slice(n, (int)j, (int)A, &a, &len);
+        if (len > 0 || !r->t.deterministic) pass(r, a, len, step, overlap && j == A - 1, sums);
+    }
+}
+
 /* This rank's gradient, summed over the ranks into net->grads (the stats
  * after them too; under ZeRO only this rank's block of the gradients). */
 static dt_status local_and_reduce(run *r, int64_t n, int64_t step, double *sums)
 {
     dt_net *net = r->s.net;
     int64_t nt = ntotal(net), np = net->nparams;
-    int P = r->s.nranks;
-    if (r->t.deterministic) {
-        if (r->pl.nmicro == 1) {
-            dt_net_zero_grads(net);
-            if (n > 0) pass(r, 0, n, step, 0, sums);
-        } else {
-            tree_sum(r, 0, r->pl.nmicro, 0, n, step, sums);
-            memcpy(net->grads, r->tree[0], (size_t)nt * sizeof(dt_real));
-        }
-    } else {
-        int overlap = P > 1 && !r->t.zero && r->t.bucket_kb > 0;
-        int64_t A = r->pl.nmicro;
-        dt_net_zero_grads(net);
-        r->checked = nt;
-        if (overlap) dt_reducer_begin(r->red);
-        for (int64_t j = 0; j < A; j++) {
-            int64_t a, len;
-            dt_batch_slice(n, (int)j, (int)A, &a, &len);
-            pass(r, a, len, step, overlap && j == A - 1, sums);
-        }
-        if (overlap) {
-            on_ready(r, 0);
-            double t0 = dt_trace_now();
-            DT_TRY(dt_reducer_finish(r->red));
-            dt_trace_span("wait for gradients", "comm", DT_TRACE_COMPUTE, t0, dt_trace_now(), NULL, 0, NULL, 0);
-            return DT_OK;
-        }
+    int overlap = r->s.nranks > 1 && !r->t.zero && !r->t.deterministic && r->t.bucket_kb > 0;
+    if (overlap) dt_reducer_begin(r->red);
+    local_grads(r, n, step, overlap, sums);
+    if (overlap) {
+        on_ready(r, 0);
+        double t0 = dt_trace_now();
+        DT_TRY(dt_reducer_finish(r->red));
+        dt_trace_span("wait for gradients", "comm", DT_TRACE_COMPUTE, t0, dt_trace_now(), NULL, 0, NULL, 0);
+        return DT_OK;
     }
-    r->local_bad |= nonfinite(net->grads, nt);
     if (r->t.zero) {
         DT_TRY(dt_reducer_reduce_scatter(r->red, 0, np));
         return dt_reducer_allreduce(r->red, np, nt);
     }
     return dt_reducer_allreduce(r->red, 0, nt);
+}
+
+/* The summed gradient is not finite: find the ranks whose own share is not.
+ * Parameters are unchanged and the batch still loaded, so every rank
+ * computes its local gradient again (no reduction); this costs a step only
+ * when it happens, where checking every step would cost a pass over the
+ * gradients each time. */
+static int local_share_bad(run *r, int64_t n, int64_t step)
+{
+    double sums[2] = {0, 0};
+    local_grads(r, n, step, 0, sums);
+    return !isfinite(sums[0]) || nonfinite(r->s.net->grads, ntotal(r->s.net));
 }
 
 dt_status dt_run_step(run *r, int64_t st, int64_t e, int64_t step, double lr, step_result *res)
@@ -220,14 +229,12 @@ dt_status dt_run_step(run *r, int64_t st, int64_t e, int64_t step, double lr, st
     if (step == r->t.nan_step && r->s.rank == r->t.nan_rank && n > 0) r->xb[0] = NAN;
     dt_trace_span("data", "data", DT_TRACE_COMPUTE, t0, dt_trace_now(), "rows", n, NULL, 0);
 
-    double sums[4] = {0, 0, 0, 0}; /* loss, correct, ranks with non-finite values, ranks whose summed block is */
-    r->local_bad = 0;
+    double sums[4] = {0, 0, 0, 0}; /* loss, correct, ranks whose loss is not finite, ranks whose summed block is not */
     DT_TRY(local_and_reduce(r, n, step, sums));
     int loss_bad = !isfinite(sums[0]);
-    r->local_bad |= loss_bad;
-    sums[2] = r->local_bad;
+    sums[2] = loss_bad;
     /* the mean over the global batch, taken after the sum as the course does
-     * (1/m · dZ·Aᵀ); the same pass checks the sum, which can overflow */
+     * (1/m · dZ·Aᵀ); the same pass checks the sum for NaN and infinity */
     dt_real inv = (dt_real)(1.0 / (double)count), *g = net->grads + r->opt_off;
     int sum_bad = 0;
     for (int64_t i = 0; i < r->opt_len; i++) {
@@ -246,16 +253,18 @@ dt_status dt_run_step(run *r, int64_t st, int64_t e, int64_t step, double lr, st
             dt_net_zero_grads(net); /* the statistics too: this step never happened */
             return DT_OK;
         }
+        /* name the ranks whose own loss or gradient is not finite (the lowest reports) */
+        int grad_bad = !loss_bad && sums[2] == 0 && local_share_bad(r, n, step);
         dt_status bad = DT_OK;
-        if (r->local_bad)
+        if (loss_bad || grad_bad)
             bad = dt_error(DT_ERR_NUMERIC, "step %lld (epoch %lld): the %s is not finite on this rank's rows; "
                                            "lower [optim] lr, check the data, or set [train] nonfinite = skip",
                            (long long)step, (long long)e, loss_bad ? "training loss" : "gradient");
-        else if (sums[2] == 0)
-            bad = dt_error(DT_ERR_NUMERIC, "step %lld (epoch %lld): the gradient summed over the ranks overflows; "
-                                           "lower [optim] lr or set [train] nonfinite = skip",
-                           (long long)step, (long long)e);
-        return dt_dist_agree(bad);
+        DT_TRY(dt_dist_agree(bad));
+        /* every share finite: their sum overflowed */
+        return dt_error(DT_ERR_NUMERIC, "step %lld (epoch %lld): the gradient summed over the ranks overflows; "
+                                        "lower [optim] lr or set [train] nonfinite = skip",
+                        (long long)step, (long long)e);
     }
     double to = dt_trace_now();
     dt_net_commit_stats(net);
