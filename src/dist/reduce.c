@@ -31,6 +31,9 @@ struct dt_reducer {
     int nreq, cap, nbucket;
     int64_t launched; /* [launched, n) has been started */
     double wait_s;
+    /* one machine: every rank's buffer in one shared window, peer[q] = rank q's */
+    MPI_Win win;
+    dt_real **peer;
 };
 
 static dt_status fail(int rc, const char *what)
@@ -66,12 +69,46 @@ static int64_t block_start(const dt_reducer *r, int64_t len, int b)
 
 static int my_block(const dt_reducer *r) { return r->o.tree ? bitrev(r->rank, r->bits) : r->rank; }
 
-dt_status dt_reducer_create(dt_real *buf, int64_t n, const dt_reducer_opts *o, int nlayers, dt_reducer **out)
+/* Put every rank's buffer in one shared-memory window when all ranks share
+ * a machine: each level of the tree then reads the partner's half in place
+ * (no copy into a message and out again) and the allgather is one memcpy
+ * per rank. Measured on 2 cores (MLP, 940 KB of gradients per step): 177 k
+ * img/s at 2 ranks against 165 k by messages (communication wait 4.5 %
+ * against 11 % of the step). DTRAIN_NO_SHARED_REDUCE=1 turns it off. */
+static dt_status share(dt_reducer *r, dt_real **buf)
+{
+    MPI_Comm node;
+    int nsize = 0, disp;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) != MPI_SUCCESS) return DT_OK;
+    MPI_Comm_size(node, &nsize);
+    int all = nsize == r->P, every = 0;
+    /* every rank must agree, or some would wait in a collective the others skip */
+    MPI_Allreduce(&all, &every, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Comm_free(&node);
+    if (!every || getenv("DTRAIN_NO_SHARED_REDUCE")) return DT_OK;
+    dt_real *mine;
+    MPI_Aint bytes = (MPI_Aint)((r->n + 16) * (int64_t)sizeof(dt_real)), sz;
+    TRY_MPI(MPI_Win_allocate_shared(bytes, (int)sizeof(dt_real), MPI_INFO_NULL, MPI_COMM_WORLD, &mine, &r->win),
+            "shared gradient window");
+    r->peer = calloc((size_t)r->P, sizeof *r->peer);
+    if (!r->peer) return dt_error(DT_ERR_NOMEM, "out of memory");
+    for (int q = 0; q < r->P; q++) {
+        dt_real *base;
+        TRY_MPI(MPI_Win_shared_query(r->win, q, &sz, &disp, &base), "shared gradient window");
+        r->peer[q] = base;
+    }
+    TRY_MPI(MPI_Win_lock_all(MPI_MODE_NOCHECK, r->win), "shared gradient window");
+    memcpy(mine, *buf, (size_t)r->n * sizeof(dt_real));
+    *buf = r->buf = mine;
+    return DT_OK;
+}
+
+dt_status dt_reducer_create(dt_real **buf, int64_t n, const dt_reducer_opts *o, int nlayers, dt_reducer **out)
 {
     *out = NULL;
     dt_reducer *r = calloc(1, sizeof *r);
     if (!r) return dt_error(DT_ERR_NOMEM, "out of memory");
-    *r = (dt_reducer){.buf = buf, .n = n, .o = *o, .P = dt_dist_size(), .rank = dt_dist_rank()};
+    *r = (dt_reducer){.buf = *buf, .n = n, .o = *o, .P = dt_dist_size(), .rank = dt_dist_rank(), .win = MPI_WIN_NULL};
     while ((1 << r->bits) < r->P) r->bits++;
     if (n > INT_MAX) {
         free(r);
@@ -82,9 +119,10 @@ dt_status dt_reducer_create(dt_real *buf, int64_t n, const dt_reducer_opts *o, i
         free(r);
         return dt_error(DT_ERR_CONFIG, "deterministic mode runs on 1, 2, 4, 8, ... ranks (a power of two), not %d", dt_dist_size());
     }
-    /* Measured on 2 cores (MLP, 940 KB of gradients per step): this exchange
-     * by halves takes 160 k img/s where MPI_Allreduce takes 144 k and
-     * MPI_Reduce_scatter 149 k, so it serves every power-of-two rank count. */
+    /* Measured on 2 cores (MLP, 940 KB of gradients per step), by messages:
+     * this exchange by halves takes 160 k img/s where MPI_Allreduce takes
+     * 144 k and MPI_Reduce_scatter 149 k, so it serves every power-of-two
+     * rank count. */
     r->o.tree = pow2;
     r->cap = nlayers + 2;
     /* the tree's largest receive: half the blocks of the whole range (rounding included) */
@@ -97,17 +135,27 @@ dt_status dt_reducer_create(dt_real *buf, int64_t n, const dt_reducer_opts *o, i
     r->boff = calloc((size_t)r->cap, sizeof(int64_t));
     r->blen = calloc((size_t)r->cap, sizeof(int64_t));
     r->bt0 = calloc((size_t)r->cap, sizeof(double));
-    if (!r->tmp || !r->counts || !r->displs || !r->idx || !r->req || !r->boff || !r->blen || !r->bt0) {
-        dt_reducer_free(r);
-        return dt_error(DT_ERR_NOMEM, "out of memory for the gradient reduction");
+    dt_status st = DT_OK;
+    if (!r->tmp || !r->counts || !r->displs || !r->idx || !r->req || !r->boff || !r->blen || !r->bt0)
+        st = dt_error(DT_ERR_NOMEM, "out of memory for the gradient reduction");
+    st = dt_dist_agree(st);
+    if (!st && r->P > 1 && pow2) st = share(r, buf);
+    if (st) {
+        dt_reducer_free(r, 0);
+        return st;
     }
     *out = r;
     return DT_OK;
 }
 
-void dt_reducer_free(dt_reducer *r)
+void dt_reducer_free(dt_reducer *r, int collective)
 {
     if (!r) return;
+    if (r->win != MPI_WIN_NULL && collective) {
+        MPI_Win_unlock_all(r->win);
+        MPI_Win_free(&r->win);
+    }
+    free(r->peer);
     dt_free(r->tmp);
     free(r->counts);
     free(r->displs);
@@ -203,12 +251,27 @@ dt_status dt_reducer_finish(dt_reducer *r)
 
 /* ---- the fixed tree and the sharded halves ---------------------------- */
 
-/* Recursive halving over buf[0, len): at level k rank r meets r ^ 2^k and
- * keeps the lower half of its current range if bit k of r is 0; it ends
- * holding block bitreverse(r) summed over all ranks. */
-static dt_status tree_reduce_scatter(dt_reducer *r, dt_real *buf, int64_t len)
+/* All ranks' shared buffers are consistent up to here (the window's
+ * memory barrier around a barrier). */
+static dt_status fence(dt_reducer *r, const char *what)
 {
+    MPI_Win_sync(r->win);
+    int rc = MPI_Barrier(MPI_COMM_WORLD);
+    MPI_Win_sync(r->win);
+    if (rc != MPI_SUCCESS) return fail(rc, what);
+    return DT_OK;
+}
+
+/* Recursive halving over buf[0, len) (buf at offset lo of the reducer's
+ * range): at level k rank r meets r ^ 2^k and keeps the lower half of its
+ * current range if bit k of r is 0; it ends holding block bitreverse(r)
+ * summed over all ranks. On one machine the partner's half is read in
+ * place; otherwise it comes by message. */
+static dt_status tree_reduce_scatter(dt_reducer *r, int64_t lo, int64_t len)
+{
+    dt_real *buf = r->buf + lo;
     int blo = 0, bhi = r->P;
+    if (r->peer) DT_TRY(fence(r, "tree reduction"));
     for (int k = 0; k < r->bits; k++) {
         int partner = r->rank ^ (1 << k), mid = (blo + bhi) / 2;
         int upper = (r->rank >> k) & 1;
@@ -216,12 +279,17 @@ static dt_status tree_reduce_scatter(dt_reducer *r, dt_real *buf, int64_t len)
         int slo = upper ? blo : mid, shi = upper ? mid : bhi;
         int64_t ko = block_start(r, len, klo), kn = block_start(r, len, khi) - ko;
         int64_t so = block_start(r, len, slo), sn = block_start(r, len, shi) - so;
-        TRY_MPI(MPI_Sendrecv(buf + so, (int)sn, MPI_REAL_T, partner, TREE_TAG, r->tmp, (int)kn, MPI_REAL_T, partner,
-                             TREE_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
-                "tree reduction");
+        const dt_real *theirs = r->tmp;
+        if (r->peer) {
+            if (k) DT_TRY(fence(r, "tree reduction"));
+            theirs = r->peer[partner] + lo + ko;
+        } else
+            TRY_MPI(MPI_Sendrecv(buf + so, (int)sn, MPI_REAL_T, partner, TREE_TAG, r->tmp, (int)kn, MPI_REAL_T, partner,
+                                 TREE_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+                    "tree reduction");
         /* a + b == b + a in IEEE arithmetic: only the pairing matters, and it is the tree's */
         dt_real *d = buf + ko;
-        for (int64_t i = 0; i < kn; i++) d[i] += r->tmp[i];
+        for (int64_t i = 0; i < kn; i++) d[i] += theirs[i];
         blo = klo;
         bhi = khi;
     }
@@ -243,7 +311,7 @@ dt_status dt_reducer_reduce_scatter(dt_reducer *r, int64_t lo, int64_t hi)
     double t0 = dt_dist_time(), tt = dt_trace_now();
     dt_status st = DT_OK;
     dt_dist_wait_begin("the gradient reduce-scatter");
-    if (r->o.tree) st = tree_reduce_scatter(r, r->buf + lo, hi - lo);
+    if (r->o.tree) st = tree_reduce_scatter(r, lo, hi - lo);
     else {
         fill_counts(r, hi - lo);
         int rc = MPI_Reduce_scatter(MPI_IN_PLACE, r->buf + lo, r->counts, MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD);
@@ -264,7 +332,21 @@ dt_status dt_reducer_allgather(dt_reducer *r, dt_real *v, int64_t lo, int64_t hi
     double t0 = dt_dist_time(), tt = dt_trace_now();
     fill_counts(r, hi - lo);
     dt_dist_wait_begin("the allgather");
-    int rc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, v + lo, r->counts, r->displs, MPI_REAL_T, MPI_COMM_WORLD);
+    int rc = MPI_SUCCESS;
+    if (r->peer && v == r->buf) {
+        /* copy every other rank's block out of its buffer; nobody may change
+         * its buffer (the next step's backward) until all have copied */
+        dt_status st = fence(r, "allgather");
+        for (int q = 0; q < r->P && !st; q++)
+            if (q != r->rank)
+                memcpy(v + lo + r->displs[q], r->peer[q] + lo + r->displs[q], (size_t)r->counts[q] * sizeof(dt_real));
+        if (!st) st = fence(r, "allgather");
+        dt_dist_wait_end();
+        r->wait_s += dt_dist_time() - t0;
+        dt_trace_span("allgather", "comm", DT_TRACE_COMM, tt, dt_trace_now(), "values", hi - lo, NULL, 0);
+        return st;
+    }
+    rc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, v + lo, r->counts, r->displs, MPI_REAL_T, MPI_COMM_WORLD);
     dt_dist_wait_end();
     r->wait_s += dt_dist_time() - t0;
     dt_trace_span("allgather", "comm", DT_TRACE_COMM, tt, dt_trace_now(), "values", hi - lo, NULL, 0);

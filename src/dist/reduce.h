@@ -19,6 +19,9 @@
  * shortening, never by copying). Rank r owns block r, or block
  * bitreverse(r) in tree mode (where recursive halving leaves it).
  *
+ * On one machine the tree reads the other ranks' buffers in a shared-memory
+ * window instead of exchanging messages (see share() in reduce.c).
+ *
  * Nothing here allocates after dt_reducer_create. */
 #ifndef DT_REDUCE_H
 #define DT_REDUCE_H
@@ -32,9 +35,15 @@ typedef struct {
     int64_t bucket;    /* values per bucket in bucket mode (0: everything in one bucket at the end) */
 } dt_reducer_opts;
 
-/* buf [n] is summed in place; `nlayers` bounds the number of buckets. */
-dt_status dt_reducer_create(dt_real *buf, int64_t n, const dt_reducer_opts *o, int nlayers, dt_reducer **out);
-void dt_reducer_free(dt_reducer *r);
+/* *buf [n] is summed in place; `nlayers` bounds the number of buckets.
+ * When every rank runs on one machine, the tree reads the other ranks'
+ * buffers directly instead of copying them through messages: *buf is then
+ * replaced by memory the other ranks can read (its values copied), and the
+ * caller must use that from now on. */
+dt_status dt_reducer_create(dt_real **buf, int64_t n, const dt_reducer_opts *o, int nlayers, dt_reducer **out);
+/* `collective`: every rank calls this now (shared memory is released
+ * together); otherwise it is left to the end of the process. */
+void dt_reducer_free(dt_reducer *r, int collective);
 
 /* Bucket mode, within one step: begin, then ready(from) as the values
  * [from, n) become final (from only decreases), then finish, which starts

@@ -235,7 +235,7 @@ void dt_net_free(dt_net *net)
         if (net->layers[i].ops->destroy) net->layers[i].ops->destroy(&net->layers[i]);
     dt_free(net->layers);
     dt_free(net->params);
-    dt_free(net->grads);
+    if (!net->grads_borrowed) dt_free(net->grads);
     dt_free(net->bufs);
     dt_free(net->buffers);
     dt_free(net);
@@ -274,6 +274,20 @@ void dt_net_backward(dt_net *net, const dt_real *x, dt_real *dx, const dt_pass *
         l->ops->backward(l, p);
         if (p->grads_ready) p->grads_ready(p->ctx, l->goff);
     }
+}
+
+void dt_net_set_grads(dt_net *net, dt_real *buf)
+{
+    if (buf == net->grads) return;
+    for (int i = 0; i < net->nlayers; i++) {
+        dt_layer *l = &net->layers[i];
+        for (int j = 0; j < l->nparams; j++)
+            if (l->params[j].g) l->params[j].g = buf + (l->params[j].g - net->grads);
+        if (l->stats) l->stats = buf + (l->stats - net->grads);
+    }
+    if (!net->grads_borrowed) dt_free(net->grads);
+    net->grads = buf;
+    net->grads_borrowed = 1;
 }
 
 void dt_net_zero_grads(dt_net *net) { memset(net->grads, 0, (size_t)(net->nparams + net->nstats) * sizeof(dt_real)); }

@@ -23,6 +23,7 @@ typedef struct {
     int64_t nstats;      /* reals of layer statistics after the gradients: grads holds nparams + nstats */
     int64_t ncount;      /* number of real parameters */
     dt_real *params, *grads;
+    int grads_borrowed;  /* grads belongs to someone else (dt_net_set_grads) */
     int64_t nbufs;       /* length of bufs: running statistics, not trained */
     dt_real *bufs;
     dt_real *buffers;    /* one block for every layer's y, dy and scratch */
@@ -56,6 +57,11 @@ void dt_net_backward(dt_net *net, const dt_real *x, dt_real *dx, const dt_pass *
 
 /* L2 penalty λ/(2m)·ΣW² over weights; adds λ/m·W to their gradients when add_grad. */
 double dt_net_l2(dt_net *net, double lambda, double m, int add_grad);
+
+/* Move the gradients and the statistics after them to buf [nparams + nstats]
+ * (memory the other ranks can read, say), which the caller owns from now on;
+ * the values are expected to be there already. */
+void dt_net_set_grads(dt_net *net, dt_real *buf);
 
 /* Zero the gradients and the statistics after them. */
 void dt_net_zero_grads(dt_net *net);

@@ -68,6 +68,7 @@ typedef struct {
 dt_status dt_run_step(run *r, int64_t st, int64_t e, int64_t step, double lr, step_result *res);
 /* Allocate what the step needs (reducer, tree buffers, optimizer state). */
 dt_status dt_run_step_init(run *r);
-void dt_run_step_free(run *r);
+/* collective: every rank frees now (the run ended alike everywhere). */
+void dt_run_step_free(run *r, int collective);
 
 #endif

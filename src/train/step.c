@@ -40,7 +40,9 @@ dt_status dt_run_step_init(run *r)
     dt_net *net = r->s.net;
     int64_t n = ntotal(net);
     dt_reducer_opts ro = {.tree = (int)r->t.deterministic, .bucket = r->t.bucket_kb * 1024 / (int64_t)sizeof(dt_real)};
-    DT_TRY(dt_reducer_create(net->grads, n, &ro, net->nlayers, &r->red));
+    dt_real *g = net->grads;
+    DT_TRY(dt_reducer_create(&g, n, &ro, net->nlayers, &r->red));
+    dt_net_set_grads(net, g); /* where the other ranks can read them, on one machine */
     if (r->t.deterministic && r->pl.nmicro > 1) {
         while ((1L << r->tree_depth) < r->pl.nmicro) r->tree_depth++;
         r->tree_depth++;
@@ -60,7 +62,7 @@ dt_status dt_run_step_init(run *r)
     return dt_dist_watchdog(r->t.timeout);
 }
 
-void dt_run_step_free(run *r)
+void dt_run_step_free(run *r, int collective)
 {
     for (int d = 0; r->tree && d < r->tree_depth; d++) dt_free(r->tree[d]);
     free(r->tree);
@@ -69,7 +71,7 @@ void dt_run_step_free(run *r)
         dt_free(r->state[k]);
         r->state[k] = NULL;
     }
-    dt_reducer_free(r->red);
+    dt_reducer_free(r->red, collective);
     r->red = NULL;
 }
 

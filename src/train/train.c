@@ -131,9 +131,9 @@ static void emit(const run *r, dt_event ev)
     if (r->s.rank == 0 && r->a->on_event) r->a->on_event(r->a->user, &ev);
 }
 
-static void free_run(run *r)
+static void free_run(run *r, int collective)
 {
-    dt_run_step_free(r);
+    dt_run_step_free(r, collective);
     dt_sampler_destroy(&r->smp);
     dt_augment_destroy(&r->aug);
     dt_free(r->xb);
@@ -610,7 +610,8 @@ dt_status dt_train(const dt_run_args *a)
         if (!st) st = tw;
         dt_trace_close();
     }
-    free_run(r);
+    /* an agreed ending (success or an agreed error) is the same on every rank */
+    free_run(r, st == DT_OK);
     free(r);
     return st;
 }
