@@ -169,6 +169,12 @@ void dt_reducer_free(dt_reducer *r, int collective)
 
 double dt_reducer_wait_seconds(const dt_reducer *r) { return r->wait_s; }
 
+const char *dt_reducer_method(const dt_reducer *r)
+{
+    return r->P == 1 ? "locally" : !r->o.tree ? "by MPI_Allreduce" : r->peer ? "by recursive halving in shared memory"
+                                                                             : "by recursive halving over messages";
+}
+
 void dt_reducer_block(const dt_reducer *r, int64_t len, int64_t *off, int64_t *blen)
 {
     int b = my_block(r);

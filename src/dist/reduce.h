@@ -67,6 +67,9 @@ dt_status dt_reducer_gather(dt_reducer *r, const dt_real *mine, dt_real *v, int6
 void dt_reducer_block(const dt_reducer *r, int64_t len, int64_t *off, int64_t *blen);
 int64_t dt_reducer_block_max(const dt_reducer *r, int64_t len);
 
+/* How a sum after backward is done, for the run's description. */
+const char *dt_reducer_method(const dt_reducer *r);
+
 /* Seconds this process spent blocked waiting on the reductions (finish and
  * the blocking calls), since creation. */
 double dt_reducer_wait_seconds(const dt_reducer *r);

@@ -433,11 +433,11 @@ static void describe_step(run *r)
         snprintf(line, sizeof line, "step: global batch %lld = %d rank%s x %lld rows", (long long)G, P, P > 1 ? "s" : "",
                  (long long)(G / P / r->pl.nmicro));
         if (r->pl.nmicro > 1) append(line, sizeof line, " x %lld accumulation steps", (long long)r->pl.nmicro);
-        if (P > 1)
-            append(line, sizeof line, r->t.zero ? ", gradients reduce-scattered (ZeRO-1)"
-                                      : r->t.bucket_kb ? ", gradients allreduced in %ld KiB buckets during backward"
-                                                       : ", gradients summed after backward",
-                   r->t.bucket_kb);
+        if (P > 1 && r->t.bucket_kb && !r->t.zero)
+            append(line, sizeof line, ", gradients allreduced in %ld KiB buckets during backward", r->t.bucket_kb);
+        else if (P > 1)
+            append(line, sizeof line, ", gradients %s after backward %s", r->t.zero ? "reduce-scattered (ZeRO-1)" : "summed",
+                   dt_reducer_method(r->red));
     }
     append(line, sizeof line, "; learning rate %g", lr_at(r, 0, r->t.warmup));
     if (r->t.lr_linear)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Deterministic mode ([dist] deterministic = 1): for one global batch, 1, 2
-# and 4 ranks (4 oversubscribed) end with bitwise identical parameters,
+# Deterministic mode ([dist] deterministic = 1): for one global batch, 1, 2,
+# 4 and 8 ranks (oversubscribed) end with bitwise identical parameters
+# (the tree read in shared memory, or exchanged by messages),
 # optimizer state and batch-norm statistics, for an MLP with dropout (Adam)
 # and a CNN with batch norm over micro-batches (momentum); ZeRO-1 (sharded
 # optimizer state) gives bitwise the unsharded result; other rank counts get
@@ -20,6 +21,10 @@ mlp=(configs/fmnist_mlp.ini "model.file=$PWD/tests/models/mlp_dropout.ini" train
 for np in 1 2 4; do
     out=$(run "$np" train "${mlp[@]}" --out "$TMP/m$np" 2>&1) || fail "MLP at $np ranks: $out"
 done
+# the same tree by messages (as across machines) instead of shared memory
+out=$(DTRAIN_NO_SHARED_REDUCE=1 run 4 train "${mlp[@]}" --out "$TMP/m4msg" 2>&1) || fail "MLP at 4 ranks by messages: $out"
+grep -q "fixed tree" <<<"$out" || fail "no step line: $out"
+same "$TMP/m1/checkpoint.h5" "$TMP/m4msg/checkpoint.h5" "MLP with dropout, 1 vs 4 ranks with the tree over messages, bitwise"
 run 8 train "${mlp[@]}" dist.micro_batch=16 --out "$TMP/m8" --quiet >/dev/null 2>&1 || fail "MLP at 8 ranks failed"
 run 1 train "${mlp[@]}" dist.micro_batch=16 --out "$TMP/m8ref" --quiet >/dev/null 2>&1 || fail "MLP at 1 rank, micro 16 failed"
 same "$TMP/m8ref/checkpoint.h5" "$TMP/m8/checkpoint.h5" "MLP with dropout, micro-batches of 16, 1 vs 8 ranks, bitwise"
