@@ -3,11 +3,13 @@
  * Each rank computes the gradient of its rows' summed loss, the ranks sum
  * those (with the batch-norm statistics that sit after them in the same
  * buffer), divide by the global row count and apply the same update, so
- * parameters stay identical everywhere. Three ways to get there:
+ * parameters stay identical everywhere. The ways to get there:
  *
  *  - default: the rank's rows in `accumulate` chunks (gradients add up in
- *    place), the last chunk's backward starting bucketed non-blocking
- *    allreduces as layers finish, so communication overlaps computation;
+ *    place), then one sum over the ranks (reduce.c: a fixed-tree
+ *    reduce-scatter and allgather, in shared memory on one machine);
+ *  - overlapped ([dist] bucket_kb > 0): the last chunk's backward starts
+ *    non-blocking allreduces of gradient buckets as layers finish;
  *  - deterministic ([dist] deterministic = 1): the global batch is cut into
  *    fixed micro-batches; rank r computes a contiguous, equal run of them
  *    and sums their gradients in a fixed binary tree that continues across
@@ -17,7 +19,8 @@
  *  - ZeRO-1 ([dist] zero = 1, with either): a reduce-scatter instead of the
  *    allreduce, each rank updates only its block of the parameters with
  *    its block of optimizer state, then an allgather of the parameters.
- *    Updates are elementwise, so this is bitwise the unsharded result.
+ *    Updates are elementwise, so in deterministic mode this is bitwise the
+ *    unsharded result.
  *
  * Nothing here allocates: buffers come from dt_run_step_init. */
 #include <math.h>
@@ -42,7 +45,7 @@ dt_status dt_run_step_init(run *r)
     dt_reducer_opts ro = {.tree = (int)r->t.deterministic, .bucket = r->t.bucket_kb * 1024 / (int64_t)sizeof(dt_real)};
     dt_real *g = net->grads;
     DT_TRY(dt_reducer_create(&g, n, &ro, net->nlayers, &r->red));
-    dt_net_set_grads(net, g); /* where the other ranks can read them, on one machine */
+    dt_net_set_grads(net, g); /* on one machine: where the other ranks can read them */
     if (r->t.deterministic && r->pl.nmicro > 1) {
         while ((1L << r->tree_depth) < r->pl.nmicro) r->tree_depth++;
         r->tree_depth++;
