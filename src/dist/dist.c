@@ -10,12 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#ifdef DTRAIN_DOUBLE
-#define MPI_REAL_T MPI_DOUBLE
-#else
-#define MPI_REAL_T MPI_FLOAT
-#endif
-
 static int g_rank, g_size = 1;
 
 static dt_status mpi_fail(int rc, const char *what)
@@ -147,17 +141,6 @@ dt_status dt_dist_bcast_str(char **s, int root)
         if (!*s) return dt_error(DT_ERR_NOMEM, "out of memory");
     }
     return dt_dist_bcast(*s, len, root);
-}
-
-dt_status dt_dist_allreduce_real(dt_real *buf, int64_t n)
-{
-    if (g_size == 1) return DT_OK;
-    for (int64_t off = 0; off < n; off += CHUNK / 8) {
-        int64_t k = n - off < CHUNK / 8 ? n - off : CHUNK / 8;
-        MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, buf + off, (int)k, MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD),
-                "gradient allreduce");
-    }
-    return DT_OK;
 }
 
 dt_status dt_dist_allreduce_f64(double *buf, int n)

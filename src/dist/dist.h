@@ -23,7 +23,6 @@ dt_status dt_dist_bcast_real(dt_real *buf, int64_t n, int root);
 /* Broadcast a string from root; on other ranks *s is replaced by a malloc'ed copy. */
 dt_status dt_dist_bcast_str(char **s, int root);
 /* In-place sums over all ranks. */
-dt_status dt_dist_allreduce_real(dt_real *buf, int64_t n);
 dt_status dt_dist_allreduce_f64(double *buf, int n);
 dt_status dt_dist_allreduce_i64(int64_t *buf, int n);
 

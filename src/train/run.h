@@ -56,6 +56,9 @@ typedef struct run {
     double sums_wait;  /* seconds blocked in the per-step loss sum (where slow ranks show) */
 } run;
 
+/* Rows of rank r's contiguous shard of `total` rows at p ranks. */
+static inline int64_t dt_shard_rows(int64_t total, int r, int p) { return total * (r + 1) / p - total * r / p; }
+
 /* What one step measured. */
 typedef struct {
     double loss;    /* mean over the global batch (with the L2 term) */

@@ -78,8 +78,6 @@ void dt_run_step_free(run *r, int collective)
     r->red = NULL;
 }
 
-static int64_t block_rows(int64_t total, int q, int p) { return total * (q + 1) / p - total * q / p; }
-
 /* Gather this rank's rows of step `st`; returns their count, *count gets the global one. */
 static int64_t batch_rows(run *r, int64_t st, int64_t *count)
 {
@@ -101,7 +99,7 @@ static int64_t batch_rows(run *r, int64_t st, int64_t *count)
     }
     *count = 0; /* every rank knows every shard's size, so the count is local arithmetic */
     for (int q = 0; q < r->s.nranks; q++) {
-        int64_t n = block_rows(d->total, q, r->s.nranks), left = n - st * r->pl.rbatch;
+        int64_t n = dt_shard_rows(d->total, q, r->s.nranks), left = n - st * r->pl.rbatch;
         *count += left <= 0 ? 0 : left < r->pl.rbatch ? left : r->pl.rbatch;
     }
     start = st * r->pl.rbatch;

@@ -66,8 +66,6 @@ static dt_status read_train(dt_ini *c, train_cfg *t)
     return DT_OK;
 }
 
-static int64_t block_rows(int64_t total, int r, int p) { return total * (r + 1) / p - total * r / p; }
-
 static dt_status make_plan(const dt_setup *s, const train_cfg *t, plan *pl)
 {
     const dt_dataset *d = s->train;
@@ -106,9 +104,9 @@ static dt_status make_plan(const dt_setup *s, const train_cfg *t, plan *pl)
         return dt_error(DT_ERR_CONFIG, "%s: [dist] deterministic = 1 needs [data] sharding = global (contiguous shards depend on the rank count)",
                         dt_ini_where(s->cfg, "dist", "deterministic"));
     int64_t b = t->batch_per_rank ? t->batch_per_rank * t->accumulate : t->global_batch / P;
-    int64_t smallest = block_rows(d->total, P - 1, P), largest = block_rows(d->total, 0, P);
+    int64_t smallest = dt_shard_rows(d->total, P - 1, P), largest = dt_shard_rows(d->total, 0, P);
     for (int r = 0; r < P; r++) {
-        int64_t n = block_rows(d->total, r, P);
+        int64_t n = dt_shard_rows(d->total, r, P);
         smallest = n < smallest ? n : smallest;
         largest = n > largest ? n : largest;
     }
