@@ -26,6 +26,7 @@ typedef struct {
     int64_t steps;      /* per epoch */
     int64_t gbatch;     /* global batch (global sharding) */
     int64_t rbatch;     /* per-rank batch (contiguous sharding) */
+    int64_t global;     /* rows per step over all ranks, either way */
     int64_t local_max;  /* most rows one rank handles in a step */
     int64_t fwd_max;    /* most rows in one forward pass */
     int64_t micro;      /* deterministic mode: rows per micro-batch */

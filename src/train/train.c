@@ -76,7 +76,7 @@ static dt_status make_plan(const dt_setup *s, const train_cfg *t, plan *pl)
         if (g > d->total)
             return dt_error(DT_ERR_CONFIG, "%s: [train] the global batch (%lld) is larger than the training set (%lld rows)",
                             dt_ini_name(s->cfg), (long long)g, (long long)d->total);
-        pl->gbatch = g;
+        pl->gbatch = pl->global = g;
         pl->steps = (d->total + g - 1) / g;
         pl->local_max = (g + P - 1) / P;
         pl->nmicro = t->accumulate;
@@ -115,6 +115,7 @@ static dt_status make_plan(const dt_setup *s, const train_cfg *t, plan *pl)
         return dt_error(DT_ERR_CONFIG, "%s: [train] batch of %lld rows per rank is larger than a rank's shard (%lld rows at %d ranks)",
                         dt_ini_name(s->cfg), (long long)b, (long long)smallest, P);
     pl->rbatch = b;
+    pl->global = b * P;
     pl->steps = (largest + b - 1) / b;
     pl->local_max = b;
     pl->nmicro = t->accumulate;
@@ -194,7 +195,7 @@ static dt_status setup_run(run *r)
     r->yb = dt_alloc((size_t)r->pl.local_max * sizeof(int32_t));
     r->ids = dt_alloc((size_t)r->pl.local_max * sizeof(int64_t));
     DT_TRY(dt_run_step_init(r));
-    int64_t G = s->sharding == DT_SHARD_GLOBAL ? r->pl.gbatch : r->pl.rbatch * s->nranks;
+    int64_t G = r->pl.global;
     r->scale = r->t.lr_linear ? (double)G / (double)r->t.base_batch : 1;
     if (!r->xb || !r->yb || !r->ids) return dt_error(DT_ERR_NOMEM, "out of memory for batch buffers");
     uint64_t smp_seed = (uint64_t)r->t.seed;
@@ -358,7 +359,7 @@ static dt_status resume(run *r, dt_progress *pr)
     for (int k = 0; k < 2; k++) dt_free(full[k]);
     DT_TRY(st);
     const dt_setup *s = &r->s;
-    int64_t g = s->sharding == DT_SHARD_GLOBAL ? r->pl.gbatch : r->pl.rbatch * s->nranks;
+    int64_t g = r->pl.global;
     /* written after the last step of an epoch: the next run starts a new one */
     int mid = pr->epoch_step > 0 && (!pr->global_batch || pr->epoch_step * pr->global_batch < s->train->total);
     if (mid && pr->global_batch && pr->global_batch != g)
@@ -421,7 +422,7 @@ static void describe_step(run *r)
     char line[1024];
     const dt_setup *s = &r->s;
     int P = s->nranks;
-    int64_t G = s->sharding == DT_SHARD_GLOBAL ? r->pl.gbatch : r->pl.rbatch * P;
+    int64_t G = r->pl.global;
     if (r->t.deterministic)
         snprintf(line, sizeof line, "step: global batch %lld = %d rank%s x %lld micro-batch%s of %lld rows, summed in a fixed tree "
                                     "(deterministic: bitwise the same at 1, 2, 4 ... ranks dividing %lld)",
@@ -458,7 +459,7 @@ static dt_status loop(run *r)
     DT_TRY(dt_dist_bcast_real(net->params, net->nparams, 0));
     DT_TRY(dt_dist_bcast_real(net->bufs, net->nbufs, 0));
     if (r->a->resume) DT_TRY(resume(r, &pr));
-    pr.global_batch = s->sharding == DT_SHARD_GLOBAL ? r->pl.gbatch : r->pl.rbatch * s->nranks;
+    pr.global_batch = r->pl.global;
     if (pr.epoch_step >= r->pl.steps) {
         pr.epoch++;
         pr.epoch_step = 0;
