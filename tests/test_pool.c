@@ -31,6 +31,7 @@ static const struct {
     {"2,5,4", "kernel = 2\nstride = 1\npadding = same\n"},      /* all padding below and right */
     {"2,5,4", "kernel = 3,2\nstride = 2,1\npadding = 1,1\n"},   /* explicit */
     {"1,3,5", "kernel = 4\nstride = 1,2\npadding = same\n"},    /* kernel taller than the input */
+    {"2,5,11", "kernel = 2\n"},                                 /* maxpool's vector path: 5 columns out */
 };
 #define NPOOL (int)(sizeof pool_cases / sizeof *pool_cases)
 
@@ -133,6 +134,60 @@ START_TEST(maxpool_ties_go_to_first)
     l->dx[0] = NULL; /* nobody wants it: nothing to do */
     l->ops->backward(l, &p);
     dt_net_free(net);
+}
+END_TEST
+
+/* The 2x2 stride-2 max pool's vector path (4 outputs at a time, the last
+ * four of a row overlapping when the width is not a multiple of 4) against
+ * a plain row-major search, on inputs drawn from a few values so that most
+ * windows hold ties: outputs and where backward sends each gradient. */
+START_TEST(maxpool_2x2_vector_path)
+{
+    static const int shapes[][3] = {{2, 8, 8}, {3, 14, 14}, {2, 9, 15}, {1, 4, 10}, {2, 6, 9}};
+    static const dt_real values[] = {-1, 0, 0.5, 1, 2};
+    enum { N = 3 };
+    for (size_t t = 0; t < sizeof shapes / sizeof *shapes; t++) {
+        int C = shapes[t][0], H = shapes[t][1], W = shapes[t][2], OH = H / 2, OW = W / 2;
+        char text[256];
+        snprintf(text, sizeof text, "[input]\nshape = %d,%d,%d\n[p]\ntype = maxpool\nkernel = 2\n" OUT_BCE, C, H, W);
+        dt_net *net = build(text, N);
+        dt_layer *l = &net->layers[0];
+        ck_assert(l->out.h == OH && l->out.w == OW);
+        int64_t nx = (int64_t)N * C * H * W;
+        dt_real *x = dt_alloc((size_t)nx * sizeof *x), *dx = dt_alloc((size_t)nx * sizeof *dx);
+        double *want_dx = dt_alloc((size_t)nx * sizeof *want_dx);
+        dt_rng r;
+        dt_rng_seed(&r, (uint64_t)t + 7);
+        for (int64_t i = 0; i < nx; i++) x[i] = values[(int)(dt_rng_double(&r) * 5) % 5];
+        dt_pass p = {.n = N};
+        dt_net_forward(net, x, &p);
+        for (int64_t i = 0; i < nx; i++) want_dx[i] = 0;
+        for (int64_t pl = 0; pl < (int64_t)N * C; pl++)
+            for (int oh = 0; oh < OH; oh++)
+                for (int ow = 0; ow < OW; ow++) {
+                    int64_t o = (pl * OH + oh) * OW + ow, best = -1;
+                    for (int i = 0; i < 2; i++)
+                        for (int j = 0; j < 2; j++) {
+                            int64_t at = (pl * H + 2 * oh + i) * W + 2 * ow + j;
+                            if (best < 0 || x[at] > x[best]) best = at;
+                        }
+                    ck_assert_msg(l->y[o] == x[best], "%dx%dx%d: y[%lld] = %g, want %g", C, H, W, (long long)o,
+                                  (double)l->y[o], (double)x[best]);
+                    l->dy[o] = (dt_real)(o + 1);
+                    want_dx[best] += (double)(o + 1);
+                }
+        l->dx[0] = dx;
+        l->dx_accum[0] = 0;
+        l->ops->backward(l, &p);
+        for (int64_t i = 0; i < nx; i++)
+            ck_assert_msg(dx[i] == want_dx[i], "%dx%dx%d: dx[%lld] = %g, want %g", C, H, W, (long long)i, (double)dx[i],
+                          want_dx[i]);
+        dt_free(x);
+        dt_free(dx);
+        dt_free(want_dx);
+        l->dx[0] = NULL;
+        dt_net_free(net);
+    }
 }
 END_TEST
 
@@ -258,6 +313,7 @@ int main(void)
     tcase_add_test(tc, add_gradients);
     tcase_add_test(tc, pool_forward_same_padding);
     tcase_add_test(tc, maxpool_ties_go_to_first);
+    tcase_add_test(tc, maxpool_2x2_vector_path);
     tcase_add_test(tc, flatten_gap_add_forward);
     tcase_add_test(tc, course_pool_backward_vectors);
     tcase_add_test(tc, model_errors);
