@@ -176,12 +176,16 @@ START_TEST(maxpool_2x2_vector_path)
                     l->dy[o] = (dt_real)(o + 1);
                     want_dx[best] += (double)(o + 1);
                 }
+        /* written over stale values (every cell, those in no window too), then added onto */
         l->dx[0] = dx;
-        l->dx_accum[0] = 0;
-        l->ops->backward(l, &p);
-        for (int64_t i = 0; i < nx; i++)
-            ck_assert_msg(dx[i] == want_dx[i], "%dx%dx%d: dx[%lld] = %g, want %g", C, H, W, (long long)i, (double)dx[i],
-                          want_dx[i]);
+        for (int acc = 0; acc <= 1; acc++) {
+            for (int64_t i = 0; i < nx; i++) dx[i] = acc ? 1 : 100;
+            l->dx_accum[0] = acc;
+            l->ops->backward(l, &p);
+            for (int64_t i = 0; i < nx; i++)
+                ck_assert_msg(dx[i] == want_dx[i] + acc, "%dx%dx%d, accumulate %d: dx[%lld] = %g, want %g", C, H, W, acc,
+                              (long long)i, (double)dx[i], want_dx[i] + acc);
+        }
         dt_free(x);
         dt_free(dx);
         dt_free(want_dx);
