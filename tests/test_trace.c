@@ -140,12 +140,21 @@ END_TEST
 
 START_TEST(errors)
 {
+    /* a missing directory is found at open, before the run, not at the write */
     const char *bad = "/nonexistent-dt-dir/trace.json";
-    ck_assert_int_eq(dt_trace_open(bad, 0, 8), DT_OK);
-    ck_assert_int_eq(dt_trace_open(bad, 0, 8), DT_ERR_ARG); /* one trace per process */
-    ck_assert_int_eq(dt_trace_write(), DT_ERR_IO);
+    ck_assert_int_eq(dt_trace_open(bad, 0, 8), DT_ERR_IO);
     ck_assert_ptr_nonnull(strstr(dt_errmsg(), bad));
     ck_assert_ptr_nonnull(strstr(dt_errmsg(), "cannot write trace"));
+    ck_assert(!dt_trace_enabled());
+    /* one that goes away during the run: the write reports it */
+    char dir[] = "/tmp/dt-trace-XXXXXX", gone[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(gone, sizeof gone, "%s/trace.json", dir);
+    ck_assert_int_eq(dt_trace_open(gone, 0, 8), DT_OK);
+    ck_assert_int_eq(dt_trace_open(gone, 0, 8), DT_ERR_ARG); /* one trace per process */
+    ck_assert_int_eq(rmdir(dir), 0);                          /* the probe left nothing behind */
+    ck_assert_int_eq(dt_trace_write(), DT_ERR_IO);
+    ck_assert_ptr_nonnull(strstr(dt_errmsg(), gone));
     dt_trace_close();
     ck_assert_int_eq(dt_trace_open(bad, -1, 8), DT_ERR_ARG);
     ck_assert_int_eq(dt_trace_open(bad, 0, -1), DT_ERR_ARG);

@@ -54,6 +54,17 @@ dt_status dt_trace_open(const char *path, int rank, int64_t capacity)
     }
     memcpy(T.path, path, len + 1);
     snprintf(T.tmp, len + 5, "%s.tmp", path);
+    /* The trace is written at the end: find out now, not after a long run,
+     * that its directory is missing or read-only. The probe is the write's
+     * own temporary file, removed at once. */
+    FILE *f = fopen(T.tmp, "w");
+    if (!f) {
+        dt_status st = dt_error(DT_ERR_IO, "%s: cannot write trace: %s", path, strerror(errno));
+        dt_trace_close();
+        return st;
+    }
+    fclose(f);
+    remove(T.tmp);
     T.cap = capacity;
     T.rank = rank;
     atomic_store(&T.n, 0);

@@ -62,6 +62,8 @@ expect "linear scaling without base_batch" "\[optim\].*base_batch" \
     train "$TMP/good.ini" optim.lr_scale=linear --out "$TMP/o"
 expect "zero out of range" "\[dist\] zero = 2" train "$TMP/good.ini" dist.zero=2 --out "$TMP/o"
 expect "unknown nonfinite policy" "\[train\] nonfinite = 'ignore'" train "$TMP/good.ini" train.nonfinite=ignore --out "$TMP/o"
+expect "trace into a missing directory, found before training" "no_dir/t.rank0.json: cannot write trace: No such file or directory" \
+    train "$TMP/good.ini" train.epochs=100000 --trace "$TMP/no_dir/t.json" --out "$TMP/o"
 
 # A bad checkpoint given to --resume fails cleanly and leaves the run's files alone.
 run 2 train "$TMP/good.ini" train.epochs=3 --out "$TMP/run" --quiet >/dev/null 2>&1 || fail "good run failed"
