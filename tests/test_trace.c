@@ -146,6 +146,8 @@ START_TEST(errors)
     ck_assert_ptr_nonnull(strstr(dt_errmsg(), bad));
     ck_assert_ptr_nonnull(strstr(dt_errmsg(), "cannot write trace"));
     ck_assert(!dt_trace_enabled());
+    ck_assert_int_eq(dt_trace_open("/tmp", 0, 8), DT_ERR_IO); /* a directory where the file would go */
+    ck_assert_ptr_nonnull(strstr(dt_errmsg(), "Is a directory"));
     /* one that goes away during the run: the write reports it */
     char dir[] = "/tmp/dt-trace-XXXXXX", gone[64];
     ck_assert_ptr_nonnull(mkdtemp(dir));

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 typedef struct {
@@ -55,9 +56,14 @@ dt_status dt_trace_open(const char *path, int rank, int64_t capacity)
     memcpy(T.path, path, len + 1);
     snprintf(T.tmp, len + 5, "%s.tmp", path);
     /* The trace is written at the end: find out now, not after a long run,
-     * that its directory is missing or read-only. The probe is the write's
-     * own temporary file, removed at once. */
-    FILE *f = fopen(T.tmp, "w");
+     * that its directory is missing or read-only, or that the path is a
+     * directory. The probe is the write's own temporary file, removed at once. */
+    struct stat sb;
+    FILE *f = NULL;
+    if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+        errno = EISDIR;
+    else
+        f = fopen(T.tmp, "w");
     if (!f) {
         dt_status st = dt_error(DT_ERR_IO, "%s: cannot write trace: %s", path, strerror(errno));
         dt_trace_close();

@@ -600,6 +600,7 @@ dt_status dt_train(const dt_run_args *a)
         int stem = dot && !strcmp(dot, ".json") ? (int)(dot - a->trace) : (int)strlen(a->trace);
         snprintf(tpath, sizeof tpath, "%.*s.rank%d.json", stem, a->trace, dt_dist_rank());
         st = dt_trace_open(tpath, dt_dist_rank(), 0);
+        st = dt_dist_agree(st); /* a rank that cannot write its trace must not leave the others in setup */
     }
     if (!st) st = setup_run(r);
     st = dt_dist_agree(st);

@@ -64,6 +64,9 @@ expect "zero out of range" "\[dist\] zero = 2" train "$TMP/good.ini" dist.zero=2
 expect "unknown nonfinite policy" "\[train\] nonfinite = 'ignore'" train "$TMP/good.ini" train.nonfinite=ignore --out "$TMP/o"
 expect "trace into a missing directory, found before training" "no_dir/t.rank0.json: cannot write trace: No such file or directory" \
     train "$TMP/good.ini" train.epochs=100000 --trace "$TMP/no_dir/t.json" --out "$TMP/o"
+mkdir -p "$TMP/t.rank1.json" # only rank 1's trace path is bad: the ranks still end together
+expect "trace path that is a directory on one rank" "t.rank1.json: cannot write trace: Is a directory" \
+    train "$TMP/good.ini" train.epochs=100000 --trace "$TMP/t.json" --out "$TMP/o"
 
 # A bad checkpoint given to --resume fails cleanly and leaves the run's files alone.
 run 2 train "$TMP/good.ini" train.epochs=3 --out "$TMP/run" --quiet >/dev/null 2>&1 || fail "good run failed"
