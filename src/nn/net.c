@@ -13,6 +13,19 @@ const char *const dt_loss_names[] = {"auto", "bce", "softmax_ce", NULL};
 
 static int64_t align_up(int64_t n) { return (n + ALIGN_REALS - 1) / ALIGN_REALS * ALIGN_REALS; }
 
+/* Every layer's y, dy and scratch share one allocation. Under
+ * AddressSanitizer a poisoned gap follows each of them, so that a layer
+ * running past its own buffer into a neighbour's is reported, as it would
+ * be with separate allocations. REDZONE is in reals; 0 elsewhere. */
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+enum { REDZONE = 64 };
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (size_t)(n) * sizeof(dt_real))
+#else
+enum { REDZONE = 0 };
+#define POISON(p, n) ((void)(p), (void)(n))
+#endif
+
 static dt_status read_input(dt_ini *m, dt_shape *in)
 {
     long v[3];
@@ -168,7 +181,7 @@ static dt_status allocate(dt_net *net, dt_ini *m)
             np += align_up(l->params[j].size);
             count += l->params[j].size;
         }
-        nb += 2 * align_up(n * dt_shape_size(l->out)) + align_up(n * l->scratch_len + l->scratch_fixed);
+        nb += 2 * (align_up(n * dt_shape_size(l->out)) + REDZONE) + align_up(n * l->scratch_len + l->scratch_fixed) + REDZONE;
         net->nstats += l->nstats;
     }
     net->nparams = np;
@@ -201,11 +214,16 @@ static dt_status allocate(dt_net *net, dt_ini *m)
             w += align_up(p->size);
             g += align_up(p->size);
         }
-        int64_t o = align_up(n * dt_shape_size(l->out));
+        int64_t ny = n * dt_shape_size(l->out), ns = n * l->scratch_len + l->scratch_fixed;
+        int64_t o = align_up(ny) + REDZONE, sc = align_up(ns) + REDZONE;
         l->y = b;
         l->dy = b + o;
         l->scratch = b + 2 * o;
-        b += 2 * o + align_up(n * l->scratch_len + l->scratch_fixed);
+        /* from the exact end of each: the alignment padding is no one's either */
+        POISON(l->y + ny, o - ny);
+        POISON(l->dy + ny, o - ny);
+        POISON(l->scratch + ns, sc - ns);
+        b += 2 * o + sc;
     }
     return plan_gradients(net, m);
 }
