@@ -26,6 +26,15 @@ enum { REDZONE = 0 };
 #define POISON(p, n) ((void)(p), (void)(n))
 #endif
 
+/* Reals that layer l takes in `buffers` at n rows: y and dy of *o each,
+ * then scratch of *sc, each ending in its gap. */
+static int64_t layer_span(const dt_layer *l, int64_t n, int64_t *o, int64_t *sc)
+{
+    *o = align_up(n * dt_shape_size(l->out)) + REDZONE;
+    *sc = align_up(n * l->scratch_len + l->scratch_fixed) + REDZONE;
+    return 2 * *o + *sc;
+}
+
 static dt_status read_input(dt_ini *m, dt_shape *in)
 {
     long v[3];
@@ -181,7 +190,8 @@ static dt_status allocate(dt_net *net, dt_ini *m)
             np += align_up(l->params[j].size);
             count += l->params[j].size;
         }
-        nb += 2 * (align_up(n * dt_shape_size(l->out)) + REDZONE) + align_up(n * l->scratch_len + l->scratch_fixed) + REDZONE;
+        int64_t o, sc;
+        nb += layer_span(l, n, &o, &sc);
         net->nstats += l->nstats;
     }
     net->nparams = np;
@@ -214,8 +224,8 @@ static dt_status allocate(dt_net *net, dt_ini *m)
             w += align_up(p->size);
             g += align_up(p->size);
         }
+        int64_t o, sc, span = layer_span(l, n, &o, &sc);
         int64_t ny = n * dt_shape_size(l->out), ns = n * l->scratch_len + l->scratch_fixed;
-        int64_t o = align_up(ny) + REDZONE, sc = align_up(ns) + REDZONE;
         l->y = b;
         l->dy = b + o;
         l->scratch = b + 2 * o;
@@ -223,7 +233,7 @@ static dt_status allocate(dt_net *net, dt_ini *m)
         POISON(l->y + ny, o - ny);
         POISON(l->dy + ny, o - ny);
         POISON(l->scratch + ns, sc - ns);
-        b += 2 * o + sc;
+        b += span;
     }
     return plan_gradients(net, m);
 }
