@@ -1,6 +1,7 @@
 /* net_check.h — finite-difference gradient check of a whole network built
  * from model text (for the layer suites). Every parameter and every input
- * value is perturbed; the result is ||g - g_num|| / (||g|| + ||g_num||).
+ * value is perturbed (frozen parameters are not: they have no gradient);
+ * dense targets, where the losses read them, are drawn. The result is ||g - g_num|| / (||g|| + ||g_num||).
  * Exact in the double build (< 1e-7); coarse in float (< 2e-2). */
 #ifndef DT_NET_CHECK_H
 #define DT_NET_CHECK_H
@@ -26,6 +27,7 @@ typedef struct {
     int64_t n, in;
     dt_real *x, *dx;
     int32_t *y;
+    dt_real *t; /* dense targets, for models whose losses read them */
     int64_t *ids;
     double l2;
     void (*allreduce)(double *buf, int n);
@@ -34,15 +36,15 @@ typedef struct {
 static double gc_loss(gc_ctx *c, int grad)
 {
     dt_pass p = {.n = c->n, .train = 1, .seed = 7, .step = 3, .sample_ids = c->ids, .allreduce = c->allreduce};
-    double sum = 0;
-    int64_t ok = 0;
+    double sums[8] = {0};
+    dt_targets tg = {.labels = c->y, .dense = c->t};
     dt_net_forward(c->net, c->x, &p);
-    dt_net_loss(c->net, c->y, c->n, grad ? (dt_real)(1.0 / (double)c->n) : 0, &sum, &ok);
+    dt_net_loss(c->net, &tg, c->n, grad ? (dt_real)(1.0 / (double)c->n) : 0, sums, NULL);
     if (grad) {
         dt_net_zero_grads(c->net);
         dt_net_backward(c->net, c->x, c->dx, &p);
     }
-    return sum / (double)c->n + (c->l2 > 0 ? dt_net_l2(c->net, c->l2, (double)c->n, grad) : 0);
+    return sums[0] / (double)c->n + (c->l2 > 0 ? dt_net_l2(c->net, c->l2, (double)c->n, grad) : 0);
 }
 
 /* Perturb v[i] both ways; accumulate into the three norms. */
@@ -83,18 +85,20 @@ static double gc_check(const char *model_text, int64_t n, int classes, double l2
     c.dx = calloc((size_t)(n * c.in), sizeof *c.dx);
     c.y = calloc((size_t)n, sizeof *c.y);
     c.ids = calloc((size_t)n, sizeof *c.ids);
+    c.t = calloc((size_t)(n * net->target_len + 1), sizeof *c.t);
     dt_rng r;
     dt_rng_seed(&r, 5);
     for (int64_t i = 0; i < n * c.in; i++) c.x[i] = (dt_real)dt_rng_randn(&r);
+    for (int64_t i = 0; i < n * net->target_len; i++) c.t[i] = (dt_real)dt_rng_randn(&r);
     for (int64_t i = 0; i < n; i++) {
         c.y[i] = (int32_t)(i % classes);
         c.ids[i] = i;
     }
     gc_loss(&c, 1);
-    dt_real *g = calloc((size_t)net->nparams, sizeof *g);
-    memcpy(g, net->grads, (size_t)net->nparams * sizeof *g);
+    dt_real *g = calloc((size_t)net->ntrain + 1, sizeof *g);
+    memcpy(g, net->grads, (size_t)net->ntrain * sizeof *g);
     double d2 = 0, a2 = 0, n2 = 0;
-    for (int64_t i = 0; i < net->nparams; i++) gc_probe(&c, &net->params[i], g[i], &d2, &a2, &n2);
+    for (int64_t i = 0; i < net->ntrain; i++) gc_probe(&c, &net->params[i], g[i], &d2, &a2, &n2);
     for (int64_t i = 0; i < n * c.in; i++) gc_probe(&c, &c.x[i], c.dx[i], &d2, &a2, &n2);
     ck_assert(a2 > 0);
     free(g);
@@ -102,6 +106,7 @@ static double gc_check(const char *model_text, int64_t n, int classes, double l2
     free(c.dx);
     free(c.y);
     free(c.ids);
+    free(c.t);
     dt_net_free(net);
     return sqrt(d2) / (sqrt(a2) + sqrt(n2));
 }

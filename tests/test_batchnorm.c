@@ -280,22 +280,22 @@ START_TEST(group_equals_halves)
     int32_t y[2 * GR];
     for (int i = 0; i < 2 * GR; i++) y[i] = i % 3;
     dt_pass p = {.n = 2 * GR, .train = 1};
-    double la_sum = 0, lh_sum = 0;
+    double la_sum[2] = {0}, lh_sum[2] = {0}; /* objective, the one loss */
     int64_t ok = 0;
     dt_net_zero_grads(a);
     dt_net_forward(a, x, &p);
-    dt_net_loss(a, y, 2 * GR, 1, &la_sum, &ok);
+    dt_net_loss(a, &(dt_targets){.labels = y}, 2 * GR, 1, la_sum, &ok);
     dt_net_backward(a, x, dxa, &p);
     p.n = GR;
     dt_real *gh = calloc((size_t)a->nparams, sizeof *gh);
     for (int q = 0; q < 2; q++) {
         dt_net_zero_grads(h[q]);
         dt_net_forward(h[q], x + q * GR * f, &p);
-        dt_net_loss(h[q], y + q * GR, GR, 1, &lh_sum, &ok);
+        dt_net_loss(h[q], &(dt_targets){.labels = y + q * GR}, GR, 1, lh_sum, &ok);
         dt_net_backward(h[q], x + q * GR * f, dxh + q * GR * f, &p);
         for (int64_t i = 0; i < a->nparams; i++) gh[i] += h[q]->grads[i];
     }
-    ck_assert(rel_err(la_sum, lh_sum) < TOL * 10);
+    ck_assert(rel_err(la_sum[0], lh_sum[0]) < TOL * 10);
     for (int64_t i = 0; i < a->nparams; i++)
         ck_assert_msg(rel_err(a->grads[i], gh[i]) < TOL * 10, "grad %lld: %g vs %g", (long long)i, a->grads[i], gh[i]);
     for (int64_t i = 0; i < 2 * GR * f; i++) ck_assert(rel_err(dxa[i], dxh[i]) < TOL * 10);

@@ -72,7 +72,9 @@ START_TEST(layout_and_course_init)
     ck_assert_int_eq(net->ncount, 20 * 12288 + 20 + 20 + 1);
     ck_assert_int_eq((uintptr_t)W->w % 64, 0);
     ck_assert_int_eq((uintptr_t)net->layers[1].params[0].w % 64, 0);
-    ck_assert_int_eq(net->loss, DT_LOSS_BCE);
+    ck_assert_int_eq(net->nlosses, 1);
+    ck_assert_str_eq(net->losses[0].ops->type, "bce");
+    ck_assert_int_eq(net->losses[0].fused, 1);
     dt_net_free(net);
     dt_ini_free(m);
 }
@@ -152,11 +154,11 @@ START_TEST(step_allocates_nothing)
             n_allocs = 0;
         }
         dt_pass p = {.n = B, .train = 1, .seed = 1, .step = (uint64_t)step, .sample_ids = ids};
-        double loss = 0;
+        double loss[2] = {0};
         int64_t ok = 0;
         dt_net_zero_grads(net);
         dt_net_forward(net, x, &p);
-        dt_net_loss(net, y, B, (dt_real)(1.0 / B), &loss, &ok);
+        dt_net_loss(net, &(dt_targets){.labels = y}, B, (dt_real)(1.0 / B), loss, &ok);
         dt_net_backward(net, x, NULL, &p);
         dt_optim_step(&o, o.lr, step + 1, net->params, net->grads, state, net->nparams);
     }

@@ -42,7 +42,15 @@ static dt_status summary(const char *name, const char *text, const char *input, 
     DT_TRY(st);
     char sh[64];
     shape_str(net->in, sh, sizeof sh);
-    fprintf(out, "model %s, input %s, loss %s\n", name, sh, dt_loss_names[net->loss]);
+    fprintf(out, "model %s, input %s, ", name, sh);
+    if (net->nlosses == 0) fprintf(out, "no loss (headless: forward only)\n");
+    else if (net->nlosses == 1 && !strcmp(net->losses[0].name, "loss")) fprintf(out, "loss %s\n", net->losses[0].ops->type);
+    else
+        for (int j = 0; j < net->nlosses; j++) {
+            const dt_loss_term *t = &net->losses[j];
+            fprintf(out, "%s%s = %s on %s (weight %g)%s", j ? ", " : "losses ", t->name, t->ops->type, t->src->name,
+                    t->weight, j + 1 < net->nlosses ? "" : "\n");
+        }
     fprintf(out, "%-16s %-14s %-12s %12s %14s\n", "layer", "type", "output", "parameters", "FLOPs/example");
     double total_flops = 0;
     int64_t total = 0;
@@ -53,11 +61,13 @@ static dt_status summary(const char *name, const char *text, const char *input, 
             if (!l->params[j].buffer) np += l->params[j].size;
         double f = layer_flops(l);
         shape_str(l->out, sh, sizeof sh);
-        fprintf(out, "%-16s %-14s %-12s %12lld %14.0f\n", l->name, l->ops->type, sh, (long long)np, f);
+        fprintf(out, "%-16s %-14s %-12s %12lld %14.0f%s\n", l->name, l->ops->type, sh, (long long)np, f,
+                l->frozen && np ? "  frozen" : "");
         total += np;
         total_flops += f;
     }
     fprintf(out, "%-16s %-14s %-12s %12lld %14.0f\n", "total", "", "", (long long)total, total_flops);
+    if (net->nfrozen) fprintf(out, "of which frozen: %lld parameters\n", (long long)net->nfrozen);
     fprintf(out, "training step: about %.1f MFLOP per example (forward and backward)\n", 3 * total_flops / 1e6);
     dt_net_free(net);
     return DT_OK;

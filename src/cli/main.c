@@ -4,6 +4,7 @@
  * Every rank runs the same command; rank 0 alone prints. Library statuses
  * become one-line messages and exit codes here (2: bad usage or input
  * files, 1: other failures). */
+#include <math.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@ static const char *usage_main =
     "commands:\n"
     "  train CONFIG [section.key=value ...] [--out DIR] [--resume CKPT] [--trace FILE] [--quiet]\n"
     "  eval CONFIG --ckpt FILE [section.key=value ...] [--grid OUT.csv [--grid-size N]]\n"
-    "       [--mistakes OUT.png]\n"
+    "       [--mistakes OUT.png] [--features OUT.h5 LAYER [--split train|test]]\n"
     "  predict --ckpt FILE IMAGE...\n"
     "  gradcheck CONFIG [section.key=value ...]\n"
     "  info FILE.h5\n"
@@ -60,10 +61,11 @@ static const char *usage_train =
 
 static const char *usage_eval =
     "usage: dtrain eval CONFIG --ckpt FILE [section.key=value ...] [--grid OUT.csv [--grid-size N]]\n"
-    "                  [--mistakes OUT.png]\n"
+    "                  [--mistakes OUT.png] [--features OUT.h5 LAYER [--split train|test]]\n"
     "\n"
     "Load the parameters of checkpoint FILE into the model that CONFIG names and\n"
-    "print loss and accuracy over the training and the test split.\n"
+    "print loss and accuracy over the training and the test split (each loss by\n"
+    "name where the model names them; nothing for a model without a loss).\n"
     "\n"
     "  --grid OUT.csv    for 2-D data: the model's predictions on an N x N grid over\n"
     "                    the training points (plus a 10 % margin), as x,y,p rows (p:\n"
@@ -75,7 +77,11 @@ static const char *usage_eval =
     "                    (the first 64; a strip above each in its true class's\n"
     "                    colour, one below in the predicted class's), every mistake\n"
     "                    as index, true and predicted class in OUT.txt, and the\n"
-    "                    confusion matrix (rows true, columns predicted) on stdout\n";
+    "                    confusion matrix (rows true, columns predicted) on stdout\n"
+    "  --features OUT.h5 LAYER  write LAYER's activations for every row of a split to\n"
+    "                    OUT.h5: /features [rows, ...], /labels or /targets beside them\n"
+    "  --split S         the split for --features: train or test (default test, or\n"
+    "                    train when the data has no test split)\n";
 
 static const char *usage_predict =
     "usage: dtrain predict --ckpt FILE IMAGE...\n"
@@ -116,9 +122,30 @@ static const char *usage_info =
 
 typedef struct {
     int have;
-    double loss, accuracy;
+    double loss, accuracy; /* accuracy NaN: no classifier */
     int64_t correct, count;
+    char losses[256];      /* each loss, when the model names them: "  [xent 0.31, recon 0.12]" */
 } split_result;
+
+/* "  [name value, ...]" for the losses of an event, or "" */
+static void fmt_losses(const dt_event *ev, char *buf, size_t size)
+{
+    buf[0] = 0;
+    size_t n = 0;
+    for (int k = 0; k < ev->nlosses && n < size; k++)
+        n += (size_t)snprintf(buf + n, size - n, "%s%s %.4g%s", k ? ", " : "  [", ev->loss_names[k], ev->losses[k],
+                              k + 1 < ev->nlosses ? "" : "]");
+}
+
+/* "  accuracy 0.8123" (the label after two spaces, or one with `narrow`),
+ * or "" without a classifier */
+static const char *fmt_acc(const char *label, double acc, char *buf, size_t size)
+{
+    int narrow = label[0] == ' ';
+    if (isnan(acc)) buf[0] = 0;
+    else snprintf(buf, size, "%s%s %.4f", narrow ? "" : "  ", label, acc);
+    return buf;
+}
 
 typedef struct {
     int quiet, rank, live, cols, training;
@@ -134,7 +161,8 @@ typedef struct {
     split_result tr, te;
     int last_held;             /* the last epoch's DT_EV_EPOCH waits for the final evaluation */
     dt_event last_epoch;
-    int have_best, have_train; /* over the whole run */
+    int have_best, have_train, have_test_loss; /* over the whole run */
+    double final_test_loss;
     double best, final_acc, final_train;
     int64_t best_epoch;
 } printer;
@@ -232,11 +260,13 @@ static void on_step(printer *p, const dt_event *ev)
     if (p->quiet) return;
     char left[32];
     eta(p, ev, left, sizeof left);
+    char acc[48], each[256];
+    fmt_losses(ev, each, sizeof each);
     if (!p->live) {
         if (ev->live_only) return;
-        printf("epoch %lld/%lld  step %lld  loss %.6f  accuracy %.4f  lr %.3g  %.0f examples/s%s%s\n",
-               (long long)ev->epoch + 1, (long long)ev->epochs, (long long)ev->step, ev->loss, ev->accuracy, ev->lr,
-               ev->images_per_s, left[0] ? "  ETA " : "", left);
+        printf("epoch %lld/%lld  step %lld  loss %.6f%s  lr %.3g  %.0f examples/s%s%s%s\n", (long long)ev->epoch + 1,
+               (long long)ev->epochs, (long long)ev->step, ev->loss, fmt_acc("accuracy", ev->accuracy, acc, sizeof acc),
+               ev->lr, ev->images_per_s, left[0] ? "  ETA " : "", left, each);
         return;
     }
     int64_t total = ev->total_steps ? ev->total_steps : p->total;
@@ -249,9 +279,9 @@ static void on_step(printer *p, const dt_event *ev)
     int n = snprintf(p->line, sizeof p->line, "epoch %lld/%lld  ", (long long)ev->epoch + 1, (long long)ev->epochs);
     if (ev->steps_per_epoch != 1)
         n += snprintf(p->line + n, sizeof p->line - (size_t)n, "step %lld/%lld  ", (long long)ev->step, (long long)total);
-    snprintf(p->line + n, sizeof p->line - (size_t)n, "%.0f%%  loss %.4f  acc %.4f  %s img/s  ETA %s",
-             total > 0 ? 100.0 * (double)ev->step / (double)total : 0.0, ev->loss, ev->accuracy, rate,
-             left[0] ? left : "?");
+    snprintf(p->line + n, sizeof p->line - (size_t)n, "%.0f%%  loss %.4f%s  %s img/s  ETA %s%s",
+             total > 0 ? 100.0 * (double)ev->step / (double)total : 0.0, ev->loss,
+             fmt_acc("acc", ev->accuracy, acc, sizeof acc), rate, left[0] ? left : "?", each);
     if (ev->seconds - p->last_draw < LIVE_PERIOD) return;
     p->last_draw = ev->seconds;
     live_draw(p);
@@ -260,8 +290,10 @@ static void on_step(printer *p, const dt_event *ev)
 static void print_final_eval(const split_result *r, const char *split)
 {
     if (!r->have) return;
-    printf("%-5s loss %.6f  accuracy %.6f (%lld/%lld)\n", split, r->loss, r->accuracy, (long long)r->correct,
-           (long long)r->count);
+    if (isnan(r->accuracy)) printf("%-5s loss %.6f (%lld rows)%s\n", split, r->loss, (long long)r->count, r->losses);
+    else
+        printf("%-5s loss %.6f  accuracy %.6f (%lld/%lld)%s\n", split, r->loss, r->accuracy, (long long)r->correct,
+               (long long)r->count, r->losses);
 }
 
 /* One line for a finished epoch: its evaluation where there is one, else
@@ -274,15 +306,20 @@ static void epoch_summary(printer *p, int64_t epoch, double sec, const dt_event 
     const char *sep = ": ";
     p->last_epoch_sec = sec;
     if (ep) {
-        n += snprintf(buf + n, sizeof buf - (size_t)n, " (%.0f examples/s): batches loss %.4f accuracy %.4f",
-                      ep->images_per_s, ep->loss, ep->accuracy);
+        char acc[48];
+        n += snprintf(buf + n, sizeof buf - (size_t)n, " (%.0f examples/s): batches loss %.4f%s", ep->images_per_s,
+                      ep->loss, fmt_acc(" accuracy", ep->accuracy, acc, sizeof acc));
         sep = "; ";
     }
     if (p->tr.have) {
-        n += snprintf(buf + n, sizeof buf - (size_t)n, "%strain loss %.4f accuracy %.4f", sep, p->tr.loss, p->tr.accuracy);
+        char acc[48];
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "%strain loss %.4f%s", sep, p->tr.loss,
+                      fmt_acc(" accuracy", p->tr.accuracy, acc, sizeof acc));
         sep = "; ";
     }
-    if (p->te.have)
+    if (p->te.have && isnan(p->te.accuracy))
+        snprintf(buf + n, sizeof buf - (size_t)n, "%stest loss %.4f%s", sep, p->te.loss, p->te.losses);
+    else if (p->te.have)
         snprintf(buf + n, sizeof buf - (size_t)n, "%stest loss %.4f accuracy %.4f (best %.4f)", sep, p->te.loss,
                  p->te.accuracy, p->best);
     say(p, "%s\n", buf);
@@ -308,7 +345,8 @@ static void flush_eval(printer *p, int final)
 
 static void on_eval(printer *p, const dt_event *ev)
 {
-    split_result r = {1, ev->loss, ev->accuracy, ev->correct, ev->count};
+    split_result r = {1, ev->loss, ev->accuracy, ev->correct, ev->count, ""};
+    fmt_losses(ev, r.losses, sizeof r.losses);
     if (!p->training) { /* dtrain eval: nothing follows */
         print_final_eval(&r, ev->split);
         return;
@@ -321,7 +359,10 @@ static void on_eval(printer *p, const dt_event *ev)
     if (!strcmp(ev->split, "test")) {
         p->te = r;
         p->final_acc = ev->accuracy;
-        if (!p->have_best || ev->accuracy > p->best) {
+        p->final_test_loss = ev->loss;
+        p->have_test_loss = 1;
+        if (isnan(ev->accuracy)) { /* no classifier: no best accuracy */
+        } else if (!p->have_best || ev->accuracy > p->best) {
             p->have_best = 1;
             p->best = ev->accuracy;
             p->best_epoch = ev->epoch;
@@ -361,7 +402,9 @@ static void on_end(printer *p, const dt_event *ev)
     printf("summary: ");
     if (p->have_best)
         printf("final test accuracy %.4f, best %.4f after epoch %lld; ", p->final_acc, p->best, (long long)p->best_epoch);
-    else if (p->have_train)
+    else if (p->have_test_loss)
+        printf("final test loss %.6g; ", p->final_test_loss);
+    else if (p->have_train && !isnan(p->final_train))
         printf("final train accuracy %.4f (no test split); ", p->final_train);
     printf("wall time %.1f s; checkpoint %s\n", wall_now() - p->t_start, ev->text);
 }
@@ -449,7 +492,8 @@ static int run_command(int argc, char **argv, int rank, const char *cmd, const c
         const char *s = argv[i];
         int last = i + 1 >= argc;
         if (!strcmp(s, "--out") || !strcmp(s, "--resume") || !strcmp(s, "--ckpt") || !strcmp(s, "--grid") ||
-            !strcmp(s, "--grid-size") || !strcmp(s, "--mistakes") || !strcmp(s, "--trace")) {
+            !strcmp(s, "--grid-size") || !strcmp(s, "--mistakes") || !strcmp(s, "--trace") || !strcmp(s, "--split") ||
+            !strcmp(s, "--features")) {
             if (last) { rc = usage_error(rank, "missing value after", s, usage); break; }
             const char *v = argv[++i];
             int eval = !strcmp(cmd, "eval");
@@ -460,6 +504,12 @@ static int run_command(int argc, char **argv, int rank, const char *cmd, const c
             else if (!strcmp(s, "--ckpt") && eval) a.ckpt = v;
             else if (!strcmp(s, "--grid") && eval) a.grid = v;
             else if (!strcmp(s, "--mistakes") && eval) a.mistakes = v;
+            else if (!strcmp(s, "--split") && eval) a.split = v;
+            else if (!strcmp(s, "--features") && eval) {
+                if (i + 1 >= argc) { rc = usage_error(rank, "--features wants OUT.h5 LAYER: missing LAYER after", v, usage); break; }
+                a.features = v;
+                a.features_layer = argv[++i];
+            }
             else if (!strcmp(s, "--grid-size") && eval) {
                 long n = strtol(v, &end, 10);
                 if (*end || end == v || n < 2 || n > 2000) {
@@ -485,6 +535,7 @@ static int run_command(int argc, char **argv, int rank, const char *cmd, const c
     if (!rc && !a.config) rc = usage_error(rank, "missing CONFIG", NULL, usage);
     if (!rc && !strcmp(cmd, "eval") && !a.ckpt) rc = usage_error(rank, "missing --ckpt FILE", NULL, usage);
     if (!rc && a.grid_size && !a.grid) rc = usage_error(rank, "--grid-size needs --grid OUT.csv", NULL, usage);
+    if (!rc && a.split && !a.features) rc = usage_error(rank, "--split needs --features OUT.h5 LAYER", NULL, usage);
     if (rc) {
         free(over);
         return rc;

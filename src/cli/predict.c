@@ -116,6 +116,10 @@ int dt_cli_predict(const char *ckpt, char *const *images, int nimages, FILE *out
     char *names;
     int rc = load(ckpt, &net, &names), C, H, W, hwc;
     if (rc) return rc;
+    if (net->classifier < 0) {
+        rc = err("%s: the model has no classifier (a softmax_ce or bce loss) to predict classes with%s", ckpt, "");
+        goto done;
+    }
     if (!input_geometry(net->in, &C, &H, &W, &hwc)) {
         char n[32];
         snprintf(n, sizeof n, "%d", net->in.c);

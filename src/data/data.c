@@ -16,6 +16,8 @@
 enum { SRC_HDF5, SRC_IDX, SRC_PLANAR, SRC_MOONS, SRC_CIRCLES, SRC_BLOBS };
 static const char *const sources[] = {"hdf5", "idx", "planar", "moons", "circles", "blobs", NULL};
 static const char *const shardings[] = {"global", "contiguous", NULL};
+enum { TARGET_LABEL, TARGET_DENSE, TARGET_NONE };
+static const char *const targets[] = {"label", "dense", "none", NULL};
 
 /* ---- helpers shared with the readers ----------------------------------- */
 
@@ -64,6 +66,7 @@ static void clear_rows(dt_dataset *d)
 {
     dt_free(d->x);
     dt_free(d->y);
+    dt_free(d->t);
     free_names(d->class_names, d->nclasses);
 }
 
@@ -84,6 +87,12 @@ void dt_dataset_gather(const dt_dataset *d, const int64_t *idx, int64_t k, dt_re
     }
 }
 
+void dt_dataset_gather_dense(const dt_dataset *d, const int64_t *idx, int64_t k, dt_real *t)
+{
+    const size_t row = (size_t)d->tlen * sizeof(dt_real);
+    for (int64_t i = 0; i < k && d->tlen; i++) memcpy(t + i * d->tlen, d->t + idx[i] * d->tlen, row);
+}
+
 /* Rows [a, a + len) of src into the empty dst, with its example shape. */
 static dt_status copy_rows(const dt_dataset *src, int64_t a, int64_t len, dt_dataset *dst)
 {
@@ -92,6 +101,14 @@ static dt_status copy_rows(const dt_dataset *src, int64_t a, int64_t len, dt_dat
     memcpy(dst->dims, src->dims, sizeof dst->dims);
     memcpy(dst->x, src->x + a * src->features, (size_t)(len * src->features) * sizeof(dt_real));
     memcpy(dst->y, src->y + a, (size_t)len * sizeof(int32_t));
+    dst->labeled = src->labeled;
+    if (!src->tlen) return DT_OK;
+    if (!(dst->t = dt_alloc((size_t)(len * src->tlen + 1) * sizeof(dt_real))))
+        return dt_error(DT_ERR_NOMEM, "out of memory for targets");
+    dst->tlen = src->tlen;
+    dst->tndim = src->tndim;
+    memcpy(dst->tdims, src->tdims, sizeof dst->tdims);
+    memcpy(dst->t, src->t + a * src->tlen, (size_t)(len * src->tlen) * sizeof(dt_real));
     return DT_OK;
 }
 
@@ -177,6 +194,7 @@ typedef struct {
     char *file, *labels;       /* hdf5 file; or idx images and labels */
     const char *xname, *yname; /* hdf5 data sets */
     const char *key, *lkey;    /* the [data] keys that named file and labels */
+    int target;                /* TARGET_* */
 } file_split;
 
 static dt_status split_rows(dt_ini *cfg, const file_split *f, int64_t *rows)
@@ -190,7 +208,9 @@ static dt_status split_load(dt_ini *cfg, const file_split *f, int64_t a, int64_t
                             int64_t *maxlabel)
 {
     if (f->src == SRC_HDF5)
-        return blame(dt_h5_load(f->file, f->xname, f->yname, a, len, d, maxlabel), cfg, f->key);
+        return blame(dt_h5_load(f->file, f->xname, f->target == TARGET_NONE ? NULL : f->yname,
+                                f->target == TARGET_DENSE, a, len, d, maxlabel),
+                     cfg, f->key);
     dt_status s = dt_idx_load(f->file, f->labels, a, len, d, maxlabel);
     size_t ll = strlen(f->labels);
     int in_labels = s && !strncmp(dt_errmsg(), f->labels, ll) && dt_errmsg()[ll] == ':';
@@ -424,13 +444,17 @@ dt_status dt_data_load(dt_ini *cfg, int rank, int nranks, dt_dataset **train, dt
 {
     DT_ASSERT(nranks >= 1 && rank >= 0 && rank < nranks);
     *train = *test = NULL;
-    int src, shard, nnames = 0, has_te = 0, mincls = 2;
+    int src, shard, target, nnames = 0, has_te = 0, mincls = 2;
     double frac;
     char **names = NULL;
     DT_TRY(dt_ini_enum(cfg, SEC, "source", NULL, sources, &src));
     DT_TRY(dt_ini_enum(cfg, SEC, "sharding", "global", shardings, &shard));
     DT_TRY(dt_ini_real(cfg, SEC, "test_fraction", 0, 0.0, 0.0, 1.0, &frac));
     DT_TRY(parse_names(cfg, &names, &nnames));
+    DT_TRY(dt_ini_enum(cfg, SEC, "target", "label", targets, &target));
+    if (target != TARGET_LABEL && src != SRC_HDF5)
+        return dt_error(DT_ERR_CONFIG, "%s: [data] target = %s needs source = hdf5 (this source gives class labels)",
+                        dt_ini_where(cfg, SEC, "target"), targets[target]);
     *mode = (dt_sharding)shard;
 
     char where_names[600], data[600];
@@ -446,6 +470,7 @@ dt_status dt_data_load(dt_ini *cfg, int rank, int nranks, dt_dataset **train, dt
     if (!s && (src == SRC_HDF5 || src == SRC_IDX)) {
         const char *root;
         s = get_root(cfg, &root);
+        fs[0].target = fs[1].target = target;
         if (!s)
             s = (src == SRC_HDF5 ? hdf5_splits : idx_splits)(cfg, root, &fs[0], &fs[1], &has_te);
         if (!s && has_te && frac > 0)
@@ -466,6 +491,8 @@ dt_status dt_data_load(dt_ini *cfg, int rank, int nranks, dt_dataset **train, dt
     } else if (!s) {
         s = load_gen(cfg, src, frac, rank, nranks, *mode, tr, te, &maxlabel, &mincls);
     }
+    if (!s) tr->labeled = te->labeled = target == TARGET_LABEL;
+    if (!s && target != TARGET_LABEL) maxlabel = -1; /* no classes: set_classes leaves its minimum */
     if (!s) {
         s = set_classes(names, nnames, names_from, maxlabel, mincls, src == SRC_IDX, data, tr, te);
         names = NULL; /* owned by tr now, or freed */

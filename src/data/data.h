@@ -15,6 +15,9 @@
  *   n, test_n, noise, seed, classes    generator parameters
  *   test_fraction          hold out the last fraction of train as test when no test split exists
  *   sharding   = global | contiguous
+ *   target     = label | dense | none: what each row is compared with --
+ *                a class index, a tensor (hdf5: train_y of any shape, rows
+ *                first, read as reals), or nothing (hdf5 only for the last two)
  */
 #ifndef DT_DATA_H
 #define DT_DATA_H
@@ -31,7 +34,12 @@ typedef struct {
     int ndim;         /* source shape of one example, e.g. {64, 64, 3} (H, W, C) or {2} */
     int64_t dims[4];
     dt_real *x;       /* [n, features], dt_alloc'ed */
-    int32_t *y;       /* [n] class index in [0, nclasses) */
+    int32_t *y;       /* [n] class index in [0, nclasses); zeros when the data has no labels */
+    int labeled;      /* y holds real labels ([data] target = label) */
+    int64_t tlen;     /* [data] target = dense: reals of each row's target tensor; else 0 */
+    int tndim;        /* its shape */
+    int64_t tdims[4];
+    dt_real *t;       /* [n, tlen], or NULL */
     int nclasses;
     char **class_names; /* nclasses names, or NULL */
 } dt_dataset;
@@ -47,6 +55,8 @@ void dt_dataset_free(dt_dataset *d);
 
 /* Rows `idx` (local row numbers) copied into x [k, features] and y [k]. */
 void dt_dataset_gather(const dt_dataset *d, const int64_t *idx, int64_t k, dt_real *x, int32_t *y);
+/* Their dense targets into t [k, tlen] (nothing when tlen is 0). */
+void dt_dataset_gather_dense(const dt_dataset *d, const int64_t *idx, int64_t k, dt_real *t);
 
 /* ---- visiting order ---------------------------------------------------
  * shuffle = none | seeded | course

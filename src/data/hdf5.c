@@ -306,7 +306,30 @@ done:
     return s;
 }
 
-dt_status dt_h5_load(const char *path, const char *xname, const char *yname, int64_t start,
+/* Dense targets: rows [start, start + count) of `name`, which has as many rows
+ * as X (uint8 ones are pixels scaled to [0, 1], as X's are). */
+static dt_status read_dense(hid_t f, const char *path, const char *name, const char *xname, int64_t rows,
+                            int64_t start, int64_t count, dt_dataset *d)
+{
+    xinfo y = {.d = H5I_INVALID_HID, .space = H5I_INVALID_HID, .type = H5I_INVALID_HID};
+    dt_status s = xinfo_open(f, path, name, &y);
+    if (!s && (int64_t)y.dims[0] != rows)
+        s = dt_error(DT_ERR_DATA, "%s: targets '%s' have %llu rows but '%s' has %lld", path, name,
+                     (unsigned long long)y.dims[0], xname, (long long)rows);
+    if (!s && !(d->t = dt_alloc((size_t)(count * y.features + 1) * sizeof(dt_real))))
+        s = dt_error(DT_ERR_NOMEM, "%s: out of memory for the targets '%s'", path, name);
+    if (!s) {
+        d->tlen = y.features;
+        d->tndim = y.rank > 1 ? y.rank - 1 : 1;
+        for (int i = 0; i < 4; i++) d->tdims[i] = i + 1 < y.rank ? (int64_t)y.dims[i + 1] : 0;
+        if (y.rank == 1) d->tdims[0] = 1;
+        s = read_rows(&y, path, name, start, count, d->t);
+    }
+    xinfo_close(&y);
+    return s;
+}
+
+dt_status dt_h5_load(const char *path, const char *xname, const char *yname, int dense, int64_t start,
                      int64_t count, dt_dataset *d, int64_t *maxlabel)
 {
     quiet q;
@@ -326,7 +349,8 @@ dt_status dt_h5_load(const char *path, const char *xname, const char *yname, int
         if (x.rank == 1) d->dims[0] = 1;
         s = read_rows(&x, path, xname, start, count, d->x);
     }
-    if (!s)
+    if (!s && yname && dense) s = read_dense(f, path, yname, xname, (int64_t)x.dims[0], start, count, d);
+    else if (!s && yname)
         s = read_labels(f, path, yname, xname, (int64_t)x.dims[0], start, count, d->y, maxlabel);
     xinfo_close(&x);
     close_id(f, H5Fclose);

@@ -22,7 +22,9 @@ dt_status dt_data_alloc_rows(dt_dataset *d, int64_t n, int64_t features, const c
 int dt_h5_has(const char *path,
               const char *name); /* 1 when `name` exists; 0 otherwise, errors included */
 dt_status dt_h5_rows(const char *path, const char *xname, int64_t *rows);
-dt_status dt_h5_load(const char *path, const char *xname, const char *yname, int64_t start,
+/* Rows [start, start + count) of X, and of Y: class labels, or with `dense`
+ * a tensor per row into d->t (any shape, rows first); yname NULL: no targets. */
+dt_status dt_h5_load(const char *path, const char *xname, const char *yname, int dense, int64_t start,
                      int64_t count, dt_dataset *d, int64_t *maxlabel);
 /* Strings of data set `name`, malloc'ed; *n = 0 and *names = NULL when it is absent. */
 dt_status dt_h5_names(const char *path, const char *name, char ***names, int *n);

@@ -78,6 +78,12 @@ static void put_num(FILE *f, const char *key, double v)
 dt_status dt_metrics_log(dt_metrics *m, int64_t step, int64_t epoch, const char *split, double loss,
                          double accuracy, double lr, double seconds)
 {
+    return dt_metrics_log_losses(m, step, epoch, split, loss, accuracy, lr, seconds, NULL);
+}
+
+dt_status dt_metrics_log_losses(dt_metrics *m, int64_t step, int64_t epoch, const char *split, double loss,
+                                double accuracy, double lr, double seconds, const dt_loss_values *lv)
+{
     FILE *f = m->f;
     fprintf(f, "{\"step\": %lld, \"epoch\": %lld", (long long)step, (long long)epoch);
     if (split) {
@@ -88,6 +94,17 @@ dt_status dt_metrics_log(dt_metrics *m, int64_t step, int64_t epoch, const char 
     put_num(f, "accuracy", accuracy);
     put_num(f, "lr", lr);
     put_num(f, "time", seconds);
+    if (lv && lv->n > 0) {
+        fputs(", \"losses\": {", f);
+        for (int k = 0, first = 1; k < lv->n; k++) {
+            if (!isfinite(lv->values[k])) continue;
+            fputs(first ? "" : ", ", f);
+            put_json_str(f, lv->names[k]);
+            fprintf(f, ": %.9g", lv->values[k]);
+            first = 0;
+        }
+        fputs("}", f);
+    }
     fputs("}\n", f);
     if (fflush(f) != 0 || ferror(f)) {
         int err = errno;

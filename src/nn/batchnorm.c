@@ -45,14 +45,20 @@ static dt_real *istd_of(const dt_layer *l, int64_t n)
     return xhat_of(l) + n * p->c * p->s;
 }
 
-static int syncing(const bn_priv *p, const dt_pass *ps) { return ps->train && p->sync && ps->allreduce; }
+/* Batch statistics: in training, unless frozen (then the running ones, as Keras does). */
+static int batch_stats(const dt_layer *l, const dt_pass *ps) { return ps->train && !l->frozen; }
+static int syncing(const dt_layer *l, const dt_pass *ps)
+{
+    return batch_stats(l, ps) && ((const bn_priv *)l->priv)->sync && ps->allreduce;
+}
 
 /* Number of groups and rows per group (*g; the last group may be smaller). */
-static int64_t groups(const bn_priv *p, const dt_pass *ps, int64_t *g)
+static int64_t groups(const dt_layer *l, const dt_pass *ps, int64_t *g)
 {
+    const bn_priv *p = l->priv;
     int64_t n = ps->n;
-    *g = ps->train && p->group ? p->group : n;
-    if (syncing(p, ps)) return 1; /* even of 0 rows, so every rank joins the allreduce */
+    *g = batch_stats(l, ps) && p->group ? p->group : n;
+    if (syncing(l, ps)) return 1; /* even of 0 rows, so every rank joins the allreduce */
     return n == 0 ? 0 : (n + *g - 1) / *g;
 }
 
@@ -147,13 +153,13 @@ static void forward_eval(dt_layer *l, const dt_pass *ps)
 static void bn_forward(dt_layer *l, const dt_pass *ps)
 {
     bn_priv *p = l->priv;
-    if (!ps->train) {
+    if (!batch_stats(l, ps)) {
         forward_eval(l, ps);
         return;
     }
     int64_t n = ps->n, c = p->c, cs = c * p->s;
-    int sy = syncing(p, ps);
-    int64_t g, ng = groups(p, ps, &g);
+    int sy = syncing(l, ps);
+    int64_t g, ng = groups(l, ps, &g);
     double *w = work_of(l), *acc_m = w + 2 * c + 1, *acc_v = acc_m + c;
     const dt_real *rm = l->params[RMEAN].w, *rv = l->params[RVAR].w;
     dt_real *istd_out = istd_of(l, n);
@@ -220,8 +226,8 @@ static void bn_backward(dt_layer *l, const dt_pass *ps)
 {
     bn_priv *p = l->priv;
     int64_t n = ps->n, c = p->c, cs = c * p->s;
-    int sy = syncing(p, ps);
-    int64_t g, ng = groups(p, ps, &g);
+    int sy = syncing(l, ps);
+    int64_t g, ng = groups(l, ps, &g);
     double *s1 = work_of(l), *s2 = s1 + c, *a = s2 + c, *b = a + c, *cx = b + c;
     const dt_real *gamma = l->params[GAMMA].w, *xh = xhat_of(l), *istd = istd_of(l, n);
     dt_real *dgamma = l->params[GAMMA].g, *dbeta = l->params[BETA].g, *dx = l->dx[0];
@@ -229,14 +235,14 @@ static void bn_backward(dt_layer *l, const dt_pass *ps)
         int64_t r0 = q * g, rows = n - r0 < g ? n - r0 : g;
         chan_sums(l->dy + r0 * cs, xh + r0 * cs, rows, c, p->s, s1, s2);
         /* each rank adds its own share: the trainer sums parameter gradients */
-        for (int64_t k = 0; k < c; k++) {
+        for (int64_t k = 0; dgamma && k < c; k++) { /* NULL when frozen */
             dbeta[k] += (dt_real)s1[k];
             dgamma[k] += (dt_real)s2[k];
         }
         /* dx NULL is the same on every rank (the network's input), so skipping
          * the collective then keeps the ranks in step */
         if (!dx) continue;
-        if (!ps->train) { /* fixed statistics: dx = γ·istd·dy */
+        if (!batch_stats(l, ps)) { /* fixed statistics: dx = γ·istd·dy */
             for (int64_t k = 0; k < c; k++) {
                 a[k] = gamma[k] / sqrt((double)l->params[RVAR].w[k] + p->eps);
                 b[k] = cx[k] = 0;

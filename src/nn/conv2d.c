@@ -180,8 +180,10 @@ static void conv_backward(dt_layer *l, const dt_pass *ps)
             dt_act_backward(l->act, l->y + e * fp, l->y + e * fp, dz, dz, 1, fp, l->act_alpha);
         if (db)
             for (int64_t f = 0; f < F; f++) db[f] += row_sum(dz + f * P, P);
-        if (!p->identity) dt_im2col(g, xe, col, P);
-        dt_gemm(0, 1, F, K, P, 1, dz, P, p->identity ? xe : col, P, 1, dW, K);
+        if (dW) { /* NULL when frozen */
+            if (!p->identity) dt_im2col(g, xe, col, P);
+            dt_gemm(0, 1, F, K, P, 1, dz, P, p->identity ? xe : col, P, 1, dW, K);
+        }
         if (!l->dx[0]) continue;
         dt_real *dx = l->dx[0] + e * chw;
         int acc = l->dx_accum[0];

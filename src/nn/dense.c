@@ -67,8 +67,8 @@ static void dense_backward(dt_layer *l, const dt_pass *ps)
     int64_t n = ps->n, out = l->params[0].dims[0], in = l->params[0].dims[1];
     dt_real *dz = l->dy; /* dy is ours and dead after this: turn it into dz in place */
     if (!l->fused_output) dt_act_backward(l->act, l->scratch, l->y, l->dy, dz, n, out, l->act_alpha);
-    dt_gemm(1, 0, out, in, n, 1, dz, out, x, in, 1, l->params[0].g, in);
-    if (p->bias) {
+    if (!l->frozen) dt_gemm(1, 0, out, in, n, 1, dz, out, x, in, 1, l->params[0].g, in);
+    if (p->bias && !l->frozen) {
         dt_real *db = l->params[1].g;
         for (int64_t r = 0; r < n; r++)
             for (int64_t j = 0; j < out; j++) db[j] += dz[r * out + j];

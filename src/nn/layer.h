@@ -12,7 +12,7 @@
  *              layer; 64-byte aligned
  *   x[k], dx[k] the inputs and where their gradients go (dx[k] NULL: not wanted);
  *              when dx_accum[k] is set another consumer wrote first, so add into it
- *   params[i]  views into the flat parameter and gradient buffers; buffers
+ *   params[i]  views into the flat parameter and gradient buffers (g NULL when frozen); buffers
  *              (batch-norm running statistics) live in a separate flat array,
  *              have no gradient, are checkpointed and identical on all ranks
  *   stats      per-step sums (batch-norm group statistics) placed after the
@@ -96,12 +96,16 @@ struct dt_layer {
     const dt_real *x[DT_MAX_INPUTS];
     dt_real *dx[DT_MAX_INPUTS];
     int dx_accum[DT_MAX_INPUTS];
-    /* The layer's output activation; the network fuses a sigmoid or softmax
-     * output with its loss, and then sets fused_output so backward takes dy
-     * as the gradient w.r.t. the pre-activation. */
+    /* The layer's output activation; a cross-entropy loss fuses with a
+     * sigmoid or softmax output, and then sets fused_output so backward takes
+     * dy as the gradient w.r.t. the pre-activation. */
     dt_act act;
     dt_real act_alpha;
     int fused_output;
+    /* trainable = 0: backward computes no parameter gradients (params[i].g
+     * is NULL) and batch norm keeps its running statistics (as Keras does) */
+    int frozen;
+    int runs_backward; /* planned by the network: a loss's gradient reaches it and is wanted */
     const dt_real *z; /* pre-activation of the last forward, for the loss */
     int64_t goff;     /* offset of this layer's first gradient in the flat buffer */
     int64_t nstats;   /* reals of per-step statistics (batch norm), set by configure */

@@ -62,15 +62,15 @@ static int find_layer(const dt_net *net, int k, const char *name)
     return -2;
 }
 
-/* `inputs = a, b` names earlier layers; without it a layer reads the one before. */
-static dt_status wire_inputs(dt_net *net, dt_ini *m, const char *sec, dt_layer *l, int k)
+/* `inputs = a, b` names earlier layers (k of them so far) into in[want];
+ * without it a section reads the layer before. */
+static dt_status wire_inputs(dt_net *net, dt_ini *m, const char *sec, int want, int *in, int k)
 {
-    int want = l->ops->ninputs;
     if (!dt_ini_has(m, sec, "inputs")) {
         if (want != 1)
             return dt_error(DT_ERR_CONFIG, "%s: [%s] missing required key 'inputs' (%d earlier layer names)",
                             dt_ini_name(m), sec, want);
-        l->inputs[0] = k - 1;
+        in[0] = k - 1;
         return DT_OK;
     }
     const char *v;
@@ -87,7 +87,7 @@ static dt_status wire_inputs(dt_net *net, dt_ini *m, const char *sec, dt_layer *
         if (idx == -2)
             return dt_error(DT_ERR_CONFIG, "%s: [%s] inputs: '%s' is not an earlier layer (inputs must name layers above this one, or 'input')",
                             dt_ini_where(m, sec, "inputs"), sec, t);
-        if (n < DT_MAX_INPUTS) l->inputs[n] = idx;
+        if (n < want) in[n] = idx;
         n++; /* keep counting: too many names is an error below */
     }
     if (n != want)
@@ -98,11 +98,51 @@ static dt_status wire_inputs(dt_net *net, dt_ini *m, const char *sec, dt_layer *
 
 static dt_shape out_of(const dt_net *net, int idx) { return idx < 0 ? net->in : net->layers[idx].out; }
 
-static dt_status configure_layers(dt_net *net, dt_ini *m)
+/* A loss section: the layer it reads and its weight; its type checks the rest. */
+static dt_status configure_loss(dt_net *net, dt_ini *m, const char *sec, const dt_loss_ops *ops, int k)
+{
+    dt_loss_term *t = &net->losses[net->nlosses];
+    int in = -1;
+    snprintf(t->name, sizeof t->name, "%s", sec);
+    t->ops = ops;
+    DT_TRY(wire_inputs(net, m, sec, 1, &in, k));
+    if (in < 0)
+        return dt_error(DT_ERR_CONFIG, "%s: [%s] a loss reads a layer, not the network's input (inputs = a layer name)",
+                        dt_ini_name(m), sec);
+    DT_TRY(dt_ini_real(m, sec, "weight", 0, 1.0, 0, 1e12, &t->weight));
+    t->input = in;
+    t->src = &net->layers[in];
+    t->size = dt_shape_size(t->src->out);
+    net->nlosses++;
+    DT_TRY(ops->configure(t, m, sec));
+    return dt_ini_check_unused_section(m, sec);
+}
+
+static dt_status configure_layer(dt_net *net, dt_ini *m, const char *sec, const dt_layer_ops *ops, int k)
+{
+    dt_layer *l = &net->layers[k];
+    long trainable;
+    snprintf(l->name, sizeof l->name, "%s", sec);
+    l->ops = ops;
+    l->index = k;
+    l->inputs[1] = -1;
+    DT_TRY(wire_inputs(net, m, sec, ops->ninputs, l->inputs, k));
+    l->in = out_of(net, l->inputs[0]);
+    l->in2 = ops->ninputs > 1 ? out_of(net, l->inputs[1]) : l->in;
+    net->nlayers = k + 1;
+    DT_TRY(dt_ini_int(m, sec, "trainable", 0, 1, 0, 1, &trainable));
+    l->frozen = !trainable;
+    DT_TRY(ops->configure(l, m, sec));
+    return dt_ini_check_unused_section(m, sec);
+}
+
+static dt_status configure_sections(dt_net *net, dt_ini *m)
 {
     int ns = dt_ini_nsections(m), k = 0;
     net->layers = dt_alloc((size_t)ns * sizeof *net->layers);
-    if (!net->layers) return dt_error(DT_ERR_NOMEM, "out of memory");
+    net->losses = dt_alloc((size_t)(ns + 1) * sizeof *net->losses); /* + the implicit one */
+    net->writers = dt_alloc((size_t)(ns + 1) * sizeof *net->writers);
+    if (!net->layers || !net->losses || !net->writers) return dt_error(DT_ERR_NOMEM, "out of memory");
     for (int i = 0; i < ns; i++) {
         const char *sec = dt_ini_section(m, i), *type;
         if (!strcmp(sec, "input")) continue;
@@ -111,119 +151,194 @@ static dt_status configure_layers(dt_net *net, dt_ini *m)
                             dt_ini_section_line(m, i), sec);
         DT_TRY(dt_ini_str(m, sec, "type", NULL, &type));
         const dt_layer_ops *ops = dt_layer_find(type);
-        if (!ops)
-            return dt_error(DT_ERR_CONFIG, "%s: [%s] type = '%s': unknown layer type (expected one of %s)",
-                            dt_ini_where(m, sec, "type"), sec, type, dt_layer_type_list());
-        dt_layer *l = &net->layers[k];
-        snprintf(l->name, sizeof l->name, "%s", sec);
-        l->ops = ops;
-        l->index = k;
-        l->inputs[1] = -1;
-        DT_TRY(wire_inputs(net, m, sec, l, k));
-        l->in = out_of(net, l->inputs[0]);
-        l->in2 = ops->ninputs > 1 ? out_of(net, l->inputs[1]) : l->in;
-        net->nlayers = ++k;
-        DT_TRY(ops->configure(l, m, sec));
-        DT_TRY(dt_ini_check_unused_section(m, sec));
+        const dt_loss_ops *lops = ops ? NULL : dt_loss_find(type);
+        if (!ops && !lops)
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] type = '%s': unknown layer type (expected a layer: %s; or a loss: %s)",
+                            dt_ini_where(m, sec, "type"), sec, type, dt_layer_type_list(), dt_loss_type_list());
+        if (lops && k == 0)
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] a loss must follow the layer it reads", dt_ini_where(m, sec, "type"), sec);
+        if (ops) DT_TRY(configure_layer(net, m, sec, ops, k++));
+        else DT_TRY(configure_loss(net, m, sec, lops, k));
     }
     if (net->nlayers == 0) return dt_error(DT_ERR_CONFIG, "%s: the model has no layers", dt_ini_name(m));
     return dt_ini_check_unused(m);
 }
 
-/* Who writes and who adds into each gradient buffer: backward runs in
- * reverse, so the last consumer of an output writes and earlier ones add. */
-static dt_status plan_gradients(dt_net *net, dt_ini *m)
-{
-    int *seen = calloc((size_t)net->nlayers + 1, sizeof *seen); /* [0] is the network input */
-    if (!seen) return dt_error(DT_ERR_NOMEM, "out of memory");
-    for (int i = net->nlayers - 1; i >= 0; i--) {
-        dt_layer *l = &net->layers[i];
-        if (i < net->nlayers - 1 && !seen[i + 1]) {
-            free(seen);
-            return dt_error(DT_ERR_CONFIG, "%s: [%s] the output of this layer is not used by any later layer (check the inputs keys)",
-                            dt_ini_name(m), l->name);
-        }
-        for (int k = 0; k < l->ops->ninputs; k++) {
-            int src = l->inputs[k];
-            l->x[k] = src < 0 ? NULL : net->layers[src].y;
-            l->dx[k] = src < 0 ? NULL : net->layers[src].dy;
-            l->dx_accum[k] = seen[src + 1]++ > 0;
-        }
-    }
-    free(seen);
-    return DT_OK;
-}
-
-static dt_status choose_loss(dt_net *net, dt_ini *m, dt_loss loss)
+/* The older spelling: no loss sections, and a sigmoid or softmax output
+ * layer (or [model] loss naming one) gets its cross-entropy, named "loss". */
+static dt_status implicit_loss(dt_net *net, dt_ini *m, dt_loss loss)
 {
     dt_layer *last = &net->layers[net->nlayers - 1];
     int64_t out = dt_shape_size(last->out);
+    if (net->nlosses > 0) {
+        if (loss != DT_LOSS_AUTO)
+            return dt_error(DT_ERR_CONFIG, "%s: the model has loss sections; [model] loss = %s applies only to models without them",
+                            dt_ini_name(m), dt_loss_names[loss]);
+        return DT_OK;
+    }
     if (loss == DT_LOSS_AUTO)
         loss = last->act == DT_ACT_SIGMOID ? DT_LOSS_BCE
              : last->act == DT_ACT_SOFTMAX ? DT_LOSS_SOFTMAX_CE
                                            : DT_LOSS_AUTO;
+    if (loss == DT_LOSS_AUTO) return DT_OK; /* headless */
     if (loss == DT_LOSS_BCE && (last->act != DT_ACT_SIGMOID || out != 1))
         return dt_error(DT_ERR_CONFIG, "%s: [%s] binary cross-entropy needs one output unit with activation = sigmoid",
                         dt_ini_name(m), last->name);
     if (loss == DT_LOSS_SOFTMAX_CE && (last->act != DT_ACT_SOFTMAX || out < 2))
         return dt_error(DT_ERR_CONFIG, "%s: [%s] softmax cross-entropy needs two or more output units with activation = softmax",
                         dt_ini_name(m), last->name);
-    if (loss == DT_LOSS_AUTO)
-        return dt_error(DT_ERR_CONFIG, "%s: [%s] the output layer must end in activation = sigmoid (binary) or softmax (classes)",
-                        dt_ini_name(m), last->name);
-    net->loss = loss;
-    net->nclasses = loss == DT_LOSS_BCE ? 2 : (int)out;
-    last->fused_output = 1;
+    dt_loss_term *t = &net->losses[net->nlosses++];
+    *t = (dt_loss_term){.name = "loss", .ops = dt_loss_find(loss == DT_LOSS_BCE ? "bce" : "softmax_ce"),
+                        .input = net->nlayers - 1, .src = last, .weight = 1, .size = out};
+    return t->ops->configure(t, m, last->name);
+}
+
+/* The classifier (first label loss) and the one kind of target the losses share. */
+static dt_status losses_targets(dt_net *net, dt_ini *m)
+{
+    net->classifier = -1;
+    for (int j = 0; j < net->nlosses; j++) {
+        dt_loss_term *t = &net->losses[j];
+        dt_target_kind k = t->ops->target;
+        if (k == DT_TARGET_LABEL && net->classifier < 0) {
+            net->classifier = j;
+            net->nclasses = t->nclasses;
+        }
+        if (k == DT_TARGET_NONE) continue;
+        if (net->target != DT_TARGET_NONE && net->target != k)
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] reads %s targets, but another loss reads %s ones: a data set gives one kind",
+                            dt_ini_name(m), t->name, dt_target_names[k], dt_target_names[net->target]);
+        if (k == DT_TARGET_DENSE && net->target_len && net->target_len != t->size)
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] reads %lld values per row, but another loss reads %lld of the same target",
+                            dt_ini_name(m), t->name, (long long)t->size, (long long)net->target_len);
+        net->target = k;
+        if (k == DT_TARGET_DENSE) net->target_len = t->size;
+    }
     return DT_OK;
 }
 
-static dt_status allocate(dt_net *net, dt_ini *m)
+/* Every layer's output is read by a later layer or a loss, except the last
+ * layer's (the network's output); a fused loss is its layer's only reader. */
+static dt_status check_wiring(dt_net *net, dt_ini *m)
 {
-    int64_t np = 0, nbuf = 0, nb = 0, n = net->maxn, count = 0;
+    int *readers = net->writers; /* scratch: readers of [1 + layer] */
+    memset(readers, 0, (size_t)(net->nlayers + 1) * sizeof *readers);
+    for (int i = 0; i < net->nlayers; i++)
+        for (int k = 0; k < net->layers[i].ops->ninputs; k++) readers[net->layers[i].inputs[k] + 1]++;
+    for (int j = 0; j < net->nlosses; j++) readers[net->losses[j].input + 1]++;
+    for (int i = 0; i < net->nlayers - 1; i++)
+        if (!readers[i + 1])
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] the output of this layer is not used by any later layer or loss (check the inputs keys)",
+                            dt_ini_name(m), net->layers[i].name);
+    for (int j = 0; j < net->nlosses; j++) {
+        dt_loss_term *t = &net->losses[j];
+        if (!t->fused) continue;
+        if (readers[t->input + 1] > 1)
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] %s fuses with the %s of '%s', which another layer or loss also reads: "
+                                           "read logits (activation = linear) instead",
+                            dt_ini_name(m), t->name, t->ops->type, dt_act_names[t->src->act], t->src->name);
+        t->src->fused_output = 1;
+    }
+    return DT_OK;
+}
+
+/* Which layers backward runs, and who writes or adds each gradient buffer.
+ * A layer runs when a loss's gradient reaches its output and something at
+ * or before it wants a gradient (trained parameters, or the input when
+ * input_grad). Losses write first, before backward, then layers last to
+ * first: the first writer of a buffer writes, later ones add. */
+static void plan_backward(dt_net *net)
+{
+    int L = net->nlayers, *writers = net->writers; /* [0] is the network's input */
+    memset(writers, 0, (size_t)(L + 1) * sizeof *writers);
+    for (int i = 0; i < L; i++) { /* first pass: whether anything at or before i wants a gradient */
+        dt_layer *l = &net->layers[i];
+        int w = 0;
+        for (int j = 0; j < l->nparams; j++) w |= !l->frozen && !l->params[j].buffer;
+        for (int k = 0; k < l->ops->ninputs; k++)
+            w |= l->inputs[k] < 0 ? net->input_grad : net->layers[l->inputs[k]].runs_backward;
+        l->runs_backward = w;
+    }
+    for (int j = 0; j < net->nlosses; j++) net->losses[j].dy_accum = writers[net->losses[j].input + 1]++ > 0;
+    for (int i = L - 1; i >= 0; i--) {
+        dt_layer *l = &net->layers[i];
+        l->runs_backward = l->runs_backward && writers[i + 1] > 0;
+        for (int k = 0; k < l->ops->ninputs; k++) {
+            int src = l->inputs[k];
+            int wanted = l->runs_backward && (src < 0 ? net->input_grad : net->layers[src].runs_backward);
+            l->x[k] = src < 0 ? NULL : net->layers[src].y;
+            l->dx[k] = wanted && src >= 0 ? net->layers[src].dy : NULL;
+            l->dx_accum[k] = wanted && writers[src + 1]++ > 0;
+        }
+    }
+}
+
+/* Parameters: trained ones first, in layer order, then frozen ones, so the
+ * gradients, the reduction and the optimizer cover one prefix [0, ntrain).
+ * Buffers (running statistics) in their own array. */
+static void place_params(dt_net *net)
+{
+    dt_real *w = net->params, *g = net->grads, *u = net->bufs, *st = net->grads + net->ntrain;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < net->nlayers; i++) {
+            dt_layer *l = &net->layers[i];
+            if (l->frozen != pass) continue;
+            for (int j = 0; j < l->nparams; j++) {
+                dt_param *p = &l->params[j];
+                dt_real **at = p->buffer ? &u : &w;
+                p->w = *at;
+                *at += align_up(p->size);
+                p->g = p->buffer || l->frozen ? NULL : g;
+                if (p->g) g += align_up(p->size);
+            }
+        }
+    /* backward finishes layers last to first: after layer i every gradient
+     * from the start of i's (or, frozen, the next trained layer's) is final */
+    int64_t next = net->ntrain;
+    for (int i = net->nlayers - 1; i >= 0; i--) {
+        dt_layer *l = &net->layers[i];
+        for (int j = 0; j < l->nparams; j++)
+            if (l->params[j].g && l->params[j].g - net->grads < next) next = l->params[j].g - net->grads;
+        l->goff = next;
+    }
+    for (int i = 0; i < net->nlayers; i++) {
+        net->layers[i].stats = net->layers[i].nstats ? st : NULL;
+        st += net->layers[i].nstats;
+    }
+}
+
+static dt_status allocate(dt_net *net)
+{
+    int64_t nb = 0, n = net->maxn;
     for (int i = 0; i < net->nlayers; i++) {
         dt_layer *l = &net->layers[i];
         for (int j = 0; j < l->nparams; j++) {
+            int64_t sz = align_up(l->params[j].size);
             if (l->params[j].buffer) {
-                nbuf += align_up(l->params[j].size);
+                net->nbufs += sz;
                 continue;
             }
-            np += align_up(l->params[j].size);
-            count += l->params[j].size;
+            net->nparams += sz;
+            if (!l->frozen) net->ntrain += sz;
+            net->ncount += l->params[j].size;
+            if (l->frozen) net->nfrozen += l->params[j].size;
         }
         int64_t o, sc;
         nb += layer_span(l, n, &o, &sc);
         net->nstats += l->nstats;
     }
-    net->nparams = np;
-    net->ncount = count;
-    net->nbufs = nbuf;
     net->row_reals = nb / n;
-    net->params = dt_alloc((size_t)np * sizeof(dt_real));
-    net->grads = dt_alloc((size_t)(np + net->nstats + 1) * sizeof(dt_real));
-    net->bufs = dt_alloc((size_t)nbuf * sizeof(dt_real));
+    net->params = dt_alloc((size_t)net->nparams * sizeof(dt_real));
+    net->grads = dt_alloc((size_t)(net->ntrain + net->nstats + 1) * sizeof(dt_real));
+    net->bufs = dt_alloc((size_t)net->nbufs * sizeof(dt_real));
     net->buffers = dt_alloc((size_t)nb * sizeof(dt_real));
     if (!net->params || !net->grads || !net->bufs || !net->buffers)
         return dt_error(DT_ERR_NOMEM, "out of memory for the network (%lld parameters, %lld rows)",
-                        (long long)count, (long long)n);
-    dt_real *w = net->params, *g = net->grads, *u = net->bufs, *b = net->buffers, *st = net->grads + np;
+                        (long long)net->ncount, (long long)n);
+    place_params(net);
+    dt_real *b = net->buffers;
     for (int i = 0; i < net->nlayers; i++) {
         dt_layer *l = &net->layers[i];
-        l->goff = g - net->grads;
-        l->stats = l->nstats ? st : NULL;
-        st += l->nstats;
-        for (int j = 0; j < l->nparams; j++) {
-            dt_param *p = &l->params[j];
-            if (p->buffer) {
-                p->w = u;
-                p->g = NULL;
-                u += align_up(p->size);
-                continue;
-            }
-            p->w = w;
-            p->g = g;
-            w += align_up(p->size);
-            g += align_up(p->size);
-        }
         int64_t o, sc, span = layer_span(l, n, &o, &sc);
         int64_t ny = n * dt_shape_size(l->out), ns = n * l->scratch_len + l->scratch_fixed;
         l->y = b;
@@ -235,7 +350,8 @@ static dt_status allocate(dt_net *net, dt_ini *m)
         POISON(l->scratch + ns, sc - ns);
         b += span;
     }
-    return plan_gradients(net, m);
+    plan_backward(net);
+    return DT_OK;
 }
 
 dt_status dt_net_build(dt_ini *model, int64_t maxn, dt_loss loss, dt_net **out)
@@ -245,9 +361,11 @@ dt_status dt_net_build(dt_ini *model, int64_t maxn, dt_loss loss, dt_net **out)
     if (!net) return dt_error(DT_ERR_NOMEM, "out of memory");
     net->maxn = maxn > 0 ? maxn : 1;
     dt_status s = read_input(model, &net->in);
-    if (!s) s = configure_layers(net, model);
-    if (!s) s = choose_loss(net, model, loss);
-    if (!s) s = allocate(net, model);
+    if (!s) s = configure_sections(net, model);
+    if (!s) s = implicit_loss(net, model, loss);
+    if (!s) s = losses_targets(net, model);
+    if (!s) s = check_wiring(net, model);
+    if (!s) s = allocate(net);
     if (s) {
         dt_net_free(net);
         return s;
@@ -262,6 +380,8 @@ void dt_net_free(dt_net *net)
     for (int i = 0; i < net->nlayers; i++)
         if (net->layers[i].ops->destroy) net->layers[i].ops->destroy(&net->layers[i]);
     dt_free(net->layers);
+    dt_free(net->losses);
+    dt_free(net->writers);
     dt_free(net->params);
     if (!net->grads_borrowed) dt_free(net->grads);
     dt_free(net->bufs);
@@ -278,6 +398,12 @@ dt_status dt_net_init(dt_net *net, uint32_t seed)
     return DT_OK;
 }
 
+int dt_net_find(const dt_net *net, const char *name)
+{
+    int i = find_layer(net, net->nlayers, name);
+    return i >= 0 ? i : -1;
+}
+
 const dt_real *dt_net_forward(dt_net *net, const dt_real *x, const dt_pass *p)
 {
     DT_ASSERT(p->n <= net->maxn);
@@ -290,16 +416,33 @@ const dt_real *dt_net_forward(dt_net *net, const dt_real *x, const dt_pass *p)
     return net->layers[net->nlayers - 1].y;
 }
 
+void dt_net_loss(dt_net *net, const dt_targets *t, int64_t n, dt_real grad_scale, double *sums, int64_t *correct)
+{
+    for (int j = 0; j < net->nlosses; j++) {
+        dt_loss_term *lt = &net->losses[j];
+        double s = 0;
+        lt->ops->forward(lt, t, n, grad_scale * (dt_real)lt->weight, &s, j == net->classifier ? correct : NULL);
+        sums[0] += lt->weight * s;
+        sums[1 + j] += s;
+    }
+}
+
 void dt_net_backward(dt_net *net, const dt_real *x, dt_real *dx, const dt_pass *p)
 {
+    if ((dx != NULL) != net->input_grad) { /* who runs depends on it: plan again (no allocation) */
+        net->input_grad = dx != NULL;
+        plan_backward(net);
+    }
     for (int i = net->nlayers - 1; i >= 0; i--) {
         dt_layer *l = &net->layers[i];
-        for (int k = 0; k < l->ops->ninputs; k++)
-            if (l->inputs[k] < 0) {
-                l->x[k] = x;
-                l->dx[k] = dx; /* NULL: nobody wants the input gradient, skip it */
-            }
-        l->ops->backward(l, p);
+        if (l->runs_backward) {
+            for (int k = 0; k < l->ops->ninputs; k++)
+                if (l->inputs[k] < 0) {
+                    l->x[k] = x;
+                    l->dx[k] = dx;
+                }
+            l->ops->backward(l, p);
+        }
         if (p->grads_ready) p->grads_ready(p->ctx, l->goff);
     }
 }
@@ -318,7 +461,7 @@ void dt_net_set_grads(dt_net *net, dt_real *buf)
     net->grads_borrowed = 1;
 }
 
-void dt_net_zero_grads(dt_net *net) { memset(net->grads, 0, (size_t)(net->nparams + net->nstats) * sizeof(dt_real)); }
+void dt_net_zero_grads(dt_net *net) { memset(net->grads, 0, (size_t)(net->ntrain + net->nstats) * sizeof(dt_real)); }
 
 void dt_net_commit_stats(dt_net *net)
 {
@@ -333,7 +476,7 @@ double dt_net_l2(dt_net *net, double lambda, double m, int add_grad)
     for (int i = 0; i < net->nlayers; i++)
         for (int j = 0; j < net->layers[i].nparams; j++) {
             dt_param *pr = &net->layers[i].params[j];
-            if (!pr->decay || pr->buffer) continue;
+            if (!pr->decay || !pr->g) continue; /* biases, buffers and frozen weights */
             double s = 0;
             for (int64_t t = 0; t < pr->size; t++) s += (double)pr->w[t] * pr->w[t];
             sum += s;
@@ -343,57 +486,21 @@ double dt_net_l2(dt_net *net, double lambda, double m, int add_grad)
     return lambda / (2 * m) * sum;
 }
 
-void dt_net_loss(dt_net *net, const int32_t *y, int64_t n, dt_real grad_scale, double *loss_sum,
-                 int64_t *correct)
+void dt_net_freeze_all(dt_net *net)
 {
-    dt_layer *last = &net->layers[net->nlayers - 1];
-    const dt_real *a = last->y, *z = last->z;
-    double ls = 0;
-    int64_t ok = 0;
-    if (net->loss == DT_LOSS_BCE) {
-        for (int64_t r = 0; r < n; r++) {
-            double zz = z[r], t = y[r];
-            /* -(t log σ(z) + (1-t) log(1-σ(z))), written so it never overflows */
-            ls += (zz > 0 ? zz : 0) - zz * t + log1p(exp(-fabs(zz)));
-            ok += (a[r] > (dt_real)0.5) == (y[r] == 1);
-            if (grad_scale != 0) last->dy[r] = (a[r] - (dt_real)t) * grad_scale;
-        }
-    } else {
-        int64_t k = net->nclasses;
-        for (int64_t r = 0; r < n; r++) {
-            const dt_real *zr = z + r * k, *ar = a + r * k;
-            double mx = zr[0], s = 0;
-            int64_t best = 0;
-            for (int64_t j = 1; j < k; j++) {
-                if (zr[j] > mx) mx = zr[j];
-                if (ar[j] > ar[best]) best = j;
-            }
-            for (int64_t j = 0; j < k; j++) s += exp(zr[j] - mx);
-            ls += log(s) + mx - zr[y[r]];
-            ok += best == y[r];
-            if (grad_scale != 0)
-                for (int64_t j = 0; j < k; j++)
-                    last->dy[r * k + j] = (ar[j] - (j == y[r] ? (dt_real)1 : 0)) * grad_scale;
-        }
+    for (int i = 0; i < net->nlayers; i++) {
+        dt_layer *l = &net->layers[i];
+        l->frozen = 1;
+        for (int j = 0; j < l->nparams; j++) l->params[j].g = NULL;
     }
-    *loss_sum += ls;
-    *correct += ok;
+    net->ntrain = 0;
+    net->nfrozen = net->ncount;
+    plan_backward(net);
 }
 
 void dt_net_predict(const dt_net *net, int64_t n, int32_t *cls, dt_real *prob)
 {
-    const dt_layer *last = &net->layers[net->nlayers - 1];
-    const dt_real *a = last->y;
-    for (int64_t r = 0; r < n; r++) {
-        if (net->loss == DT_LOSS_BCE) {
-            cls[r] = a[r] > (dt_real)0.5;
-            if (prob) prob[r] = cls[r] ? a[r] : 1 - a[r];
-            continue;
-        }
-        int64_t best = 0, k = net->nclasses;
-        for (int64_t j = 1; j < k; j++)
-            if (a[r * k + j] > a[r * k + best]) best = j;
-        cls[r] = (int32_t)best;
-        if (prob) prob[r] = a[r * k + best];
-    }
+    DT_ASSERT(net->classifier >= 0);
+    const dt_loss_term *t = &net->losses[net->classifier];
+    t->ops->predict(t, n, cls, prob);
 }

@@ -1,39 +1,54 @@
-/* net.h — a network built from a model file: its layers in order, one flat
- * parameter buffer and one flat gradient buffer, and the loss.
+/* net.h — a network built from a model file: its layers in order, its
+ * losses, one flat parameter buffer and one flat gradient buffer.
  *
  * Model file: an [input] section (shape = F or C,H,W), then one section per
- * layer, named by the user, with a `type` key. The network's output layer
- * ends in sigmoid (binary cross-entropy, one unit) or softmax (softmax
- * cross-entropy, one unit per class); the loss is fused with that
- * activation, so its gradient is the stable (a - y). */
+ * layer or loss, named by the user, with a `type` key (loss.h). A model
+ * without loss sections whose last layer ends in sigmoid or softmax gets the
+ * matching cross-entropy on that layer (named "loss"): the older spelling,
+ * with [model] loss = auto | bce | softmax_ce in the config. Any other model
+ * without losses is headless: it runs forward only (features, inference).
+ *
+ * Every layer section takes `trainable = 0` to freeze its parameters: they
+ * get no gradient, no optimizer state, and sit after the trained ones in
+ * the flat buffer, outside the prefix [0, ntrain) that is reduced and updated. */
 #ifndef DT_NET_H
 #define DT_NET_H
 
 #include "nn/layer.h"
+#include "nn/loss.h"
 
 typedef enum { DT_LOSS_AUTO = 0, DT_LOSS_BCE, DT_LOSS_SOFTMAX_CE } dt_loss;
-extern const char *const dt_loss_names[]; /* "auto", "bce", "softmax_ce" */
+extern const char *const dt_loss_names[]; /* "auto", "bce", "softmax_ce": [model] loss */
 
 typedef struct {
     int nlayers;
     dt_layer *layers;
+    int nlosses;
+    dt_loss_term *losses;
     dt_shape in;
     int64_t maxn;        /* rows the buffers hold */
-    int64_t nparams;     /* length of the flat buffers (with alignment padding) */
-    int64_t nstats;      /* reals of layer statistics after the gradients: grads holds nparams + nstats */
+    int64_t nparams;     /* length of the flat parameter buffer (with alignment padding) */
+    int64_t ntrain;      /* its trained prefix: grads holds ntrain + nstats */
+    int64_t nstats;      /* reals of layer statistics after the gradients */
     int64_t ncount;      /* number of real parameters */
+    int64_t nfrozen;     /* of which frozen */
     dt_real *params, *grads;
     int grads_borrowed;  /* grads belongs to someone else (dt_net_set_grads) */
     int64_t nbufs;       /* length of bufs: running statistics, not trained */
     dt_real *bufs;
     dt_real *buffers;    /* one block for every layer's y, dy and scratch */
     int64_t row_reals;   /* reals of `buffers` per batch row: what a larger maxn costs */
-    dt_loss loss;
-    int nclasses;        /* 2 for bce */
+    int classifier;      /* the first loss with class labels (accuracy, predictions), or -1 */
+    int nclasses;        /* its class count (2 for bce); 0 without one */
+    dt_target_kind target; /* what the losses read from the data */
+    int64_t target_len;  /* DT_TARGET_DENSE: reals per row */
+    int input_grad;      /* backward is planned to write the input gradient */
+    int *writers;        /* [nlayers + 1] planning scratch */
 } dt_net;
 
 /* Build from a parsed model file: layers configured, buffers allocated for
- * `maxn` rows, parameters zero (call dt_net_init). `loss` may be AUTO.
+ * `maxn` rows, parameters zero (call dt_net_init). `loss` is the config's
+ * [model] loss for models without loss sections (AUTO otherwise).
  * Errors name the model file, section and key. */
 dt_status dt_net_build(dt_ini *model, int64_t maxn, dt_loss loss, dt_net **out);
 void dt_net_free(dt_net *net);
@@ -41,24 +56,32 @@ void dt_net_free(dt_net *net);
 /* Initial values from np.random.seed(seed), layer by layer. */
 dt_status dt_net_init(dt_net *net, uint32_t seed);
 
-/* Forward pass over p->n rows of x [n, in]; returns the output [n, out]. */
+/* The layer called `name`, or -1. */
+int dt_net_find(const dt_net *net, const char *name);
+
+/* Forward pass over p->n rows of x [n, in]; returns the last layer's output [n, out]. */
 const dt_real *dt_net_forward(dt_net *net, const dt_real *x, const dt_pass *p);
 
-/* Loss of the last forward pass against labels y [n]: adds the summed loss
- * over the rows to *loss_sum and the correct predictions to *correct. When
- * `grad_scale` is nonzero, also writes the gradient of (grad_scale · summed
- * loss) into the output layer's dy, ready for dt_net_backward. */
-void dt_net_loss(dt_net *net, const int32_t *y, int64_t n, dt_real grad_scale, double *loss_sum,
-                 int64_t *correct);
+/* Reals dt_net_loss sums into: the objective, then each loss (unweighted). */
+static inline int dt_net_nsums(const dt_net *net) { return 1 + net->nlosses; }
+
+/* The losses of the last forward pass against the targets of its n rows:
+ * sums[0] += Σ weight · (loss summed over the rows), sums[1 + k] += loss k
+ * summed over the rows, and *correct += the classifier's correct
+ * predictions (may be NULL). When `grad_scale` is nonzero, also writes the
+ * gradient of grad_scale · sums[0] into the layers' dy, ready for backward. */
+void dt_net_loss(dt_net *net, const dt_targets *t, int64_t n, dt_real grad_scale, double *sums, int64_t *correct);
 
 /* Backward pass: accumulates into grads (callers zero them per step).
- * dx, when not NULL, receives the gradient w.r.t. the input [n, in]. */
+ * Layers run only where a loss's gradient reaches them and something at or
+ * before them wants one (trained parameters, or the input). dx, when not
+ * NULL, receives the gradient w.r.t. the input [n, in]. */
 void dt_net_backward(dt_net *net, const dt_real *x, dt_real *dx, const dt_pass *p);
 
-/* L2 penalty λ/(2m)·ΣW² over weights; adds λ/m·W to their gradients when add_grad. */
+/* L2 penalty λ/(2m)·ΣW² over trained weights; adds λ/m·W to their gradients when add_grad. */
 double dt_net_l2(dt_net *net, double lambda, double m, int add_grad);
 
-/* Move the gradients and the statistics after them to buf [nparams + nstats]
+/* Move the gradients and the statistics after them to buf [ntrain + nstats]
  * (memory the other ranks can read, say), which the caller owns from now on;
  * the values are expected to be there already. */
 void dt_net_set_grads(dt_net *net, dt_real *buf);
@@ -69,7 +92,11 @@ void dt_net_zero_grads(dt_net *net);
 /* Apply the step's summed layer statistics (batch-norm running statistics). */
 void dt_net_commit_stats(dt_net *net);
 
-/* Predicted class of each row of the last forward pass. */
+/* Freeze every layer now (no parameter gradients from here on; buffers
+ * stay as they are): for optimising an input through a fixed network. */
+void dt_net_freeze_all(dt_net *net);
+
+/* Predicted class of each row of the last forward pass (needs a classifier). */
 void dt_net_predict(const dt_net *net, int64_t n, int32_t *cls, dt_real *prob);
 
 #endif

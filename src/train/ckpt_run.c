@@ -37,7 +37,7 @@ static void list_arrays(const dt_net *net, const dt_optim *o, dt_real *const *st
             const dt_param *p = &ly->params[j];
             snprintf(path, sizeof path, "params/%s/%s", ly->name, p->name);
             add(l, path, p, p->w);
-            for (int k = 0; o && st && !p->buffer && k < dt_optim_nstate(o); k++) {
+            for (int k = 0; o && st && p->g && k < dt_optim_nstate(o); k++) { /* trained ones only */
                 snprintf(path, sizeof path, "optim/%s/%s_%s", ly->name, dt_optim_state_name(o, k), p->name);
                 add(l, path, p, st[k] + (p->w - net->params));
             }
@@ -129,7 +129,7 @@ dt_status dt_ckpt_load_run(const char *path, dt_setup *s, const dt_optim *o, dt_
     DT_TRY(dt_dist_bcast_real(s->net->params, s->net->nparams, 0));
     DT_TRY(dt_dist_bcast_real(s->net->bufs, s->net->nbufs, 0));
     for (int k = 0; o && opt_state && k < dt_optim_nstate(o); k++)
-        DT_TRY(dt_dist_bcast_real(opt_state[k], s->net->nparams, 0));
+        DT_TRY(dt_dist_bcast_real(opt_state[k], s->net->ntrain, 0));
     if (pr) DT_TRY(dt_dist_bcast(pr, sizeof *pr, 0));
     return DT_OK;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "dist/dist.h"
+#include "io/ckpt.h"
 #include "train/setup.h"
 #include "train/train.h"
 
@@ -90,6 +91,7 @@ static dt_status write_grid(const dt_run_args *a, dt_setup *s)
 
     dt_net *net = s->net;
     int K = net->nclasses, binary = K == 2;
+    int cls_bce = !strcmp(net->losses[net->classifier].ops->type, "bce");
     char ppath[4200];
     points_path(a->grid, ppath, sizeof ppath);
     FILE *f = fopen(a->grid, "w");
@@ -115,7 +117,7 @@ static dt_status write_grid(const dt_run_args *a, dt_setup *s)
         dt_net_predict(net, p.n, cls, NULL);
         for (int64_t r = 0; r < p.n; r++) {
             /* BCE has one output unit, p(class 1); a 2-way softmax has two */
-            double v = !binary ? cls[r] : net->loss == DT_LOSS_BCE ? out[r] : out[2 * r + 1];
+            double v = !binary ? cls[r] : cls_bce ? out[r] : out[2 * r + 1];
             fprintf(f, "%.6g,%.6g,%.6g\n", (double)x[2 * r], (double)x[2 * r + 1], v);
         }
     }
@@ -310,6 +312,69 @@ done:
     return st;
 }
 
+/* ---- --features --------------------------------------------------------- */
+
+/* The activations of one layer over a whole split, written by rank 0 alone
+ * (a forward pass in evaluation mode has no collectives) as
+ *   /features [rows, C, H, W] or [rows, F]   the layer's output, dt_real
+ *   /labels   [rows] int64                    when the data has labels
+ *   /targets  [rows, ...]                     when it has dense targets
+ * with attributes layer, split, checkpoint and model_text. Atomic, as checkpoints are. */
+static dt_status write_features(const dt_run_args *a, dt_setup *s, const dt_dataset *d, const char *split)
+{
+    dt_net *net = s->net;
+    int li = dt_net_find(net, a->features_layer);
+    if (li < 0)
+        return dt_error(DT_ERR_ARG, "--features: '%s' is not a layer of %s", a->features_layer, s->model_path);
+    if (s->rank != 0) return DT_OK;
+    const dt_layer *l = &net->layers[li];
+    int64_t f = dt_shape_size(l->out), rows = d->n;
+    dt_real *out = dt_alloc((size_t)(rows * f + 1) * sizeof *out);
+    int64_t *labels = d->labeled ? dt_alloc((size_t)(rows + 1) * sizeof *labels) : NULL;
+    if (!out || (d->labeled && !labels)) {
+        dt_free(out);
+        dt_free(labels);
+        return dt_error(DT_ERR_NOMEM, "--features: out of memory for %lld rows of %lld values", (long long)rows, (long long)f);
+    }
+    dt_pass p = {.train = 0};
+    for (int64_t r0 = 0; r0 < rows; r0 += net->maxn) {
+        p.n = rows - r0 < net->maxn ? rows - r0 : net->maxn;
+        dt_net_forward(net, d->x + r0 * d->features, &p);
+        memcpy(out + r0 * f, l->y, (size_t)(p.n * f) * sizeof *out);
+    }
+    for (int64_t r = 0; labels && r < rows; r++) labels[r] = d->y[r];
+    int flat = l->out.h == 1 && l->out.w == 1;
+    dt_ckpt_array arr[3] = {{"features", DT_ARR_REAL, out, flat ? 2 : 4, {rows, l->out.c, l->out.h, l->out.w}}};
+    int narr = 1;
+    if (labels) arr[narr++] = (dt_ckpt_array){"labels", DT_ARR_I64, labels, 1, {rows}};
+    if (d->tlen) arr[narr++] = (dt_ckpt_array){"targets", DT_ARR_REAL, d->t, 2, {rows, d->tlen}};
+    dt_ckpt_attr at[] = {{"layer", DT_ATTR_STR, 0, 0, l->name}, {"split", DT_ATTR_STR, 0, 0, split},
+                         {"checkpoint", DT_ATTR_STR, 0, 0, a->ckpt}, {"model_text", DT_ATTR_STR, 0, 0, dt_ini_text(s->model)}};
+    dt_status st = dt_ckpt_write(a->features, arr, narr, at, 4);
+    dt_free(out);
+    dt_free(labels);
+    DT_TRY(st);
+    char line[9000];
+    snprintf(line, sizeof line, "features: layer '%s' (%lld values per row) over the %s split, %lld rows, in %s",
+             l->name, (long long)f, split, (long long)rows, a->features);
+    emit(a, s, (dt_event){.kind = DT_EV_NOTE, .text = line});
+    return DT_OK;
+}
+
+/* The split --features reads: --split, else test, else train when there is no test split. */
+static dt_status features_split(const dt_run_args *a, const dt_setup *s, const dt_dataset **d, const char **name)
+{
+    int test = a->split ? !strcmp(a->split, "test") : s->test->total > 0;
+    if (a->split && !test && strcmp(a->split, "train"))
+        return dt_error(DT_ERR_ARG, "--split wants train or test, not '%s'", a->split);
+    if (s->sharding != DT_SHARD_GLOBAL)
+        return dt_error(DT_ERR_ARG, "--features needs [data] sharding = global, where rank 0 holds every row");
+    *d = test ? s->test : s->train;
+    *name = test ? "test" : "train";
+    if ((*d)->total == 0) return dt_error(DT_ERR_ARG, "--features: %s has no %s split", a->config, *name);
+    return DT_OK;
+}
+
 static dt_status eval_run(const dt_run_args *a, dt_setup *s)
 {
     DT_TRY(dt_setup_config(s, a->config, a->overrides, a->noverrides));
@@ -330,19 +395,36 @@ static dt_status eval_run(const dt_run_args *a, dt_setup *s)
             return dt_error(DT_ERR_ARG, "--mistakes needs [data] sharding = global, where rank 0 holds every test image");
     }
     DT_TRY(dt_setup_net_sized(s, 64, 1024));
+    if ((a->grid || a->mistakes) && s->net->classifier < 0)
+        return dt_error(DT_ERR_ARG, "%s needs a classifier (a softmax_ce or bce loss); %s has none", a->grid ? "--grid" : "--mistakes",
+                        s->model_path);
     DT_TRY(dt_ini_check_unused(s->cfg));
+    const dt_dataset *fd = NULL;
+    const char *fname = NULL;
+    if (a->features) DT_TRY(features_split(a, s, &fd, &fname));
     DT_TRY(dt_ckpt_load_run(a->ckpt, s, NULL, NULL, NULL));
     const char *names[2] = {"train", "test"};
     const dt_dataset *sets[2] = {s->train, s->test};
-    for (int i = 0; i < 2; i++) {
-        dt_eval_result e;
-        if (sets[i]->total == 0) continue;
-        DT_TRY(dt_evaluate(s, sets[i], &e));
-        emit(a, s, (dt_event){.kind = DT_EV_EVAL, .split = names[i], .loss = e.loss,
-                              .accuracy = e.count ? (double)e.correct / (double)e.count : 0,
-                              .correct = e.correct, .count = e.count});
+    const dt_net *net = s->net;
+    const char **lnames = calloc((size_t)net->nlosses + 1, sizeof *lnames);
+    double *each = calloc((size_t)net->nlosses + 1, sizeof *each);
+    dt_status st = lnames && each ? DT_OK : dt_error(DT_ERR_NOMEM, "out of memory");
+    int show = net->nlosses > 1 || (net->nlosses == 1 && strcmp(net->losses[0].name, "loss"));
+    for (int k = 0; !st && k < net->nlosses; k++) lnames[k] = net->losses[k].name;
+    for (int i = 0; i < 2 && !st; i++) {
+        dt_eval_result e = {.each = each};
+        if (sets[i]->total == 0 || net->nlosses == 0) continue; /* headless: nothing to measure */
+        if ((st = dt_evaluate(s, sets[i], &e))) break;
+        double acc = net->classifier < 0 ? NAN : e.count ? (double)e.correct / (double)e.count : 0;
+        emit(a, s, (dt_event){.kind = DT_EV_EVAL, .split = names[i], .loss = e.loss, .accuracy = acc,
+                              .correct = e.correct, .count = e.count, .nlosses = show ? net->nlosses : 0,
+                              .loss_names = lnames, .losses = each});
     }
+    free(lnames);
+    free(each);
+    DT_TRY(st);
     if (a->grid) DT_TRY(write_grid(a, s));
+    if (fd) DT_TRY(dt_dist_agree(write_features(a, s, fd, fname)));
     return a->mistakes ? write_mistakes(a, s) : DT_OK;
 }
 
@@ -362,15 +444,15 @@ static double batch_loss(dt_setup *s, const dt_real *x, const int32_t *y, int64_
     static int64_t ids[64];
     for (int64_t i = 0; i < n; i++) ids[i] = i;
     p.sample_ids = ids;
-    double sum = 0;
-    int64_t ok = 0;
+    double sums[1 + 64] = {0}; /* the objective first; gradcheck refuses more losses than fit */
+    dt_targets tg = {.labels = y, .dense = s->train->t};
     dt_net_forward(net, x, &p);
-    dt_net_loss(net, y, n, grad ? (dt_real)(1.0 / (double)n) : 0, &sum, &ok);
+    dt_net_loss(net, &tg, n, grad ? (dt_real)(1.0 / (double)n) : 0, sums, NULL);
     if (grad) {
         dt_net_zero_grads(net);
         dt_net_backward(net, x, NULL, &p);
     }
-    return sum / (double)n + (l2 > 0 ? dt_net_l2(net, l2, (double)n, grad) : 0);
+    return sums[0] / (double)n + (l2 > 0 ? dt_net_l2(net, l2, (double)n, grad) : 0);
 }
 
 static dt_status grad_run(const dt_run_args *a, dt_setup *s, double *max_rel)
@@ -384,6 +466,9 @@ static dt_status grad_run(const dt_run_args *a, dt_setup *s, double *max_rel)
     DT_TRY(dt_ini_check_unused(s->cfg));
     DT_TRY(dt_net_init(s->net, s->init_seed));
     dt_net *net = s->net;
+    if (net->nlosses == 0 || net->nlosses > 64)
+        return dt_error(DT_ERR_CONFIG, "%s: gradcheck needs a model with 1 to 64 losses; this one has %d", s->model_path,
+                        net->nlosses);
     int64_t n = s->train->n < 8 ? s->train->n : 8;
     const dt_real *x = s->train->x;
     const int32_t *y = s->train->y;
@@ -393,9 +478,9 @@ static dt_status grad_run(const dt_run_args *a, dt_setup *s, double *max_rel)
     const double eps = 1e-2;
 #endif
     batch_loss(s, x, y, n, o.l2, 1);
-    dt_real *g = dt_alloc((size_t)net->nparams * sizeof(dt_real));
+    dt_real *g = dt_alloc((size_t)(net->ntrain + 1) * sizeof(dt_real));
     if (!g) return dt_error(DT_ERR_NOMEM, "out of memory");
-    memcpy(g, net->grads, (size_t)net->nparams * sizeof(dt_real));
+    memcpy(g, net->grads, (size_t)net->ntrain * sizeof(dt_real));
     double num2 = 0, g2 = 0, d2 = 0;
     for (int i = 0; i < net->nlayers; i++) {
         dt_layer *l = &net->layers[i];

@@ -46,6 +46,14 @@ typedef struct run {
     dt_sampler smp;
     dt_real *xb;
     int32_t *yb;
+    dt_real *tb;       /* dense targets of the batch [local_max, target_len], or NULL */
+    double *sums;      /* a step's sums over ranks: see dt_run_step */
+    double *sums_again; /* the same, for recomputing a bad step's local share */
+    double *pass_sums; /* one pass's dt_net_loss sums [1 + nlosses] */
+    double *loss_each; /* the last step's mean of each loss, unweighted [nlosses] */
+    const char **loss_names; /* [nlosses], shown and logged when the model names its losses */
+    int show_losses;
+    double *ep_each, *eval_each; /* [nlosses]: the epoch's sums, an evaluation's means */
     int64_t *ids;
     dt_metrics *metrics;
     dt_augment aug;
@@ -62,8 +70,9 @@ static inline int64_t dt_shard_rows(int64_t total, int r, int p) { return total 
 
 /* What one step measured. */
 typedef struct {
-    double loss;    /* mean over the global batch (with the L2 term) */
-    double correct; /* over the global batch */
+    double loss;    /* the objective's mean over the global batch (with the L2 term) */
+    const double *each; /* each loss's mean over the global batch, unweighted [nlosses] */
+    double correct; /* the classifier's, over the global batch (NaN without one) */
     int64_t count;  /* rows in the global batch */
     int skipped;    /* non-finite values and [train] nonfinite = skip: no update */
 } step_result;

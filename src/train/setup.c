@@ -63,6 +63,30 @@ static dt_status apply_model_init(dt_setup *s)
     return DT_OK;
 }
 
+/* [train] freeze = a, b: those model sections get trainable = 0, so one
+ * model file serves training from scratch and fine-tuning. */
+static dt_status apply_freeze(dt_setup *s)
+{
+    const char *v;
+    if (!dt_ini_has(s->cfg, "train", "freeze")) return DT_OK;
+    DT_TRY(dt_ini_str(s->cfg, "train", "freeze", NULL, &v));
+    char buf[4096];
+    if (snprintf(buf, sizeof buf, "%s", v) >= (int)sizeof buf)
+        return dt_error(DT_ERR_CONFIG, "%s: [train] freeze: value too long", dt_ini_where(s->cfg, "train", "freeze"));
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        while (*t == ' ' || *t == '\t') t++;
+        char *e = t + strlen(t);
+        while (e > t && (e[-1] == ' ' || e[-1] == '\t')) *--e = 0;
+        if (!*t || !strcmp(t, "input") || !dt_ini_has(s->model, t, "type"))
+            return dt_error(DT_ERR_CONFIG, "%s: [train] freeze: '%s' is not a layer of %s", dt_ini_where(s->cfg, "train", "freeze"),
+                            t, s->model_path);
+        char a[600];
+        snprintf(a, sizeof a, "%s.trainable=0", t);
+        DT_TRY(dt_ini_override(s->model, a));
+    }
+    return DT_OK;
+}
+
 dt_status dt_setup_config(dt_setup *s, const char *config_path, char *const *overrides, int nover)
 {
     char *text = NULL;
@@ -91,7 +115,8 @@ dt_status dt_setup_config(dt_setup *s, const char *config_path, char *const *ove
     st = dt_ini_parse(s->model_path, text, &s->model);
     free(text);
     DT_TRY(st);
-    return apply_model_init(s);
+    DT_TRY(apply_model_init(s));
+    return apply_freeze(s);
 }
 
 /* [data] limit_train / limit_test = N: keep the first N rows (quick runs, tests). */
@@ -155,6 +180,31 @@ static dt_status match_image_shape(dt_setup *s)
     return DT_OK;
 }
 
+/* The losses read what the data gives: labels in their range, or dense
+ * targets of their size. */
+static dt_status match_targets(dt_setup *s)
+{
+    const dt_net *net = s->net;
+    const dt_dataset *d = s->train;
+    if (net->target == DT_TARGET_LABEL) {
+        const dt_loss_term *t = &net->losses[net->classifier];
+        if (!d->labeled)
+            return dt_error(DT_ERR_DATA, "%s: [%s] %s reads class labels, but the data has none ([data] target is not label)",
+                            s->model_path, t->name, t->ops->type);
+        for (int j = 0; j < net->nlosses; j++) {
+            t = &net->losses[j];
+            if (t->ops->target == DT_TARGET_LABEL && d->nclasses > t->nclasses)
+                return dt_error(DT_ERR_DATA, "%s: the layer '%s' read by [%s] predicts %d classes, but the data has labels up to %d",
+                                s->model_path, t->src->name, t->name, t->nclasses, d->nclasses - 1);
+        }
+    }
+    if (net->target == DT_TARGET_DENSE && d->tlen != net->target_len)
+        return dt_error(DT_ERR_DATA, "%s: the losses read dense targets of %lld values per row, but the data has %s%lld",
+                        s->model_path, (long long)net->target_len, d->tlen ? "" : "none ([data] target = dense gives them): ",
+                        (long long)d->tlen);
+    return DT_OK;
+}
+
 dt_status dt_setup_net(dt_setup *s, int64_t maxn)
 {
     int loss;
@@ -166,11 +216,7 @@ dt_status dt_setup_net(dt_setup *s, int64_t maxn)
         return dt_error(DT_ERR_DATA, "%s: [input] shape gives %lld values per example, but the data has %lld",
                         dt_ini_where(s->model, "input", "shape"), (long long)want,
                         (long long)s->train->features);
-    if (s->train->nclasses > s->net->nclasses)
-        return dt_error(DT_ERR_DATA, "%s: the output layer '%s' predicts %d classes, but the data has labels up to %d",
-                        s->model_path, s->net->layers[s->net->nlayers - 1].name, s->net->nclasses,
-                        s->train->nclasses - 1);
-    return DT_OK;
+    return match_targets(s);
 }
 
 dt_status dt_setup_net_sized(dt_setup *s, int64_t need, int64_t want)
@@ -196,25 +242,29 @@ void dt_setup_free(dt_setup *s)
 dt_status dt_evaluate(dt_setup *s, const dt_dataset *d, dt_eval_result *r)
 {
     dt_net *net = s->net;
-    int64_t lo = 0, hi = d->n;
+    int64_t lo = 0, hi = d->n, correct = 0;
     if (s->sharding == DT_SHARD_GLOBAL) { /* every rank holds it all: take a block */
         lo = d->n * s->rank / s->nranks;
         hi = d->n * (s->rank + 1) / s->nranks;
     }
-    double loss = 0;
-    int64_t correct = 0;
+    int ns = dt_net_nsums(net);
+    double *sums = calloc((size_t)ns, sizeof *sums);
+    if (!sums) return dt_error(DT_ERR_NOMEM, "out of memory");
     dt_pass p = {.train = 0};
     for (int64_t r0 = lo; r0 < hi; r0 += net->maxn) {
         p.n = hi - r0 < net->maxn ? hi - r0 : net->maxn;
         dt_net_forward(net, d->x + r0 * d->features, &p);
-        dt_net_loss(net, d->y + r0, p.n, 0, &loss, &correct);
+        dt_targets tg = {.labels = d->y + r0, .dense = d->t ? d->t + r0 * d->tlen : NULL};
+        dt_net_loss(net, &tg, p.n, 0, sums, &correct);
     }
-    double sums[1] = {loss};
     int64_t counts[2] = {correct, hi - lo};
-    DT_TRY(dt_dist_allreduce_f64(sums, 1));
-    DT_TRY(dt_dist_allreduce_i64(counts, 2));
-    r->loss = counts[1] ? sums[0] / (double)counts[1] : 0;
+    dt_status st = dt_dist_allreduce_f64(sums, ns);
+    if (!st) st = dt_dist_allreduce_i64(counts, 2);
+    double m = counts[1] ? (double)counts[1] : 1;
+    r->loss = counts[1] ? sums[0] / m : 0;
+    for (int k = 0; r->each && k < net->nlosses; k++) r->each[k] = sums[1 + k] / m;
     r->correct = counts[0];
     r->count = counts[1];
-    return DT_OK;
+    free(sums);
+    return st;
 }

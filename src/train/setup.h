@@ -49,8 +49,9 @@ dt_status dt_ckpt_load_run(const char *path, dt_setup *s, const dt_optim *o, dt_
 
 /* Exact loss and accuracy over a whole split, summed over ranks. */
 typedef struct {
-    double loss;
+    double loss;           /* the objective's mean */
     int64_t correct, count;
+    double *each;          /* NULL, or [nlosses]: each loss's mean, filled in */
 } dt_eval_result;
 dt_status dt_evaluate(dt_setup *s, const dt_dataset *d, dt_eval_result *r);
 

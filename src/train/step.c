@@ -31,7 +31,8 @@
 #include "dist/dist.h"
 #include "train/run.h"
 
-static int64_t ntotal(const dt_net *net) { return net->nparams + net->nstats; }
+/* What is summed over the ranks: trained parameters' gradients, then statistics. */
+static int64_t ntotal(const dt_net *net) { return net->ntrain + net->nstats; }
 
 static void allreduce_doubles(double *buf, int n)
 {
@@ -56,9 +57,14 @@ dt_status dt_run_step_init(run *r)
                 return dt_error(DT_ERR_NOMEM, "out of memory for the micro-batch sums");
     }
     r->opt_off = 0;
-    r->opt_len = net->nparams;
-    if (r->t.zero) dt_reducer_block(r->red, net->nparams, &r->opt_off, &r->opt_len);
-    int64_t slen = r->t.zero ? dt_reducer_block_max(r->red, net->nparams) : net->nparams;
+    r->opt_len = net->ntrain;
+    if (r->t.zero) dt_reducer_block(r->red, net->ntrain, &r->opt_off, &r->opt_len);
+    int64_t slen = r->t.zero ? dt_reducer_block_max(r->red, net->ntrain) : net->ntrain;
+    r->sums = calloc((size_t)(4 + net->nlosses), sizeof *r->sums);
+    r->sums_again = calloc((size_t)(4 + net->nlosses), sizeof *r->sums);
+    r->pass_sums = calloc((size_t)(1 + net->nlosses), sizeof *r->sums);
+    r->loss_each = calloc((size_t)net->nlosses + 1, sizeof *r->loss_each);
+    if (!r->sums || !r->sums_again || !r->pass_sums || !r->loss_each) return dt_error(DT_ERR_NOMEM, "out of memory");
     for (int k = 0; k < dt_optim_nstate(&r->o); k++)
         if (!(r->state[k] = dt_alloc((size_t)(slen > 0 ? slen : 1) * sizeof(dt_real))))
             return dt_error(DT_ERR_NOMEM, "out of memory for optimizer state");
@@ -67,6 +73,11 @@ dt_status dt_run_step_init(run *r)
 
 void dt_run_step_free(run *r, int collective)
 {
+    free(r->sums);
+    free(r->sums_again);
+    free(r->pass_sums);
+    free(r->loss_each);
+    r->sums = r->sums_again = r->pass_sums = r->loss_each = NULL;
     for (int d = 0; r->tree && d < r->tree_depth; d++) dt_free(r->tree[d]);
     free(r->tree);
     r->tree = NULL;
@@ -94,6 +105,7 @@ static int64_t batch_rows(run *r, int64_t st, int64_t *count)
             dt_batch_slice(*count, r->s.rank, r->s.nranks, &start, &len);
         const int64_t *idx = r->smp.perm + b0 + start;
         dt_dataset_gather(d, idx, len, r->xb, r->yb);
+        if (r->tb) dt_dataset_gather_dense(d, idx, len, r->tb);
         memcpy(r->ids, idx, (size_t)len * sizeof *idx);
         return len;
     }
@@ -106,6 +118,7 @@ static int64_t batch_rows(run *r, int64_t st, int64_t *count)
     len = d->n - start;
     len = len <= 0 ? 0 : len < r->pl.rbatch ? len : r->pl.rbatch;
     dt_dataset_gather(d, r->smp.perm + start, len, r->xb, r->yb);
+    if (r->tb) dt_dataset_gather_dense(d, r->smp.perm + start, len, r->tb);
     for (int64_t i = 0; i < len; i++) r->ids[i] = d->offset + r->smp.perm[start + i];
     return len;
 }
@@ -127,11 +140,16 @@ static void on_ready(void *ctx, int64_t from)
     if (dt_reducer_ready(r->red, from)) dt_dist_abort(1); /* MPI failed mid-pass: nothing to agree with */
 }
 
-/* Forward, loss and backward of local rows [off, off + len); gradients add into net->grads. */
+/* Forward, loss and backward of local rows [off, off + len); gradients add
+ * into net->grads, sums[0] gets the objective summed over the rows, sums[1]
+ * the correct predictions and sums[4 + k] loss k. */
 static void pass(run *r, int64_t off, int64_t len, int64_t step, int overlap, double *sums)
 {
     dt_net *net = r->s.net;
     int64_t F = r->s.train->features, correct = 0;
+    dt_targets tg = {.labels = r->yb + off, .dense = r->tb ? r->tb + off * net->target_len : NULL};
+    double *ls = r->pass_sums;
+    memset(ls, 0, (size_t)dt_net_nsums(net) * sizeof *ls);
     const dt_real *x = r->xb + off * F;
     dt_pass p = {.n = len, .train = 1, .seed = (uint64_t)r->t.seed, .step = (uint64_t)step, .sample_ids = r->ids + off,
                  .allreduce = r->s.nranks > 1 && !r->t.deterministic ? allreduce_doubles : NULL,
@@ -139,7 +157,9 @@ static void pass(run *r, int64_t off, int64_t len, int64_t step, int overlap, do
     double t0 = dt_trace_now();
     /* even with no rows: synchronised batch norm joins its collectives on every rank */
     dt_net_forward(net, x, &p);
-    dt_net_loss(net, r->yb + off, len, 1, &sums[0], &correct);
+    dt_net_loss(net, &tg, len, 1, ls, &correct);
+    sums[0] += ls[0];
+    for (int k = 0; k < net->nlosses; k++) sums[4 + k] += ls[1 + k];
     double t1 = dt_trace_now();
     dt_trace_span("forward", "compute", DT_TRACE_COMPUTE, t0, t1, "rows", len, NULL, 0);
     dt_net_backward(net, x, NULL, &p);
@@ -193,7 +213,7 @@ static void local_grads(run *r, int64_t n, int64_t step, int overlap, double *su
 static dt_status local_and_reduce(run *r, int64_t n, int64_t step, double *sums)
 {
     dt_net *net = r->s.net;
-    int64_t nt = ntotal(net), np = net->nparams;
+    int64_t nt = ntotal(net), np = net->ntrain;
     int overlap = r->s.nranks > 1 && !r->t.zero && !r->t.deterministic && r->t.bucket_kb > 0;
     if (overlap) dt_reducer_begin(r->red);
     local_grads(r, n, step, overlap, sums);
@@ -218,7 +238,8 @@ static dt_status local_and_reduce(run *r, int64_t n, int64_t step, double *sums)
  * gradients each time. */
 static int local_share_bad(run *r, int64_t n, int64_t step)
 {
-    double sums[2] = {0, 0};
+    double *sums = r->sums_again;
+    memset(sums, 0, (size_t)(4 + r->s.net->nlosses) * sizeof *sums);
     local_grads(r, n, step, 0, sums);
     return !isfinite(sums[0]) || nonfinite(r->s.net->grads, ntotal(r->s.net));
 }
@@ -232,7 +253,10 @@ dt_status dt_run_step(run *r, int64_t st, int64_t e, int64_t step, double lr, st
     if (step == r->t.nan_step && r->s.rank == r->t.nan_rank && n > 0) r->xb[0] = NAN;
     dt_trace_span("data", "data", DT_TRACE_COMPUTE, t0, dt_trace_now(), "rows", n, NULL, 0);
 
-    double sums[4] = {0, 0, 0, 0}; /* loss, correct, ranks whose loss is not finite, ranks whose summed block is not */
+    /* objective, correct, ranks whose loss is not finite, ranks whose summed block is not, each loss */
+    int nsum = 4 + net->nlosses;
+    double *sums = r->sums;
+    memset(sums, 0, (size_t)nsum * sizeof *sums);
     DT_TRY(local_and_reduce(r, n, step, sums));
     int loss_bad = !isfinite(sums[0]);
     sums[2] = loss_bad;
@@ -246,9 +270,10 @@ dt_status dt_run_step(run *r, int64_t st, int64_t e, int64_t step, double lr, st
     }
     sums[3] = sum_bad;
     double tw = dt_trace_now();
-    DT_TRY(dt_dist_allreduce_f64(sums, 4));
+    DT_TRY(dt_dist_allreduce_f64(sums, nsum));
     r->sums_wait += (dt_trace_now() - tw) * 1e-6;
-    *res = (step_result){.count = count, .correct = sums[1]};
+    for (int k = 0; k < net->nlosses; k++) r->loss_each[k] = sums[4 + k] / (double)count;
+    *res = (step_result){.count = count, .correct = net->classifier >= 0 ? sums[1] : NAN, .each = r->loss_each};
     if (sums[2] > 0 || sums[3] > 0) {
         if (r->t.nonfinite_skip) { /* every rank knows: all skip alike */
             res->skipped = 1;
@@ -275,6 +300,6 @@ dt_status dt_run_step(run *r, int64_t st, int64_t e, int64_t step, double lr, st
     if (r->o.l2 > 0) res->loss += dt_net_l2(net, r->o.l2, (double)count, 1);
     dt_optim_step(&r->o, lr, step + 1, net->params + r->opt_off, g, r->state, r->opt_len);
     dt_trace_span("optimizer", "compute", DT_TRACE_COMPUTE, to, dt_trace_now(), NULL, 0, NULL, 0);
-    if (r->t.zero) DT_TRY(dt_reducer_allgather(r->red, net->params, 0, net->nparams));
+    if (r->t.zero) DT_TRY(dt_reducer_allgather(r->red, net->params, 0, net->ntrain));
     return DT_OK;
 }

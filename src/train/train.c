@@ -130,13 +130,37 @@ static void emit(const run *r, dt_event ev)
     if (r->s.rank == 0 && r->a->on_event) r->a->on_event(r->a->user, &ev);
 }
 
+/* Each loss's values for the log and the display: none for a model whose
+ * one loss is the implicit "loss" (its value is the loss itself). */
+static dt_loss_values loss_values(const run *r, const double *v)
+{
+    return (dt_loss_values){r->show_losses ? r->s.net->nlosses : 0, r->loss_names, v};
+}
+
+static dt_status alloc_loss_names(run *r)
+{
+    const dt_net *net = r->s.net;
+    int n = net->nlosses;
+    r->loss_names = calloc((size_t)n + 1, sizeof *r->loss_names);
+    r->ep_each = calloc((size_t)n + 1, sizeof *r->ep_each);
+    r->eval_each = calloc((size_t)n + 1, sizeof *r->eval_each);
+    if (!r->loss_names || !r->ep_each || !r->eval_each) return dt_error(DT_ERR_NOMEM, "out of memory");
+    for (int k = 0; k < n; k++) r->loss_names[k] = net->losses[k].name;
+    r->show_losses = n > 1 || (n == 1 && strcmp(net->losses[0].name, "loss"));
+    return DT_OK;
+}
+
 static void free_run(run *r, int collective)
 {
+    free(r->loss_names);
+    free(r->ep_each);
+    free(r->eval_each);
     dt_run_step_free(r, collective);
     dt_sampler_destroy(&r->smp);
     dt_augment_destroy(&r->aug);
     dt_free(r->xb);
     dt_free(r->yb);
+    dt_free(r->tb);
     dt_free(r->ids);
     dt_metrics_close(r->metrics);
     dt_setup_free(&r->s);
@@ -194,6 +218,18 @@ static dt_status setup_run(run *r)
     r->xb = dt_alloc((size_t)(r->pl.local_max * F) * sizeof(dt_real));
     r->yb = dt_alloc((size_t)r->pl.local_max * sizeof(int32_t));
     r->ids = dt_alloc((size_t)r->pl.local_max * sizeof(int64_t));
+    dt_net *net = s->net;
+    if (net->nlosses == 0)
+        return dt_error(DT_ERR_CONFIG, "%s: the model has no loss, so there is nothing to train: add a loss section "
+                                       "(type = softmax_ce, bce or mse) or end in a sigmoid or softmax layer",
+                        s->model_path);
+    if (net->ntrain == 0)
+        return dt_error(DT_ERR_CONFIG, "%s: every layer with parameters is frozen (trainable = 0 or [train] freeze): nothing to train",
+                        s->model_path);
+    if (net->target == DT_TARGET_DENSE &&
+        !(r->tb = dt_alloc((size_t)(r->pl.local_max * net->target_len) * sizeof(dt_real))))
+        return dt_error(DT_ERR_NOMEM, "out of memory for batch buffers");
+    DT_TRY(alloc_loss_names(r));
     DT_TRY(dt_run_step_init(r));
     int64_t G = r->pl.global;
     r->scale = r->t.lr_linear ? (double)G / (double)r->t.base_batch : 1;
@@ -221,18 +257,20 @@ static dt_status log_eval(run *r, int64_t step, int64_t epoch, double lr, double
     const char *names[2] = {"train", "test"};
     const dt_dataset *sets[2] = {r->s.train, r->s.test};
     for (int i = 0; i < 2; i++) {
-        dt_eval_result e;
+        dt_eval_result e = {.each = r->eval_each};
         if (sets[i]->total == 0 || (i == 0 && !final && !r->t.eval_train)) continue;
         double tt = dt_trace_now();
         DT_TRY(dt_evaluate(&r->s, sets[i], &e));
         dt_trace_span(i ? "evaluate test" : "evaluate train", "eval", DT_TRACE_COMPUTE, tt, dt_trace_now(), "rows",
                       e.count, NULL, 0);
-        double acc = e.count ? (double)e.correct / (double)e.count : 0;
+        double acc = r->s.net->classifier < 0 ? NAN : e.count ? (double)e.correct / (double)e.count : 0;
         double now = dt_dist_time() - t0;
-        if (r->metrics && !r->io_err) r->io_err = dt_metrics_log(r->metrics, step, epoch, names[i], e.loss, acc, lr, now);
+        dt_loss_values lv = loss_values(r, r->eval_each);
+        if (r->metrics && !r->io_err)
+            r->io_err = dt_metrics_log_losses(r->metrics, step, epoch, names[i], e.loss, acc, lr, now, &lv);
         emit(r, (dt_event){.kind = DT_EV_EVAL, .step = step, .epoch = epoch, .split = names[i],
                            .loss = e.loss, .accuracy = acc, .correct = e.correct, .count = e.count,
-                           .seconds = now});
+                           .seconds = now, .nlosses = lv.n, .loss_names = lv.names, .losses = lv.values});
     }
     return DT_OK;
 }
@@ -244,7 +282,7 @@ static dt_status whole_state(run *r, dt_real **full, int everywhere)
 {
     dt_status st = DT_OK;
     for (int k = 0; k < dt_optim_nstate(&r->o) && !st && (everywhere || r->s.rank == 0); k++)
-        if (!(full[k] = dt_alloc((size_t)r->s.net->nparams * sizeof(dt_real))))
+        if (!(full[k] = dt_alloc((size_t)(r->s.net->ntrain + 1) * sizeof(dt_real))))
             st = dt_error(DT_ERR_NOMEM, "out of memory for the whole optimizer state");
     return dt_dist_agree(st);
 }
@@ -254,7 +292,7 @@ static dt_status gather_state(run *r, dt_real **full)
     DT_TRY(whole_state(r, full, 0));
     for (int k = 0; k < dt_optim_nstate(&r->o); k++) {
         if (r->s.rank == 0) memcpy(full[k] + r->opt_off, r->state[k], (size_t)r->opt_len * sizeof(dt_real));
-        DT_TRY(dt_reducer_gather(r->red, r->state[k], full[k], r->s.net->nparams));
+        DT_TRY(dt_reducer_gather(r->red, r->state[k], full[k], r->s.net->ntrain));
     }
     return DT_OK;
 }
@@ -446,7 +484,7 @@ static void describe_step(run *r)
     if (!r->t.zero) return;
     double ns = dt_optim_nstate(&r->o) * (double)sizeof(dt_real) / 1024;
     snprintf(line, sizeof line, "optimizer state per rank: %.1f KiB (ZeRO-1 block of %lld of %lld values; %.1f KiB unsharded)",
-             ns * (double)r->opt_len, (long long)r->opt_len, (long long)s->net->nparams, ns * (double)s->net->nparams);
+             ns * (double)r->opt_len, (long long)r->opt_len, (long long)s->net->ntrain, ns * (double)s->net->ntrain);
     emit(r, (dt_event){.kind = DT_EV_NOTE, .text = line});
 }
 
@@ -475,15 +513,18 @@ static dt_status loop(run *r)
     }
     DT_TRY(dt_dist_agree(st));
 
-    char line[512];
+    char line[768], frozen[160] = "";
+    if (net->nfrozen)
+        snprintf(frozen, sizeof frozen, " trained (%lld frozen, left out of the gradient sum: %lld of %lld values reduced per step)",
+                 (long long)net->nfrozen, (long long)(net->ntrain + net->nstats), (long long)(net->nparams + net->nstats));
     snprintf(line, sizeof line,
-             "%d rank%s, %s, %lld examples (%s sharding), %s %lld rows, %lld steps per epoch, %ld epochs, %lld parameters, optimizer %s, BLAS %s",
+             "%d rank%s, %s, %lld examples (%s sharding), %s %lld rows, %lld steps per epoch, %ld epochs, %lld parameters%s, optimizer %s, BLAS %s",
              s->nranks, s->nranks > 1 ? "s" : "", DT_REAL_NAME, (long long)s->train->total,
              s->sharding == DT_SHARD_GLOBAL ? "global" : "contiguous: results depend on the rank count",
              s->sharding == DT_SHARD_GLOBAL ? "global batch" : "batch per rank",
              (long long)(s->sharding == DT_SHARD_GLOBAL ? r->pl.gbatch : r->pl.rbatch),
-             (long long)r->pl.steps, r->t.epochs, (long long)net->ncount,
-             (const char *[]){"gd", "momentum", "rmsprop", "adam"}[r->o.kind], dt_blas_name());
+             (long long)r->pl.steps, r->t.epochs, (long long)net->ncount - net->nfrozen,
+             frozen, (const char *[]){"gd", "momentum", "rmsprop", "adam"}[r->o.kind], dt_blas_name());
     int64_t total = r->t.epochs * r->pl.steps;
     if (r->t.max_steps && r->t.max_steps < total) total = r->t.max_steps;
     emit(r, (dt_event){.kind = DT_EV_START, .epochs = r->t.epochs, .steps_per_epoch = r->pl.steps, .text = line,
@@ -498,6 +539,7 @@ static dt_status loop(run *r)
         double lr = lr_at(r, e, pr.step), te = dt_dist_time(), tckpt = 0;
         double ep_loss = 0, ep_correct = 0; /* the epoch's means, for DT_EV_EPOCH */
         int64_t ep_count = 0;
+        for (int k = 0; k < net->nlosses; k++) r->ep_each[k] = 0;
         for (int64_t st_i = pr.epoch_step; st_i < r->pl.steps; st_i++) {
             step_result res;
             lr = lr_at(r, e, pr.step);
@@ -511,6 +553,8 @@ static dt_status loop(run *r)
                 loss = 0;
             }
             double sums[2] = {0, res.correct};
+            dt_loss_values step_lv = loss_values(r, res.each);
+            for (int k = 0; !res.skipped && k < net->nlosses; k++) r->ep_each[k] += res.each[k] * (double)count;
             ep_loss += loss * (double)count;
             ep_correct += sums[1];
             ep_count += count;
@@ -519,10 +563,12 @@ static dt_status loop(run *r)
                 double ips = (double)(seen + count) / (now - tlog > 1e-9 ? now - tlog : 1e-9);
                 /* a failed log line must not stop rank 0 alone mid-step: remember it for the next agreement */
                 if (r->metrics && !r->io_err)
-                    r->io_err = dt_metrics_log(r->metrics, pr.step, e, "batch", loss, sums[1] / (double)count, lr, now - t0);
+                    r->io_err = dt_metrics_log_losses(r->metrics, pr.step, e, "batch", loss, sums[1] / (double)count, lr,
+                                                      now - t0, &step_lv);
                 emit(r, (dt_event){.kind = DT_EV_STEP, .step = pr.step, .epoch = e, .epochs = r->t.epochs,
                                    .steps_per_epoch = r->pl.steps, .loss = loss, .accuracy = sums[1] / (double)count,
-                                   .lr = lr, .images_per_s = ips, .seconds = now - t0, .total_steps = total});
+                                   .lr = lr, .images_per_s = ips, .seconds = now - t0, .total_steps = total,
+                                   .nlosses = step_lv.n, .loss_names = step_lv.names, .losses = step_lv.values});
                 tlog = tlive = now;
                 seen = 0;
             } else {
@@ -535,7 +581,8 @@ static dt_status loop(run *r)
                                            .steps_per_epoch = r->pl.steps, .loss = loss,
                                            .accuracy = sums[1] / (double)count, .lr = lr,
                                            .images_per_s = (double)seen / (now - tlog), .seconds = now - t0,
-                                           .total_steps = total, .live_only = 1});
+                                           .total_steps = total, .live_only = 1, .nlosses = step_lv.n,
+                                           .loss_names = step_lv.names, .losses = step_lv.values});
                         tlive = now;
                     }
                 }
@@ -562,8 +609,10 @@ static dt_status loop(run *r)
         }
         int last = stop || e + 1 == r->t.epochs;
         if (!last && r->t.eval_every && (e + 1) % r->t.eval_every == 0) DT_TRY(log_eval(r, pr.step, e + 1, lr, t0, 0));
+        for (int k = 0; ep_count && k < net->nlosses; k++) r->ep_each[k] /= (double)ep_count;
+        dt_loss_values ep_lv = loss_values(r, r->ep_each);
         if (!stop && ep_count)
-            emit(r, (dt_event){.kind = DT_EV_EPOCH, .step = pr.step, .epoch = e + 1, .epochs = r->t.epochs,
+            emit(r, (dt_event){.kind = DT_EV_EPOCH, .nlosses = ep_lv.n, .loss_names = ep_lv.names, .losses = ep_lv.values, .step = pr.step, .epoch = e + 1, .epochs = r->t.epochs,
                                .steps_per_epoch = r->pl.steps, .loss = ep_loss / (double)ep_count,
                                .accuracy = ep_correct / (double)ep_count, .lr = lr, .step_seconds = tepoch,
                                .images_per_s = tepoch > 0 ? (double)ep_count / tepoch : 0,

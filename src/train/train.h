@@ -26,6 +26,11 @@ typedef struct {
     int64_t total_steps; /* DT_EV_START / DT_EV_STEP: steps the run will end at (max_steps counted) */
     int64_t log_every;   /* DT_EV_START: [train] log_every */
     int live_only;       /* DT_EV_STEP: extra event for a live display, not a log_every step */
+    /* DT_EV_STEP, DT_EV_EPOCH, DT_EV_EVAL: each loss's mean (unweighted), when the
+     * model names its losses; nlosses 0 otherwise. accuracy is NaN without a classifier. */
+    int nlosses;
+    const char *const *loss_names;
+    const double *losses;
 } dt_event;
 
 typedef void (*dt_event_fn)(void *user, const dt_event *ev);
@@ -40,6 +45,9 @@ typedef struct {
     const char *grid;       /* eval: write predictions on a grid over 2-D data here (CSV), or NULL */
     int grid_size;          /* eval: points per side of that grid (0: 200) */
     const char *mistakes;   /* eval: PNG grid of the misclassified test images (list in .txt beside it), or NULL */
+    const char *features;   /* eval: write the activations of layer features_layer for a split to this HDF5 file, or NULL */
+    const char *features_layer;
+    const char *split;      /* eval --features: "train" or "test" (NULL: test, or train when there is no test split) */
     int live_steps;         /* train: a live display wants DT_EV_STEP between log_every steps too */
     const char *trace;      /* train: Chrome-trace JSON timeline, one file per rank (FILE.rank<R>.json), or NULL */
     dt_event_fn on_event;

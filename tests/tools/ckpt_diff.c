@@ -1,6 +1,8 @@
 /* ckpt_diff.c — largest absolute difference between the /params arrays of
- * two checkpoints (test helper). Prints "max_abs_diff X" and exits 0 when
- * X <= TOL (default 0), 1 when larger, 2 on a missing or mismatched array. */
+ * two checkpoints (test helper), or those under GROUP ("/" for every array
+ * of a file): ckpt_diff A.h5 B.h5 [TOL [GROUP]]. Prints "max_abs_diff X" and
+ * exits 0 when X <= TOL (default 0), 1 when larger, 2 on a missing or
+ * mismatched array. */
 #include <hdf5.h>
 #include <math.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 
 typedef struct {
     hid_t other;
+    const char *group;
     double max;
     int bad;
 } visit_state;
@@ -34,7 +37,7 @@ static herr_t visit(hid_t g, const char *name, const H5O_info_t *info, void *op)
     visit_state *st = op;
     if (info->type != H5O_TYPE_DATASET) return 0;
     char path[1024];
-    snprintf(path, sizeof path, "/params/%s", name);
+    snprintf(path, sizeof path, "%s/%s", strcmp(st->group, "/") ? st->group : "", name);
     hssize_t na, nb;
     double *a = read_all(g, name, &na), *b = read_all(st->other, path, &nb);
     if (!a || !b || na != nb) {
@@ -54,7 +57,7 @@ static herr_t visit(hid_t g, const char *name, const H5O_info_t *info, void *op)
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: ckpt_diff A.h5 B.h5 [TOL]\n");
+        fprintf(stderr, "usage: ckpt_diff A.h5 B.h5 [TOL [GROUP]]\n");
         return 2;
     }
     double tol = argc > 3 ? atof(argv[3]) : 0;
@@ -64,8 +67,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "ckpt_diff: cannot open %s\n", a < 0 ? argv[1] : argv[2]);
         return 2;
     }
-    visit_state st = {b, 0, 0};
-    hid_t g = H5Gopen2(a, "/params", H5P_DEFAULT);
+    visit_state st = {b, argc > 4 ? argv[4] : "/params", 0, 0};
+    hid_t g = H5Gopen2(a, st.group, H5P_DEFAULT);
     if (g < 0 || H5Ovisit(g, H5_INDEX_NAME, H5_ITER_NATIVE, visit, &st) < 0) st.bad = 1;
     printf("max_abs_diff %.3e\n", st.max);
     return st.bad ? 2 : st.max <= tol ? 0 : 1;
