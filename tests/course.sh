@@ -10,12 +10,19 @@
 #    course exactly until then (parameters equal to 1e-15 at iteration 3000).
 #  - reg_dropout: the course reseeds its masks every step with numpy; any
 #    correct inverted dropout lands near 92.9 % / 95 % (REFERENCE.md).
+#
+# One row has a float column: cat_deep's 2500 full-batch steps through four
+# layers in float carry rounding that depends on how the BLAS kernels order
+# their sums. With OpenBLAS's Haswell kernels the float run lands on 40/50,
+# with its SkylakeX (AVX-512) kernels on 37/50 or 39/50 (measured at
+# 71734ba). The double build must and does give the course's 40/50.
 source "$(dirname "$0")/lib.sh"
 name=$1
 need_course_data
 row=$(awk -v n="$name" '$1 == n' "$(dirname "$0")/course_expected.txt")
 [ -n "$row" ] || fail "no expectations for $name"
-read -r _ want_train want_test want_cost <<<"$row"
+read -r _ want_train want_test want_cost want_test_float <<<"$row"
+[ "${DTRAIN_REAL:-float}" = float ] && [ -n "${want_test_float:-}" ] && want_test=$want_test_float
 
 # check SPLIT WANT OUTPUT: WANT is c/t or lo-hi/t; the output has "(c/t)".
 check() {
