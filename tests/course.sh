@@ -13,9 +13,10 @@
 #
 # One row has a float column: cat_deep's 2500 full-batch steps through four
 # layers in float carry rounding that depends on how the BLAS kernels order
-# their sums. With OpenBLAS's Haswell kernels the float run lands on 40/50,
-# with its SkylakeX (AVX-512) kernels on 37/50 or 39/50 (measured at
-# 71734ba). The double build must and does give the course's 40/50.
+# their sums. With OpenBLAS's Haswell (AVX2) kernels the float run lands on
+# 40/50, with its SkylakeX (AVX-512) kernels on 39/50 and with its SSE3
+# Prescott ones on 37/50 (measured at 71734ba). The double build must and
+# does give the course's 40/50.
 source "$(dirname "$0")/lib.sh"
 name=$1
 need_course_data
