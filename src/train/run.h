@@ -14,6 +14,7 @@ typedef struct {
     long seed, accumulate, ckpt_steps, keep, warmup, base_batch;
     int shuffle, nonfinite_skip, lr_linear;
     const char *out;
+    const char *weights; /* [model] weights: start from this checkpoint's parameters, or NULL */
     /* [dist] */
     long deterministic, micro_batch, zero, bucket_kb;
     double timeout;

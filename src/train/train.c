@@ -213,6 +213,7 @@ static dt_status setup_run(run *r)
     int64_t eval_rows = s->train->n > s->test->n ? s->train->n : s->test->n;
     DT_TRY(dt_setup_net_sized(s, r->pl.fwd_max, eval_rows < 1024 ? eval_rows : 1024));
     DT_TRY(read_augment(r));
+    if (dt_ini_has(s->cfg, "model", "weights")) DT_TRY(dt_ini_str(s->cfg, "model", "weights", NULL, &r->t.weights));
     DT_TRY(dt_ini_check_unused(s->cfg));
     int64_t F = s->train->features;
     r->xb = dt_alloc((size_t)(r->pl.local_max * F) * sizeof(dt_real));
@@ -496,6 +497,8 @@ static dt_status loop(run *r)
     /* identical initial parameters everywhere: rank 0 drew them, now broadcasts */
     DT_TRY(dt_dist_bcast_real(net->params, net->nparams, 0));
     DT_TRY(dt_dist_bcast_real(net->bufs, net->nbufs, 0));
+    /* fine-tuning: another run's parameters, a fresh optimizer (--resume continues a run instead) */
+    if (r->t.weights && !r->a->resume) DT_TRY(dt_ckpt_load_run(r->t.weights, s, NULL, NULL, NULL));
     if (r->a->resume) DT_TRY(resume(r, &pr));
     pr.global_batch = r->pl.global;
     if (pr.epoch_step >= r->pl.steps) {
