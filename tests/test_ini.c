@@ -1,5 +1,6 @@
 /* test_ini.c — the INI reader: typed getters, ranges, overrides, and errors
  * that name the file, line and key. */
+#include <stdio.h>
 #include <string.h>
 
 #include "check_util.h"
@@ -56,12 +57,43 @@ START_TEST(syntax_errors)
 }
 END_TEST
 
+/* Sections with no keys (a model's flatten, a config's [debug]) and long
+ * section names are dumped too: the text once outgrew its buffer. */
+START_TEST(dump_round_trip)
+{
+    char text[16384] = "", want[16384] = "", pad[201], name[256];
+    int len = 0, wlen = 0;
+    memset(pad, 'x', 200);
+    pad[200] = 0;
+    for (int i = 0; i < 40; i++) {
+        int keys = i % 10 == 9; /* a key every ten sections; their names fit inih's 50 */
+        snprintf(name, sizeof name, "s%02d_%.*s", i, keys ? 30 : 150, pad); /* lines stay under inih's 200 */
+        len += snprintf(text + len, sizeof text - (size_t)len, "[%s]\n%s", name, keys ? "k = v\n" : "");
+        wlen += snprintf(want + wlen, sizeof want - (size_t)wlen, "[%s]\n%s", name, keys ? "k = v\n" : "");
+    }
+    dt_ini *c, *back;
+    ck_assert(dt_ini_parse("e.ini", text, &c) == DT_OK);
+    ck_assert_int_eq(dt_ini_nsections(c), 40);
+    char *dump = dt_ini_dump(c);
+    ck_assert_ptr_nonnull(dump);
+    ck_assert_str_eq(dump, want);
+    ck_assert(dt_ini_parse("dump", dump, &back) == DT_OK);
+    ck_assert_int_eq(dt_ini_nsections(back), 40);
+    for (int i = 0; i < 40; i++) ck_assert_str_eq(dt_ini_section(back, i), dt_ini_section(c, i));
+    ck_assert(dt_ini_has(back, dt_ini_section(c, 39), "k"));
+    free(dump);
+    dt_ini_free(back);
+    dt_ini_free(c);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ini");
     TCase *tc = tcase_create("ini");
     tcase_add_test(tc, getters_and_unknown_keys);
     tcase_add_test(tc, syntax_errors);
+    tcase_add_test(tc, dump_round_trip);
     suite_add_tcase(s, tc);
     return dt_run_suite(s);
 }

@@ -231,9 +231,9 @@ const char *dt_ini_text(const dt_ini *ini) { return ini->text; }
 
 char *dt_ini_dump(const dt_ini *ini)
 {
-    size_t cap = 64;
-    for (int i = 0; i < ini->n; i++)
-        cap += strlen(ini->e[i].sec) + strlen(ini->e[i].key) + strlen(ini->e[i].val) + 16;
+    size_t cap = 1;
+    for (int s = 0; s < ini->ns; s++) cap += strlen(ini->s[s].name) + 3;                   /* "[%s]\n" */
+    for (int i = 0; i < ini->n; i++) cap += strlen(ini->e[i].key) + strlen(ini->e[i].val) + 4; /* "%s = %s\n" */
     char *buf = malloc(cap), *p = buf;
     if (!buf) return NULL;
     *p = 0;
