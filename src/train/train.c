@@ -520,9 +520,11 @@ static dt_status loop(run *r)
                 loss = 0;
             }
             double sums[2] = {0, res.correct};
-            ep_loss += loss * (double)count;
-            ep_correct += sums[1];
-            ep_count += count;
+            if (!res.skipped) { /* a skipped step trained nothing: not part of the epoch's means */
+                ep_loss += loss * (double)count;
+                ep_correct += sums[1];
+                ep_count += count;
+            }
             if (r->t.log_every && pr.step % r->t.log_every == 0) {
                 double now = dt_dist_time();
                 double ips = (double)(seen + count) / (now - tlog > 1e-9 ? now - tlog : 1e-9);
