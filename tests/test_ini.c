@@ -87,6 +87,46 @@ START_TEST(dump_round_trip)
 }
 END_TEST
 
+/* test_ini is linked with --wrap for strdup, realloc and calloc (see
+ * tests/CMakeLists.txt): while fail_at > 0, the fail_at-th call fails. */
+static int fail_at;
+char *__real_strdup(const char *s);
+void *__real_realloc(void *p, size_t n);
+void *__real_calloc(size_t n, size_t size);
+static int failing(void) { return fail_at > 0 && --fail_at == 0; }
+char *__wrap_strdup(const char *s) { return failing() ? NULL : __real_strdup(s); }
+void *__wrap_realloc(void *p, size_t n) { return failing() ? NULL : __real_realloc(p, n); }
+void *__wrap_calloc(size_t n, size_t size) { return failing() ? NULL : __real_calloc(n, size); }
+
+/* Every allocation of a parse fails in turn: each is "out of memory", never
+ * a syntax error. inih cuts section names at 50 characters, so the long
+ * section's key arrives under a name the handler has not seen yet and the
+ * handler itself allocates the section. */
+START_TEST(out_of_memory)
+{
+    const char *oom = "[a]\nx = 1\n[b]\n[section_with_a_name_longer_than_inih_keeps_in_its_buffer]\ny = 2\n";
+    int k;
+    for (k = 1;; k++) {
+        dt_ini *c = NULL;
+        fail_at = k;
+        dt_status st = dt_ini_parse("m.ini", oom, &c);
+        int failed = fail_at == 0;
+        fail_at = 0;
+        if (!failed) {
+            ck_assert_int_eq(st, DT_OK);
+            dt_ini_free(c);
+            break;
+        }
+        ck_assert_msg(st == DT_ERR_NOMEM && !strcmp(dt_errmsg(), "out of memory"),
+                      "allocation %d failed: got status %d, '%s'", k, st, dt_errmsg());
+        ck_assert_ptr_null(c);
+    }
+    /* 7 allocations before inih reads a line (the text, 3 sections), 8 in its
+     * handler (here); the 12th is the handler's own section */
+    ck_assert_int_ge(k - 1, 12);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ini");
@@ -94,6 +134,7 @@ int main(void)
     tcase_add_test(tc, getters_and_unknown_keys);
     tcase_add_test(tc, syntax_errors);
     tcase_add_test(tc, dump_round_trip);
+    tcase_add_test(tc, out_of_memory);
     suite_add_tcase(s, tc);
     return dt_run_suite(s);
 }
