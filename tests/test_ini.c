@@ -1,5 +1,6 @@
 /* test_ini.c — the INI reader: typed getters, ranges, overrides, and errors
  * that name the file, line and key. */
+#include <stdio.h>
 #include <string.h>
 
 #include "check_util.h"
@@ -56,12 +57,84 @@ START_TEST(syntax_errors)
 }
 END_TEST
 
+/* Sections with no keys (a model's flatten, a config's [debug]) and long
+ * section names are dumped too: the text once outgrew its buffer. */
+START_TEST(dump_round_trip)
+{
+    char text[16384] = "", want[16384] = "", pad[201], name[256];
+    int len = 0, wlen = 0;
+    memset(pad, 'x', 200);
+    pad[200] = 0;
+    for (int i = 0; i < 40; i++) {
+        int keys = i % 10 == 9; /* a key every ten sections; their names fit inih's 50 */
+        snprintf(name, sizeof name, "s%02d_%.*s", i, keys ? 30 : 150, pad); /* lines stay under inih's 200 */
+        len += snprintf(text + len, sizeof text - (size_t)len, "[%s]\n%s", name, keys ? "k = v\n" : "");
+        wlen += snprintf(want + wlen, sizeof want - (size_t)wlen, "[%s]\n%s", name, keys ? "k = v\n" : "");
+    }
+    dt_ini *c, *back;
+    ck_assert(dt_ini_parse("e.ini", text, &c) == DT_OK);
+    ck_assert_int_eq(dt_ini_nsections(c), 40);
+    char *dump = dt_ini_dump(c);
+    ck_assert_ptr_nonnull(dump);
+    ck_assert_str_eq(dump, want);
+    ck_assert(dt_ini_parse("dump", dump, &back) == DT_OK);
+    ck_assert_int_eq(dt_ini_nsections(back), 40);
+    for (int i = 0; i < 40; i++) ck_assert_str_eq(dt_ini_section(back, i), dt_ini_section(c, i));
+    ck_assert(dt_ini_has(back, dt_ini_section(c, 39), "k"));
+    free(dump);
+    dt_ini_free(back);
+    dt_ini_free(c);
+}
+END_TEST
+
+/* test_ini is linked with --wrap for strdup, realloc and calloc (see
+ * tests/CMakeLists.txt): while fail_at > 0, the fail_at-th call fails. */
+static int fail_at;
+char *__real_strdup(const char *s);
+void *__real_realloc(void *p, size_t n);
+void *__real_calloc(size_t n, size_t size);
+static int failing(void) { return fail_at > 0 && --fail_at == 0; }
+char *__wrap_strdup(const char *s) { return failing() ? NULL : __real_strdup(s); }
+void *__wrap_realloc(void *p, size_t n) { return failing() ? NULL : __real_realloc(p, n); }
+void *__wrap_calloc(size_t n, size_t size) { return failing() ? NULL : __real_calloc(n, size); }
+
+/* Every allocation of a parse fails in turn: each is "out of memory", never
+ * a syntax error. inih cuts section names at 50 characters, so the long
+ * section's key arrives under a name the handler has not seen yet and the
+ * handler itself allocates the section. */
+START_TEST(out_of_memory)
+{
+    const char *oom = "[a]\nx = 1\n[b]\n[section_with_a_name_longer_than_inih_keeps_in_its_buffer]\ny = 2\n";
+    int k;
+    for (k = 1;; k++) {
+        dt_ini *c = NULL;
+        fail_at = k;
+        dt_status st = dt_ini_parse("m.ini", oom, &c);
+        int failed = fail_at == 0;
+        fail_at = 0;
+        if (!failed) {
+            ck_assert_int_eq(st, DT_OK);
+            dt_ini_free(c);
+            break;
+        }
+        ck_assert_msg(st == DT_ERR_NOMEM && !strcmp(dt_errmsg(), "out of memory"),
+                      "allocation %d failed: got status %d, '%s'", k, st, dt_errmsg());
+        ck_assert_ptr_null(c);
+    }
+    /* 7 allocations before inih reads a line (the text, 3 sections), 8 in its
+     * handler (here); the 12th is the handler's own section */
+    ck_assert_int_ge(k - 1, 12);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ini");
     TCase *tc = tcase_create("ini");
     tcase_add_test(tc, getters_and_unknown_keys);
     tcase_add_test(tc, syntax_errors);
+    tcase_add_test(tc, dump_round_trip);
+    tcase_add_test(tc, out_of_memory);
     suite_add_tcase(s, tc);
     return dt_run_suite(s);
 }

@@ -488,6 +488,10 @@ static int run_command(int argc, char **argv, int rank, const char *cmd, const c
     printer pr = {.rank = rank, .training = training, .t_start = t_main};
     char **over = calloc((size_t)argc, sizeof *over);
     int nover = 0, rc = 0;
+    if (!over) {
+        if (rank == 0) fprintf(stderr, "dtrain: error: out of memory\n");
+        return 1;
+    }
     for (int i = 2; i < argc; i++) {
         const char *s = argv[i];
         int last = i + 1 >= argc;

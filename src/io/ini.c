@@ -49,9 +49,11 @@ static int add_section(dt_ini *ini, const char *sec, int line)
         ini->s = ns;
         ini->scap = nc;
     }
-    ini->s[ini->ns].name = strdup(sec);
-    ini->s[ini->ns].line = line;
-    return ini->s[ini->ns++].name != NULL;
+    char *name = strdup(sec);
+    if (!name) return 0;
+    ini->s[ini->ns].name = name;
+    ini->s[ini->ns++].line = line;
+    return 1;
 }
 
 static int add_entry(dt_ini *ini, const char *sec, const char *key, const char *val, int line)
@@ -79,7 +81,12 @@ static int add_entry(dt_ini *ini, const char *sec, const char *key, const char *
     e->val = strdup(val);
     e->line = line;
     e->used = 0;
-    if (!e->sec || !e->key || !e->val) return 0;
+    if (!e->sec || !e->key || !e->val) {
+        free(e->sec);
+        free(e->key);
+        free(e->val);
+        return 0;
+    }
     ini->n++;
     return 1;
 }
@@ -99,10 +106,18 @@ static char *reader(char *str, int num, void *stream)
     return str;
 }
 
+/* Out of memory in the handler: say so, or inih's failure reads as a syntax error. */
+static int nomem(dt_ini *ini)
+{
+    ini->err = dt_error(DT_ERR_NOMEM, "out of memory");
+    return 0;
+}
+
 static int handler(void *user, const char *sec, const char *key, const char *val)
 {
     dt_ini *ini = user;
-    if (!key) return add_section(ini, sec, ini->lineno); /* INI_CALL_HANDLER_ON_NEW_SECTION */
+    if (ini->err) return 0; /* inih goes on after an error: keep the first */
+    if (!key) return add_section(ini, sec, ini->lineno) || nomem(ini); /* INI_CALL_HANDLER_ON_NEW_SECTION */
     if (!sec[0]) {
         ini->err = dt_error(DT_ERR_CONFIG, "%s:%d: key '%s' is outside any [section]",
                             ini->name, ini->lineno, key);
@@ -113,11 +128,7 @@ static int handler(void *user, const char *sec, const char *key, const char *val
                             ini->lineno, sec, key);
         return 0;
     }
-    if (!add_section(ini, sec, ini->lineno)) return 0;
-    if (!add_entry(ini, sec, key, val, ini->lineno)) {
-        ini->err = dt_error(DT_ERR_NOMEM, "out of memory");
-        return 0;
-    }
+    if (!add_section(ini, sec, ini->lineno) || !add_entry(ini, sec, key, val, ini->lineno)) return nomem(ini);
     return 1;
 }
 
@@ -172,6 +183,8 @@ dt_status dt_ini_parse(const char *name, const char *text, dt_ini **out)
     ini->cur = ini->text;
     int r = ini_parse_stream(reader, ini, handler, ini);
     if (r != 0) {
+        if (ini->err == DT_OK && r == -2) /* inih's own line buffer */
+            ini->err = dt_error(DT_ERR_NOMEM, "out of memory");
         if (ini->err == DT_OK)
             ini->err = dt_error(DT_ERR_CONFIG, "%s:%d: syntax error: expected '[section]' or 'key = value'",
                                 name, r > 0 ? r : ini->lineno);
@@ -231,9 +244,9 @@ const char *dt_ini_text(const dt_ini *ini) { return ini->text; }
 
 char *dt_ini_dump(const dt_ini *ini)
 {
-    size_t cap = 64;
-    for (int i = 0; i < ini->n; i++)
-        cap += strlen(ini->e[i].sec) + strlen(ini->e[i].key) + strlen(ini->e[i].val) + 16;
+    size_t cap = 1;
+    for (int s = 0; s < ini->ns; s++) cap += strlen(ini->s[s].name) + 3;                   /* "[%s]\n" */
+    for (int i = 0; i < ini->n; i++) cap += strlen(ini->e[i].key) + strlen(ini->e[i].val) + 4; /* "%s = %s\n" */
     char *buf = malloc(cap), *p = buf;
     if (!buf) return NULL;
     *p = 0;

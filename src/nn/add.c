@@ -46,4 +46,4 @@ static void add_backward(dt_layer *l, const dt_pass *ps)
         if (l->dx[k]) dt_layer_put_dx(l->dx[k], l->dx_accum[k], l->dy, total);
 }
 
-const dt_layer_ops dt_add_ops = {"add", add_configure, NULL, add_forward, add_backward, NULL, 2, NULL};
+const dt_layer_ops dt_add_ops = {"add", add_configure, NULL, add_forward, add_backward, NULL, 2, NULL, 0};

@@ -265,4 +265,4 @@ static void bn_backward(dt_layer *l, const dt_pass *ps)
 static void bn_destroy(dt_layer *l) { dt_free(l->priv); }
 
 const dt_layer_ops dt_batchnorm_ops = {"batchnorm", bn_configure, bn_init, bn_forward,
-                                       bn_backward, bn_destroy, 1, bn_commit};
+                                       bn_backward, bn_destroy, 1, bn_commit, 0};

@@ -200,4 +200,4 @@ static void conv_backward(dt_layer *l, const dt_pass *ps)
 static void conv_destroy(dt_layer *l) { dt_free(l->priv); }
 
 const dt_layer_ops dt_conv2d_ops = {"conv2d", conv_configure, conv_init, conv_forward,
-                                    conv_backward, conv_destroy, 1, NULL};
+                                    conv_backward, conv_destroy, 1, NULL, .init_keys = 1};

@@ -80,6 +80,7 @@ typedef struct {
     /* Apply the statistics that training forwards summed into l->stats (over
      * every micro-batch and rank of the step), then clear them; may be NULL. */
     void (*commit)(dt_layer *l);
+    int init_keys; /* reads `init` and `init_scale` (dt_init_read), which [model] init overrides */
 } dt_layer_ops;
 
 struct dt_layer {

@@ -9,25 +9,24 @@
 #include "io/ckpt.h"
 #include "train/setup.h"
 
-#define MAX_ARRAYS 1024
-
+/* Every array of a checkpoint, sized to the network: no fixed limit. */
 typedef struct {
-    dt_ckpt_array a[MAX_ARRAYS];
-    char paths[MAX_ARRAYS][160];
+    dt_ckpt_array *a; /* NULL while counting */
+    char (*paths)[160];
     int n;
 } array_list;
 
 static void add(array_list *l, const char *path, const dt_param *p, dt_real *data)
 {
-    DT_ASSERT(l->n < MAX_ARRAYS);
-    snprintf(l->paths[l->n], sizeof l->paths[0], "%s", path);
-    l->a[l->n] = (dt_ckpt_array){l->paths[l->n], DT_ARR_REAL, data, p->ndim, {0}};
-    memcpy(l->a[l->n].dims, p->dims, sizeof p->dims);
+    if (l->a) {
+        snprintf(l->paths[l->n], sizeof l->paths[0], "%s", path);
+        l->a[l->n] = (dt_ckpt_array){l->paths[l->n], DT_ARR_REAL, data, p->ndim, {0}};
+        memcpy(l->a[l->n].dims, p->dims, sizeof p->dims);
+    }
     l->n++;
 }
 
-/* Every parameter and optimizer state array of the network, by path. */
-static void list_arrays(const dt_net *net, const dt_optim *o, dt_real *const *st, array_list *l)
+static void walk_arrays(const dt_net *net, const dt_optim *o, dt_real *const *st, array_list *l)
 {
     char path[160];
     l->n = 0;
@@ -45,13 +44,38 @@ static void list_arrays(const dt_net *net, const dt_optim *o, dt_real *const *st
     }
 }
 
+static void free_arrays(array_list *l)
+{
+    free(l->a);
+    free(l->paths);
+}
+
+/* Every parameter and optimizer state array of the network, by path: counted, then listed. */
+static dt_status list_arrays(const dt_net *net, const dt_optim *o, dt_real *const *st, array_list *l)
+{
+    *l = (array_list){0};
+    walk_arrays(net, o, st, l);
+    size_t n = (size_t)(l->n ? l->n : 1);
+    l->a = calloc(n, sizeof *l->a);
+    l->paths = calloc(n, sizeof *l->paths);
+    if (!l->a || !l->paths) {
+        free_arrays(l);
+        return dt_error(DT_ERR_NOMEM, "out of memory for the checkpoint's list of arrays");
+    }
+    walk_arrays(net, o, st, l);
+    return DT_OK;
+}
+
 dt_status dt_ckpt_save_run(const char *path, const dt_setup *s, const dt_optim *o,
                            dt_real *const *opt_state, const dt_progress *pr)
 {
-    static array_list l; /* large; rank 0 writes one checkpoint at a time */
-    list_arrays(s->net, o, opt_state, &l);
+    array_list l;
+    DT_TRY(list_arrays(s->net, o, opt_state, &l));
     char *cfg = dt_ini_dump(s->cfg);
-    if (!cfg) return dt_error(DT_ERR_NOMEM, "out of memory");
+    if (!cfg) {
+        free_arrays(&l);
+        return dt_error(DT_ERR_NOMEM, "out of memory");
+    }
     /* the data set's class names, comma-joined, so `dtrain predict` can name its answers */
     const dt_dataset *d = s->train;
     char *names = NULL;
@@ -60,6 +84,7 @@ dt_status dt_ckpt_save_run(const char *path, const dt_setup *s, const dt_optim *
         for (int k = 0; k < d->nclasses; k++) len += strlen(d->class_names[k]) + 1;
         if (!(names = calloc(1, len))) {
             free(cfg);
+            free_arrays(&l);
             return dt_error(DT_ERR_NOMEM, "out of memory");
         }
         for (int k = 0; k < d->nclasses; k++) {
@@ -88,17 +113,21 @@ dt_status dt_ckpt_save_run(const char *path, const dt_setup *s, const dt_optim *
     dt_status st = dt_ckpt_write(path, l.a, l.n, at, nat);
     free(cfg);
     free(names);
+    free_arrays(&l);
     return st;
 }
 
 static dt_status load_on_root(const char *path, dt_setup *s, const dt_optim *o, dt_real *const *st,
                               dt_progress *pr)
 {
-    static array_list l;
+    array_list l;
     dt_ckpt *c;
-    DT_TRY(dt_ckpt_open(path, &c));
-    list_arrays(s->net, o, st, &l);
-    dt_status rc = DT_OK;
+    DT_TRY(list_arrays(s->net, o, st, &l));
+    dt_status rc = dt_ckpt_open(path, &c);
+    if (rc) {
+        free_arrays(&l);
+        return rc;
+    }
     for (int i = 0; i < l.n && !rc; i++) {
         /* a checkpoint of parameters alone still loads for eval */
         if (!strncmp(l.a[i].path, "optim/", 6) && !dt_ckpt_has(c, l.a[i].path)) {
@@ -117,6 +146,7 @@ static dt_status load_on_root(const char *path, dt_setup *s, const dt_optim *o, 
         if (!rc && dt_ckpt_attr_int(c, "ranks", &pr->ranks)) pr->ranks = 0;
     }
     dt_ckpt_close(c);
+    free_arrays(&l);
     return rc;
 }
 

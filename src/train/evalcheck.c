@@ -9,6 +9,7 @@
 
 #include "dist/dist.h"
 #include "io/ckpt.h"
+#include "train/run.h"
 #include "train/setup.h"
 #include "train/train.h"
 
@@ -26,25 +27,6 @@
 static void emit(const dt_run_args *a, const dt_setup *s, dt_event ev)
 {
     if (s->rank == 0 && a->on_event) a->on_event(a->user, &ev);
-}
-
-/* Keys that matter only to training are accepted so any train config evaluates. */
-static void accept_train_keys(dt_ini *c)
-{
-    int ns = dt_ini_nsections(c);
-    for (int i = 0; i < ns; i++) {
-        const char *sec = dt_ini_section(c, i);
-        if (strcmp(sec, "train") && strcmp(sec, "optim") && strcmp(sec, "dist") && strcmp(sec, "debug")) continue;
-        static const char *const keys[] = {"epochs", "global_batch", "batch_per_rank", "log_every",
-                                           "eval_every", "eval_train", "checkpoint_every", "max_steps", "seed",
-                                           "shuffle", "out", "type", "lr", "beta", "beta1", "beta2",
-                                           "eps", "l2", "decay", "decay_rate", "decay_every", "accumulate",
-                                           "checkpoint_steps", "keep", "nonfinite", "lr_scale", "base_batch",
-                                           "warmup_steps", "deterministic", "micro_batch", "zero", "bucket_kb",
-                                           "timeout", "nan_step", "nan_rank", NULL};
-        const char *v;
-        for (int k = 0; keys[k]; k++) dt_ini_str(c, sec, keys[k], "", &v);
-    }
 }
 
 static dt_status write_close(FILE *f, const char *path)
@@ -377,8 +359,10 @@ static dt_status features_split(const dt_run_args *a, const dt_setup *s, const d
 
 static dt_status eval_run(const dt_run_args *a, dt_setup *s)
 {
+    train_cfg t; /* training's keys, read as training reads them (unused here) */
+    dt_optim o;
     DT_TRY(dt_setup_config(s, a->config, a->overrides, a->noverrides));
-    accept_train_keys(s->cfg);
+    DT_TRY(dt_train_read_keys(s->cfg, &t, &o));
     DT_TRY(dt_setup_data(s));
     if (a->grid && s->train->features != 2) /* before the checkpoint and the evaluation */
         return dt_error(DT_ERR_ARG, "--grid needs a data set of 2 features (points in the plane); %s has %lld",
@@ -457,10 +441,10 @@ static double batch_loss(dt_setup *s, const dt_real *x, const int32_t *y, int64_
 
 static dt_status grad_run(const dt_run_args *a, dt_setup *s, double *max_rel)
 {
+    train_cfg t;
     dt_optim o;
     DT_TRY(dt_setup_config(s, a->config, a->overrides, a->noverrides));
-    accept_train_keys(s->cfg);
-    DT_TRY(dt_optim_read(s->cfg, &o));
+    DT_TRY(dt_train_read_keys(s->cfg, &t, &o));
     DT_TRY(dt_setup_data(s));
     DT_TRY(dt_setup_net(s, 64));
     DT_TRY(dt_ini_check_unused(s->cfg));
@@ -486,6 +470,7 @@ static dt_status grad_run(const dt_run_args *a, dt_setup *s, double *max_rel)
         dt_layer *l = &net->layers[i];
         for (int j = 0; j < l->nparams; j++) {
             dt_param *pr = &l->params[j];
+            if (!pr->g) continue; /* running statistics and frozen parameters: no gradient to check */
             int64_t stride = pr->size > 200 ? pr->size / 200 : 1; /* sample large tensors */
             double pn = 0, pg = 0, pd = 0;
             for (int64_t t = 0; t < pr->size; t += stride) {

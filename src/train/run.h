@@ -20,7 +20,16 @@ typedef struct {
     double timeout;
     /* [debug] fault injection for tests: rank nan_rank's input rows hold a NaN at step nan_step */
     long nan_step, nan_rank;
+    /* [data] augment: 0 none, 1 crop, 2 flip, 3 crop_flip; crop_pad pixels */
+    int augment_kind;
+    long crop_pad;
 } train_cfg;
+
+/* Read and check every key training reads beyond the model and the data
+ * loader: [train], [optim], [dist], [debug] and [data] augment, crop_pad.
+ * eval and gradcheck call it too, so every command accepts the same keys
+ * and rejects the same misspelt ones. */
+dt_status dt_train_read_keys(dt_ini *c, train_cfg *t, dt_optim *o);
 
 /* How the training split is cut into steps. */
 typedef struct {

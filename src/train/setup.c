@@ -44,7 +44,8 @@ static char *resolve_model(const char *cfg_path, const char *file)
 }
 
 /* [model] init and init_scale in a config set the initialiser of every
- * dense layer, so one model file serves the course's init experiments. */
+ * layer that takes one (dense, conv2d), so one model file serves the
+ * course's init experiments. */
 static dt_status apply_model_init(dt_setup *s)
 {
     static const char *const keys[] = {"init", "init_scale"};
@@ -53,8 +54,10 @@ static dt_status apply_model_init(dt_setup *s)
         if (!dt_ini_has(s->cfg, "model", keys[k])) continue;
         DT_TRY(dt_ini_str(s->cfg, "model", keys[k], NULL, &v));
         for (int i = 0; i < dt_ini_nsections(s->model); i++) {
-            const char *sec = dt_ini_section(s->model, i);
-            if (!dt_ini_has(s->model, sec, "units")) continue; /* layers with weights */
+            const char *sec = dt_ini_section(s->model, i), *type;
+            DT_TRY(dt_ini_str(s->model, sec, "type", "", &type)); /* a bad or missing type: the build says so */
+            const dt_layer_ops *ops = dt_layer_find(type);
+            if (!ops || !ops->init_keys) continue;
             char a[512];
             snprintf(a, sizeof a, "%s.%s=%s", sec, keys[k], v);
             DT_TRY(dt_ini_override(s->model, a));

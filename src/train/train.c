@@ -66,6 +66,23 @@ static dt_status read_train(dt_ini *c, train_cfg *t)
     return DT_OK;
 }
 
+/* [data] augment = none | crop | flip | crop_flip, crop_pad = pixels (2). */
+static dt_status read_augment_keys(dt_ini *c, train_cfg *t)
+{
+    static const char *const kinds[] = {"none", "crop", "flip", "crop_flip", NULL};
+    DT_TRY(dt_ini_enum(c, "data", "augment", "none", kinds, &t->augment_kind));
+    return dt_ini_int(c, "data", "crop_pad", 0, 2, 0, 64, &t->crop_pad);
+}
+
+dt_status dt_train_read_keys(dt_ini *c, train_cfg *t, dt_optim *o)
+{
+    DT_TRY(read_train(c, t));
+    DT_TRY(dt_optim_read(c, o));
+    t->weights = NULL;
+    if (dt_ini_has(c, "model", "weights")) DT_TRY(dt_ini_str(c, "model", "weights", NULL, &t->weights));
+    return read_augment_keys(c, t);
+}
+
 static dt_status make_plan(const dt_setup *s, const train_cfg *t, plan *pl)
 {
     const dt_dataset *d = s->train;
@@ -123,7 +140,7 @@ static dt_status make_plan(const dt_setup *s, const train_cfg *t, plan *pl)
     return DT_OK;
 }
 
-static dt_status read_augment(run *r);
+static dt_status setup_augment(run *r);
 
 static void emit(const run *r, dt_event ev)
 {
@@ -182,23 +199,18 @@ static dt_status make_dir(const char *path)
     return DT_OK;
 }
 
-/* [data] augment = none | crop | flip | crop_flip, crop_pad = pixels (2):
- * for image models only. */
-static dt_status read_augment(run *r)
+/* The augmentation read_augment_keys chose: for image models only. */
+static dt_status setup_augment(run *r)
 {
-    static const char *const kinds[] = {"none", "crop", "flip", "crop_flip", NULL};
-    int k;
-    long pad;
     dt_ini *c = r->s.cfg;
-    DT_TRY(dt_ini_enum(c, "data", "augment", "none", kinds, &k));
-    DT_TRY(dt_ini_int(c, "data", "crop_pad", 0, 2, 0, 64, &pad));
+    int k = r->t.augment_kind;
     if (k == 0) return DT_OK;
     dt_shape in = r->s.net->in;
     if (in.h == 1 && in.w == 1)
         return dt_error(DT_ERR_CONFIG, "%s: [data] augment needs an image model ([input] shape = C,H,W)",
                         dt_ini_where(c, "data", "augment"));
     r->augment = 1;
-    return dt_augment_init(&r->aug, k & 1 ? (int)pad : 0, k >= 2, in.c, in.h, in.w, (uint64_t)r->t.seed);
+    return dt_augment_init(&r->aug, k & 1 ? (int)r->t.crop_pad : 0, k >= 2, in.c, in.h, in.w, (uint64_t)r->t.seed);
 }
 
 static dt_status setup_run(run *r)
@@ -206,14 +218,12 @@ static dt_status setup_run(run *r)
     dt_setup *s = &r->s;
     const dt_run_args *a = r->a;
     DT_TRY(dt_setup_config(s, a->config, a->overrides, a->noverrides));
-    DT_TRY(read_train(s->cfg, &r->t));
-    DT_TRY(dt_optim_read(s->cfg, &r->o));
+    DT_TRY(dt_train_read_keys(s->cfg, &r->t, &r->o));
     DT_TRY(dt_setup_data(s));
     DT_TRY(make_plan(s, &r->t, &r->pl));
     int64_t eval_rows = s->train->n > s->test->n ? s->train->n : s->test->n;
     DT_TRY(dt_setup_net_sized(s, r->pl.fwd_max, eval_rows < 1024 ? eval_rows : 1024));
-    DT_TRY(read_augment(r));
-    if (dt_ini_has(s->cfg, "model", "weights")) DT_TRY(dt_ini_str(s->cfg, "model", "weights", NULL, &r->t.weights));
+    DT_TRY(setup_augment(r));
     DT_TRY(dt_ini_check_unused(s->cfg));
     int64_t F = s->train->features;
     r->xb = dt_alloc((size_t)(r->pl.local_max * F) * sizeof(dt_real));
@@ -557,10 +567,12 @@ static dt_status loop(run *r)
             }
             double sums[2] = {0, res.correct};
             dt_loss_values step_lv = loss_values(r, res.each);
-            for (int k = 0; !res.skipped && k < net->nlosses; k++) r->ep_each[k] += res.each[k] * (double)count;
-            ep_loss += loss * (double)count;
-            ep_correct += sums[1];
-            ep_count += count;
+            if (!res.skipped) { /* a skipped step trained nothing: not part of the epoch's means */
+                ep_loss += loss * (double)count;
+                ep_correct += sums[1];
+                ep_count += count;
+                for (int k = 0; k < net->nlosses; k++) r->ep_each[k] += res.each[k] * (double)count;
+            }
             if (r->t.log_every && pr.step % r->t.log_every == 0) {
                 double now = dt_dist_time();
                 double ips = (double)(seen + count) / (now - tlog > 1e-9 ? now - tlog : 1e-9);
