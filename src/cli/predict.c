@@ -7,10 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/ckpt.h"
-#include "io/ini.h"
 #include "nn/net.h"
 #include "predict.h"
+#include "train/checkpoint.h"
 
 /* stb_image and stb_image_resize from Debian's libstb-dev, compiled here as
  * static functions: no link dependency on libstb. */
@@ -62,41 +61,7 @@ static int input_geometry(dt_shape in, int *C, int *H, int *W, int *hwc)
 /* Model, parameters and buffers of the checkpoint; class names if stored. */
 static int load(const char *path, dt_net **net, char **names)
 {
-    dt_ckpt *c;
-    char *model = NULL, *cfg = NULL;
-    dt_ini *m = NULL, *ci = NULL;
-    int loss = DT_LOSS_AUTO;
-    *net = NULL;
-    *names = NULL;
-    if (dt_ckpt_open(path, &c)) return err("%s%s", dt_errmsg(), "");
-    if (dt_ckpt_attr_str(c, "model", &model)) {
-        dt_ckpt_close(c);
-        return err("%s: not a dtrain checkpoint (no \"model\" attribute)%s", path, "");
-    }
-    /* a config may override the model's loss ([model] loss) */
-    if (!dt_ckpt_attr_str(c, "config", &cfg) && !dt_ini_parse("config", cfg, &ci))
-        dt_ini_enum(ci, "model", "loss", "auto", dt_loss_names, &loss);
-    dt_ckpt_attr_str(c, "class_names", names);
-    dt_status st = dt_ini_parse(path, model, &m);
-    if (!st) st = dt_net_build(m, 1, (dt_loss)loss, net);
-    for (int i = 0; !st && i < (*net)->nlayers; i++) {
-        dt_layer *l = &(*net)->layers[i];
-        for (int j = 0; !st && j < l->nparams; j++) {
-            char p[160];
-            snprintf(p, sizeof p, "params/%s/%s", l->name, l->params[j].name);
-            st = dt_ckpt_read(c, p, DT_ARR_REAL, l->params[j].w, l->params[j].ndim, l->params[j].dims);
-        }
-    }
-    dt_ckpt_close(c);
-    dt_ini_free(m);
-    dt_ini_free(ci);
-    free(model);
-    free(cfg);
-    if (st) {
-        dt_net_free(*net);
-        *net = NULL;
-        return err("%s: %s", path, dt_errmsg());
-    }
+    if (dt_net_load(path, NULL, 1, net, names)) return err("%s%s", dt_errmsg(), "");
     return 0;
 }
 

@@ -10,7 +10,7 @@
 #include "dist/dist.h"
 #include "io/ckpt.h"
 #include "train/run.h"
-#include "train/setup.h"
+#include "train/checkpoint.h"
 #include "train/train.h"
 
 /* stb_image_write from Debian's libstb-dev, compiled here as static

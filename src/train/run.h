@@ -6,7 +6,7 @@
 #include "data/augment.h"
 #include "dist/reduce.h"
 #include "io/metrics.h"
-#include "train/setup.h"
+#include "train/checkpoint.h"
 #include "train/train.h"
 
 typedef struct {

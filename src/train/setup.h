@@ -1,6 +1,6 @@
 /* setup.h — what train, eval and gradcheck share: a config and its model
  * read on rank 0 and broadcast, the data loaded, the network built, and
- * checkpoints read and written. */
+ * evaluation (checkpoints: checkpoint.h). */
 #ifndef DT_SETUP_H
 #define DT_SETUP_H
 
@@ -31,21 +31,6 @@ dt_status dt_setup_net(dt_setup *s, int64_t maxn);
  * faster in large chunks) where that costs under 64 MB of activations. */
 dt_status dt_setup_net_sized(dt_setup *s, int64_t need, int64_t want);
 void dt_setup_free(dt_setup *s);
-
-/* Checkpoints. Optimizer state arrays (opt_state[k], each of net->nparams
- * reals) are stored beside the parameters as /optim/<layer>/<name>_<param>. */
-typedef struct {
-    int64_t step, epoch, epoch_step;
-    int64_t global_batch; /* rows per step when written (0: unknown, an older checkpoint) */
-    int64_t ranks;        /* rank count when written (read only) */
-} dt_progress;
-
-dt_status dt_ckpt_save_run(const char *path, const dt_setup *s, const dt_optim *o,
-                           dt_real *const *opt_state, const dt_progress *pr);
-/* On rank 0: read parameters (and optimizer state and progress, where the
- * pointers are given) from a checkpoint into the network; then broadcast. */
-dt_status dt_ckpt_load_run(const char *path, dt_setup *s, const dt_optim *o, dt_real *const *opt_state,
-                           dt_progress *pr);
 
 /* Exact loss and accuracy over a whole split, summed over ranks. */
 typedef struct {

@@ -1,13 +1,12 @@
-/* ckpt_run.c — a training run's state to and from a checkpoint file:
- * parameters in PyTorch layout, optimizer state beside them, progress and
- * the model and config text as attributes. Rank 0 alone touches the file. */
+/* checkpoint.c — a training run's state to and from a checkpoint file
+ * (the layout is in checkpoint.h), and a network with its weights. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dist/dist.h"
 #include "io/ckpt.h"
-#include "train/setup.h"
+#include "train/checkpoint.h"
 
 /* Every array of a checkpoint, sized to the network: no fixed limit. */
 typedef struct {
@@ -117,17 +116,12 @@ dt_status dt_ckpt_save_run(const char *path, const dt_setup *s, const dt_optim *
     return st;
 }
 
-static dt_status load_on_root(const char *path, dt_setup *s, const dt_optim *o, dt_real *const *st,
-                              dt_progress *pr)
+/* Every array of the network (and of the optimizer, when o and st are given) from an open checkpoint. */
+static dt_status read_arrays(dt_ckpt *c, const char *path, const dt_net *net, const dt_optim *o, dt_real *const *st)
 {
     array_list l;
-    dt_ckpt *c;
-    DT_TRY(list_arrays(s->net, o, st, &l));
-    dt_status rc = dt_ckpt_open(path, &c);
-    if (rc) {
-        free_arrays(&l);
-        return rc;
-    }
+    DT_TRY(list_arrays(net, o, st, &l));
+    dt_status rc = DT_OK;
     for (int i = 0; i < l.n && !rc; i++) {
         /* a checkpoint of parameters alone still loads for eval */
         if (!strncmp(l.a[i].path, "optim/", 6) && !dt_ckpt_has(c, l.a[i].path)) {
@@ -137,6 +131,16 @@ static dt_status load_on_root(const char *path, dt_setup *s, const dt_optim *o, 
         }
         rc = dt_ckpt_read(c, l.a[i].path, DT_ARR_REAL, (void *)l.a[i].data, l.a[i].ndim, l.a[i].dims);
     }
+    free_arrays(&l);
+    return rc;
+}
+
+static dt_status load_on_root(const char *path, dt_setup *s, const dt_optim *o, dt_real *const *st,
+                              dt_progress *pr)
+{
+    dt_ckpt *c;
+    DT_TRY(dt_ckpt_open(path, &c));
+    dt_status rc = read_arrays(c, path, s->net, o, st);
     if (!rc && pr) {
         rc = dt_ckpt_attr_int(c, "step", &pr->step);
         if (!rc) rc = dt_ckpt_attr_int(c, "epoch", &pr->epoch);
@@ -146,7 +150,6 @@ static dt_status load_on_root(const char *path, dt_setup *s, const dt_optim *o, 
         if (!rc && dt_ckpt_attr_int(c, "ranks", &pr->ranks)) pr->ranks = 0;
     }
     dt_ckpt_close(c);
-    free_arrays(&l);
     return rc;
 }
 
@@ -162,4 +165,39 @@ dt_status dt_ckpt_load_run(const char *path, dt_setup *s, const dt_optim *o, dt_
         DT_TRY(dt_dist_bcast_real(opt_state[k], s->net->ntrain, 0));
     if (pr) DT_TRY(dt_dist_bcast(pr, sizeof *pr, 0));
     return DT_OK;
+}
+
+dt_status dt_net_load(const char *path, const char *model_text, int64_t maxn, dt_net **out, char **class_names)
+{
+    dt_ckpt *c;
+    char *model = NULL, *cfg = NULL;
+    dt_ini *m = NULL, *ci = NULL;
+    int loss = DT_LOSS_AUTO;
+    *out = NULL;
+    if (class_names) *class_names = NULL;
+    DT_TRY(dt_ckpt_open(path, &c));
+    dt_status st = DT_OK;
+    if (!model_text && dt_ckpt_attr_str(c, "model", &model))
+        st = dt_error(DT_ERR_DATA, "%s: not a dtrain checkpoint (no \"model\" attribute)", path);
+    /* the run's config may have chosen the loss of a model without loss sections */
+    if (!st && !model_text && !dt_ckpt_attr_str(c, "config", &cfg) && !dt_ini_parse("config", cfg, &ci))
+        dt_ini_enum(ci, "model", "loss", "auto", dt_loss_names, &loss);
+    if (!st && class_names) dt_ckpt_attr_str(c, "class_names", class_names);
+    if (!st) st = dt_ini_parse(path, model_text ? model_text : model, &m);
+    if (!st) st = dt_net_build(m, maxn, (dt_loss)loss, out);
+    if (!st) st = read_arrays(c, path, *out, NULL, NULL);
+    dt_ckpt_close(c);
+    dt_ini_free(m);
+    dt_ini_free(ci);
+    free(model);
+    free(cfg);
+    if (st) {
+        dt_net_free(*out);
+        *out = NULL;
+        if (class_names) {
+            free(*class_names);
+            *class_names = NULL;
+        }
+    }
+    return st;
 }
