@@ -30,7 +30,7 @@ typedef struct {
     dt_real *t; /* dense targets, for models whose losses read them */
     int64_t *ids;
     double l2;
-    void (*allreduce)(double *buf, int n);
+    void (*allreduce)(void *ctx, double *buf, int n);
 } gc_ctx;
 
 static double gc_loss(gc_ctx *c, int grad)

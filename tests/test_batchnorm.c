@@ -48,7 +48,7 @@ static void set_affine(dt_layer *bn)
 
 /* Run one layer alone: forward over n rows of x, backward of dy into dx. */
 static void layer_pass(dt_layer *l, const dt_real *x, const dt_real *dy, dt_real *dx, int64_t n, int train,
-                       void (*allreduce)(double *, int))
+                       void (*allreduce)(void *, double *, int))
 {
     dt_pass p = {.n = n, .train = train, .seed = 1, .allreduce = allreduce};
     int64_t f = dt_shape_size(l->in);
@@ -311,7 +311,7 @@ END_TEST
 static int ncalls, lens[8];
 
 /* Two identical ranks: every sum doubles. */
-static void twice(double *buf, int n)
+static void twice(void *ctx, double *buf, int n)
 {
     lens[ncalls++ & 7] = n;
     for (int i = 0; i < n; i++) buf[i] *= 2;
@@ -372,7 +372,7 @@ END_TEST
  * batch, as one rank with group = 0 does. */
 static double peer[64], mine[64];
 
-static void add_peer(double *buf, int n)
+static void add_peer(void *ctx, double *buf, int n)
 {
     memcpy(mine, buf, (size_t)n * sizeof *buf);
     for (int i = 0; i < n; i++) buf[i] += peer[i];

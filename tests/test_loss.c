@@ -215,6 +215,43 @@ START_TEST(recover_input_from_features)
 }
 END_TEST
 
+/* Every registered layer type, between an image input and a softmax head:
+ * finite differences of the parameters and of the input (the gradient
+ * dt_net_backward writes into dx). A type without a case here fails. */
+START_TEST(input_gradient_of_every_layer_type)
+{
+    static const struct {
+        const char *type, *section;
+    } cases[] = {
+        {"dense", "[l]\ntype = dense\nunits = 3\nactivation = tanh\n"},
+        {"dropout", "[l]\ntype = dropout\nkeep = 0.7\n"},
+        {"activation", "[l]\ntype = activation\nactivation = tanh\n"},
+        {"conv2d", "[l]\ntype = conv2d\nfilters = 2\nkernel = 3\npadding = same\nstride = 2\n"},
+        {"zeropad", "[l]\ntype = zeropad\npadding = 1,0,2,1\n"},
+        {"maxpool", "[l]\ntype = maxpool\nkernel = 2\n"},
+        {"avgpool", "[l]\ntype = avgpool\nkernel = 3\nstride = 1\n"},
+        {"batchnorm", "[l]\ntype = batchnorm\n"},
+        {"flatten", "[l]\ntype = flatten\n"},
+        {"global_avgpool", "[l]\ntype = global_avgpool\n"},
+        {"add", "[a]\ntype = activation\nactivation = tanh\n[l]\ntype = add\ninputs = a, input\n"},
+    };
+    char list[512];
+    snprintf(list, sizeof list, "%s, ", dt_layer_type_list());
+    int covered = 0;
+    for (char *save = NULL, *t = strtok_r(list, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+        size_t i = 0;
+        while (i < sizeof cases / sizeof *cases && strcmp(cases[i].type, t)) i++;
+        ck_assert_msg(i < sizeof cases / sizeof *cases, "layer type '%s' has no input-gradient check here", t);
+        char text[1024];
+        snprintf(text, sizeof text, "[input]\nshape = 2,4,4\n%s[f]\ntype = flatten\n[o]\ntype = dense\nunits = 3\n"
+                                    "activation = softmax\n", cases[i].section);
+        GC_ASSERT(text, 3, 3, 0);
+        covered++;
+    }
+    ck_assert_int_eq(covered, (int)(sizeof cases / sizeof *cases));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("loss");
@@ -226,6 +263,7 @@ int main(void)
     tcase_add_test(tc, headless);
     tcase_add_test(tc, frozen_layers);
     tcase_add_test(tc, recover_input_from_features);
+    tcase_add_test(tc, input_gradient_of_every_layer_type);
     suite_add_tcase(s, tc);
     return dt_run_suite(s);
 }

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dist/dist.h"
+#include "comm/comm.h"
 #include "info.h"
 #include "io/ckpt.h"
 #include "ops/ops.h"
@@ -481,9 +481,10 @@ static int has_help(int argc, char **argv)
 }
 
 /* Shared by train, eval and gradcheck: CONFIG, overrides and options. */
-static int run_command(int argc, char **argv, int rank, const char *cmd, const char *usage)
+static int run_command(int argc, char **argv, dt_comm *world, const char *cmd, const char *usage)
 {
-    dt_run_args a = {0};
+    int rank = dt_comm_rank(world);
+    dt_run_args a = {.comm = world};
     int training = !strcmp(cmd, "train");
     printer pr = {.rank = rank, .training = training, .t_start = t_main};
     char **over = calloc((size_t)argc, sizeof *over);
@@ -605,13 +606,14 @@ int main(int argc, char **argv)
     t_main = wall_now();
     dt_blas_init(); /* before any BLAS call */
     launched = getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK") || getenv("PMI_SIZE");
-    dt_status st = dt_dist_init(&argc, &argv);
+    dt_comm *world;
+    dt_status st = dt_comm_init(&argc, &argv, &world);
     if (st) {
         fprintf(stderr, "dtrain: error: %s\n", dt_errmsg());
         return 1;
     }
-    int rank = dt_dist_rank(), rc = 0;
-    if (dt_dist_size() > 1) watch_term(rank);
+    int rank = dt_comm_rank(world), rc = 0;
+    if (dt_comm_size(world) > 1) watch_term(rank);
     const char *cmd = argc > 1 ? argv[1] : NULL;
     const char *usage = !cmd                          ? usage_main
                         : !strcmp(cmd, "train")       ? usage_train
@@ -636,10 +638,10 @@ int main(int argc, char **argv)
         if (argc < 5 || strcmp(argv[2], "--ckpt")) rc = usage_error(rank, "expected --ckpt FILE IMAGE...", NULL, usage_predict);
         else if (rank == 0) rc = dt_cli_predict(argv[3], argv + 4, argc - 4, stdout);
     } else {
-        rc = run_command(argc, argv, rank, cmd, usage);
+        rc = run_command(argc, argv, world, cmd, usage);
     }
     fflush(stdout);
     term_len = 0; /* finished: a launcher ending the job now has nothing to explain */
-    dt_dist_finalize();
+    dt_comm_finalize(world);
     return rc;
 }

@@ -168,7 +168,7 @@ static void bn_forward(dt_layer *l, const dt_pass *ps)
         int64_t r0 = q * g, rows = n - r0 < g ? n - r0 : g;
         chan_sums(l->x[0] + r0 * cs, l->x[0] + r0 * cs, rows, c, p->s, w, w + c);
         w[2 * c] = (double)(rows * p->s);
-        if (sy) ps->allreduce(w, (int)(2 * c + 1));
+        if (sy) ps->allreduce(ps->ctx, w, (int)(2 * c + 1));
         double cnt = w[2 * c];
         if (sy) p->count = cnt;
         for (int64_t k = 0; k < c; k++) {
@@ -249,7 +249,7 @@ static void bn_backward(dt_layer *l, const dt_pass *ps)
             }
         } else {
             /* dx = γ·istd·(dy - Σdy/m - x̂·Σ(dy·x̂)/m), sums over the group (all ranks when synced) */
-            if (sy) ps->allreduce(s1, (int)(2 * c));
+            if (sy) ps->allreduce(ps->ctx, s1, (int)(2 * c));
             double m = sy ? p->count : (double)(rows * p->s);
             for (int64_t k = 0; k < c; k++) {
                 a[k] = gamma[k] * (double)istd[q * c + k];

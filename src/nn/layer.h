@@ -53,9 +53,9 @@ typedef struct {
     uint64_t seed;             /* dropout stream */
     uint64_t step;
     const int64_t *sample_ids; /* [n] global index of each row, keys the dropout masks */
-    /* Sum n doubles over all ranks in place (synchronised batch norm); NULL
-     * when the pass is local. */
-    void (*allreduce)(double *buf, int n);
+    /* Sum n doubles over all ranks in place (synchronised batch norm), given
+     * ctx; NULL when the pass is local. */
+    void (*allreduce)(void *ctx, double *buf, int n);
     /* Backward calls this after each layer (last to first) with the offset in
      * the flat gradient buffer from which every gradient is final, so that
      * their reduction can start while earlier layers still compute; may be NULL. */

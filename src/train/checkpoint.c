@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dist/dist.h"
+#include "comm/comm.h"
 #include "io/ckpt.h"
 #include "train/checkpoint.h"
 
@@ -158,12 +158,12 @@ dt_status dt_ckpt_load_run(const char *path, dt_setup *s, const dt_optim *o, dt_
 {
     dt_status st = DT_OK;
     if (s->rank == 0) st = load_on_root(path, s, o, opt_state, pr);
-    DT_TRY(dt_dist_agree(st));
-    DT_TRY(dt_dist_bcast_real(s->net->params, s->net->nparams, 0));
-    DT_TRY(dt_dist_bcast_real(s->net->bufs, s->net->nbufs, 0));
+    DT_TRY(dt_comm_agree(s->comm, st));
+    DT_TRY(dt_comm_bcast_real(s->comm, s->net->params, s->net->nparams, 0));
+    DT_TRY(dt_comm_bcast_real(s->comm, s->net->bufs, s->net->nbufs, 0));
     for (int k = 0; o && opt_state && k < dt_optim_nstate(o); k++)
-        DT_TRY(dt_dist_bcast_real(opt_state[k], s->net->ntrain, 0));
-    if (pr) DT_TRY(dt_dist_bcast(pr, sizeof *pr, 0));
+        DT_TRY(dt_comm_bcast_real(s->comm, opt_state[k], s->net->ntrain, 0));
+    if (pr) DT_TRY(dt_comm_bcast(s->comm, pr, sizeof *pr, 0));
     return DT_OK;
 }
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dist/dist.h"
+#include "comm/comm.h"
 #include "io/ckpt.h"
 #include "train/run.h"
 #include "train/checkpoint.h"
@@ -361,7 +361,7 @@ static dt_status eval_run(const dt_run_args *a, dt_setup *s)
 {
     train_cfg t; /* training's keys, read as training reads them (unused here) */
     dt_optim o;
-    DT_TRY(dt_setup_config(s, a->config, a->overrides, a->noverrides));
+    DT_TRY(dt_setup_config(s, a->comm, a->config, a->overrides, a->noverrides));
     DT_TRY(dt_train_read_keys(s->cfg, &t, &o));
     DT_TRY(dt_setup_data(s));
     if (a->grid && s->train->features != 2) /* before the checkpoint and the evaluation */
@@ -408,14 +408,14 @@ static dt_status eval_run(const dt_run_args *a, dt_setup *s)
     free(each);
     DT_TRY(st);
     if (a->grid) DT_TRY(write_grid(a, s));
-    if (fd) DT_TRY(dt_dist_agree(write_features(a, s, fd, fname)));
+    if (fd) DT_TRY(dt_comm_agree(s->comm, write_features(a, s, fd, fname)));
     return a->mistakes ? write_mistakes(a, s) : DT_OK;
 }
 
 dt_status dt_eval(const dt_run_args *a)
 {
     dt_setup s = {0};
-    dt_status st = dt_dist_agree(eval_run(a, &s));
+    dt_status st = dt_comm_agree(a->comm, eval_run(a, &s));
     dt_setup_free(&s);
     return st;
 }
@@ -443,7 +443,7 @@ static dt_status grad_run(const dt_run_args *a, dt_setup *s, double *max_rel)
 {
     train_cfg t;
     dt_optim o;
-    DT_TRY(dt_setup_config(s, a->config, a->overrides, a->noverrides));
+    DT_TRY(dt_setup_config(s, a->comm, a->config, a->overrides, a->noverrides));
     DT_TRY(dt_train_read_keys(s->cfg, &t, &o));
     DT_TRY(dt_setup_data(s));
     DT_TRY(dt_setup_net(s, 64));
@@ -503,7 +503,7 @@ dt_status dt_gradcheck(const dt_run_args *a, double *max_rel)
 {
     dt_setup s = {0};
     *max_rel = 0;
-    dt_status st = dt_dist_agree(grad_run(a, &s, max_rel));
+    dt_status st = dt_comm_agree(a->comm, grad_run(a, &s, max_rel));
     dt_setup_free(&s);
     return st;
 }

@@ -4,7 +4,7 @@
 #define DT_RUN_H
 
 #include "data/augment.h"
-#include "dist/reduce.h"
+#include "comm/reduce.h"
 #include "io/metrics.h"
 #include "train/checkpoint.h"
 #include "train/train.h"

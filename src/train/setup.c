@@ -7,21 +7,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "dist/dist.h"
+#include "comm/comm.h"
 
 /* Read a text file on rank 0 and hand its content to every rank. */
-static dt_status read_everywhere(const char *path, char **text)
+static dt_status read_everywhere(dt_comm *c, const char *path, char **text)
 {
     dt_status st = DT_OK;
     *text = NULL;
-    if (dt_dist_rank() == 0) st = dt_read_text(path, text, NULL);
-    st = dt_dist_agree(st);
+    if (dt_comm_rank(c) == 0) st = dt_read_text(path, text, NULL);
+    st = dt_comm_agree(c, st);
     if (st) { /* only rank 0 reads, so "rank 0: " would add nothing */
         char msg[1024];
         snprintf(msg, sizeof msg, "%s", dt_errmsg());
         return dt_error(st, "%s", strncmp(msg, "rank 0: ", 8) ? msg : msg + 8);
     }
-    return dt_dist_bcast_str(text, 0);
+    return dt_comm_bcast_str(c, text, 0);
 }
 
 /* A model path is tried as given, then beside the config and up to two
@@ -90,14 +90,15 @@ static dt_status apply_freeze(dt_setup *s)
     return DT_OK;
 }
 
-dt_status dt_setup_config(dt_setup *s, const char *config_path, char *const *overrides, int nover)
+dt_status dt_setup_config(dt_setup *s, dt_comm *comm, const char *config_path, char *const *overrides, int nover)
 {
     char *text = NULL;
     const char *mfile;
     long seed;
-    s->rank = dt_dist_rank();
-    s->nranks = dt_dist_size();
-    DT_TRY(read_everywhere(config_path, &text));
+    s->comm = comm;
+    s->rank = dt_comm_rank(comm);
+    s->nranks = dt_comm_size(comm);
+    DT_TRY(read_everywhere(comm, config_path, &text));
     dt_status st = dt_ini_parse(config_path, text, &s->cfg);
     free(text);
     DT_TRY(st);
@@ -107,7 +108,7 @@ dt_status dt_setup_config(dt_setup *s, const char *config_path, char *const *ove
     s->init_seed = (uint32_t)seed;
     s->model_path = resolve_model(config_path, mfile);
     if (!s->model_path) return dt_error(DT_ERR_NOMEM, "out of memory");
-    st = read_everywhere(s->model_path, &text);
+    st = read_everywhere(comm, s->model_path, &text);
     if (st) {
         /* name the config key that pointed at the missing model */
         char msg[1024];
@@ -143,7 +144,7 @@ dt_status dt_setup_data(dt_setup *s)
 {
     dt_status st = dt_data_load(s->cfg, s->rank, s->nranks, &s->train, &s->test, &s->sharding);
     if (!st) st = apply_limits(s);
-    return dt_dist_agree(st);
+    return dt_comm_agree(s->comm, st);
 }
 
 /* Images arrive as H, W, C rows (the course's reshape); convolutional models
@@ -261,8 +262,8 @@ dt_status dt_evaluate(dt_setup *s, const dt_dataset *d, dt_eval_result *r)
         dt_net_loss(net, &tg, p.n, 0, sums, &correct);
     }
     int64_t counts[2] = {correct, hi - lo};
-    dt_status st = dt_dist_allreduce_f64(sums, ns);
-    if (!st) st = dt_dist_allreduce_i64(counts, 2);
+    dt_status st = dt_comm_allreduce_f64(s->comm, sums, ns);
+    if (!st) st = dt_comm_allreduce_i64(s->comm, counts, 2);
     double m = counts[1] ? (double)counts[1] : 1;
     r->loss = counts[1] ? sums[0] / m : 0;
     for (int k = 0; r->each && k < net->nlosses; k++) r->each[k] = sums[1 + k] / m;

@@ -4,6 +4,7 @@
 #ifndef DT_SETUP_H
 #define DT_SETUP_H
 
+#include "comm/comm.h"
 #include "data/data.h"
 #include "io/ini.h"
 #include "nn/net.h"
@@ -17,12 +18,13 @@ typedef struct {
     dt_net *net;
     uint32_t init_seed;
     int chw;        /* images already reordered to C,H,W */
+    dt_comm *comm;  /* the ranks this run spans (not owned) */
     int rank, nranks;
 } dt_setup;
 
 /* Read CONFIG (with `section.key=value` overrides) and its [model] file on
- * rank 0 and broadcast their text; every rank parses them. */
-dt_status dt_setup_config(dt_setup *s, const char *config_path, char *const *overrides, int nover);
+ * rank 0 of comm and broadcast their text; every rank parses them. */
+dt_status dt_setup_config(dt_setup *s, dt_comm *comm, const char *config_path, char *const *overrides, int nover);
 /* Load the data and build the network for batches of `maxn` rows, checking
  * that the model's input matches the data. */
 dt_status dt_setup_data(dt_setup *s);

@@ -28,15 +28,16 @@
 #include <string.h>
 
 #include "core/trace.h"
-#include "dist/dist.h"
+#include "comm/comm.h"
 #include "train/run.h"
 
 /* What is summed over the ranks: trained parameters' gradients, then statistics. */
 static int64_t ntotal(const dt_net *net) { return net->ntrain + net->nstats; }
 
-static void allreduce_doubles(double *buf, int n)
+static void allreduce_doubles(void *ctx, double *buf, int n)
 {
-    if (dt_dist_allreduce_f64(buf, n)) dt_dist_abort(1); /* a collective failed mid-pass: nothing to agree with */
+    run *r = ctx;
+    if (dt_comm_allreduce_f64(r->s.comm, buf, n)) dt_comm_abort(r->s.comm, 1); /* a collective failed mid-pass: nothing to agree with */
 }
 
 dt_status dt_run_step_init(run *r)
@@ -45,7 +46,7 @@ dt_status dt_run_step_init(run *r)
     int64_t n = ntotal(net);
     dt_reducer_opts ro = {.tree = (int)r->t.deterministic, .bucket = r->t.bucket_kb * 1024 / (int64_t)sizeof(dt_real)};
     dt_real *g = net->grads;
-    DT_TRY(dt_reducer_create(&g, n, &ro, net->nlayers, &r->red));
+    DT_TRY(dt_reducer_create(r->s.comm, &g, n, &ro, net->nlayers, &r->red));
     dt_net_set_grads(net, g); /* on one machine: where the other ranks can read them */
     if (r->t.deterministic && r->pl.nmicro > 1) {
         while ((1L << r->tree_depth) < r->pl.nmicro) r->tree_depth++;
@@ -68,7 +69,7 @@ dt_status dt_run_step_init(run *r)
     for (int k = 0; k < dt_optim_nstate(&r->o); k++)
         if (!(r->state[k] = dt_alloc((size_t)(slen > 0 ? slen : 1) * sizeof(dt_real))))
             return dt_error(DT_ERR_NOMEM, "out of memory for optimizer state");
-    return dt_dist_watchdog(r->t.timeout);
+    return dt_comm_watchdog(r->s.comm, r->t.timeout);
 }
 
 void dt_run_step_free(run *r, int collective)
@@ -137,7 +138,7 @@ static int nonfinite(const dt_real *g, int64_t n)
 static void on_ready(void *ctx, int64_t from)
 {
     run *r = ctx;
-    if (dt_reducer_ready(r->red, from)) dt_dist_abort(1); /* MPI failed mid-pass: nothing to agree with */
+    if (dt_reducer_ready(r->red, from)) dt_comm_abort(r->s.comm, 1); /* MPI failed mid-pass: nothing to agree with */
 }
 
 /* Forward, loss and backward of local rows [off, off + len); gradients add
@@ -270,7 +271,7 @@ dt_status dt_run_step(run *r, int64_t st, int64_t e, int64_t step, double lr, st
     }
     sums[3] = sum_bad;
     double tw = dt_trace_now();
-    DT_TRY(dt_dist_allreduce_f64(sums, nsum));
+    DT_TRY(dt_comm_allreduce_f64(r->s.comm, sums, nsum));
     r->sums_wait += (dt_trace_now() - tw) * 1e-6;
     for (int k = 0; k < net->nlosses; k++) r->loss_each[k] = sums[4 + k] / (double)count;
     *res = (step_result){.count = count, .correct = net->classifier >= 0 ? sums[1] : NAN, .each = r->loss_each};
@@ -288,7 +289,7 @@ dt_status dt_run_step(run *r, int64_t st, int64_t e, int64_t step, double lr, st
             bad = dt_error(DT_ERR_NUMERIC, "step %lld (epoch %lld): the %s is not finite on this rank's rows; "
                                            "lower [optim] lr, check the data, or set [train] nonfinite = skip",
                            (long long)step, (long long)e, loss_bad ? "training loss" : "gradient");
-        DT_TRY(dt_dist_agree(bad));
+        DT_TRY(dt_comm_agree(r->s.comm, bad));
         /* every share finite: their sum overflowed */
         return dt_error(DT_ERR_NUMERIC, "step %lld (epoch %lld): the gradient summed over the ranks overflows; "
                                         "lower [optim] lr or set [train] nonfinite = skip",

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "core/trace.h"
-#include "dist/dist.h"
+#include "comm/comm.h"
 #include "train/run.h"
 
 static const char *const shuffles[] = {"none", "seeded", "course", NULL};
@@ -217,7 +217,7 @@ static dt_status setup_run(run *r)
 {
     dt_setup *s = &r->s;
     const dt_run_args *a = r->a;
-    DT_TRY(dt_setup_config(s, a->config, a->overrides, a->noverrides));
+    DT_TRY(dt_setup_config(s, a->comm, a->config, a->overrides, a->noverrides));
     DT_TRY(dt_train_read_keys(s->cfg, &r->t, &r->o));
     DT_TRY(dt_setup_data(s));
     DT_TRY(make_plan(s, &r->t, &r->pl));
@@ -275,7 +275,7 @@ static dt_status log_eval(run *r, int64_t step, int64_t epoch, double lr, double
         dt_trace_span(i ? "evaluate test" : "evaluate train", "eval", DT_TRACE_COMPUTE, tt, dt_trace_now(), "rows",
                       e.count, NULL, 0);
         double acc = r->s.net->classifier < 0 ? NAN : e.count ? (double)e.correct / (double)e.count : 0;
-        double now = dt_dist_time() - t0;
+        double now = dt_comm_time() - t0;
         dt_loss_values lv = loss_values(r, r->eval_each);
         if (r->metrics && !r->io_err)
             r->io_err = dt_metrics_log_losses(r->metrics, step, epoch, names[i], e.loss, acc, lr, now, &lv);
@@ -295,7 +295,7 @@ static dt_status whole_state(run *r, dt_real **full, int everywhere)
     for (int k = 0; k < dt_optim_nstate(&r->o) && !st && (everywhere || r->s.rank == 0); k++)
         if (!(full[k] = dt_alloc((size_t)(r->s.net->ntrain + 1) * sizeof(dt_real))))
             st = dt_error(DT_ERR_NOMEM, "out of memory for the whole optimizer state");
-    return dt_dist_agree(st);
+    return dt_comm_agree(r->s.comm, st);
 }
 
 static dt_status gather_state(run *r, dt_real **full)
@@ -379,15 +379,15 @@ static dt_status save(run *r, const dt_progress *pr)
     char path[4300];
     step_path(r, pr->step, path, sizeof path);
     if (!st) st = r->io_err;
-    dt_dist_watch_pause(1); /* the others wait while rank 0 alone writes */
+    dt_comm_watch_pause(1); /* the others wait while rank 0 alone writes */
     if (r->s.rank == 0 && !st) {
         st = dt_ckpt_save_run(path, &r->s, &r->o, state, pr);
         if (!st && r->t.keep > 1) st = link_latest(r, path);
         if (!st && r->t.keep > 1) prune(r, pr->step);
     }
     for (int k = 0; k < 2; k++) dt_free(full[k]);
-    st = dt_dist_agree(st);
-    dt_dist_watch_pause(0);
+    st = dt_comm_agree(r->s.comm, st);
+    dt_comm_watch_pause(0);
     DT_TRY(st);
     dt_trace_span("checkpoint", "io", DT_TRACE_COMPUTE, tt, dt_trace_now(), "step", pr->step, NULL, 0);
     emit(r, (dt_event){.kind = DT_EV_CKPT, .step = pr->step, .epoch = pr->epoch, .text = path});
@@ -400,9 +400,9 @@ static dt_status resume(run *r, dt_progress *pr)
 {
     dt_real *full[2] = {NULL, NULL};
     dt_status st = r->t.zero ? whole_state(r, full, 1) : DT_OK;
-    dt_dist_watch_pause(1); /* the others wait while rank 0 alone reads */
+    dt_comm_watch_pause(1); /* the others wait while rank 0 alone reads */
     if (!st) st = dt_ckpt_load_run(r->a->resume, &r->s, &r->o, r->t.zero ? full : r->state, pr);
-    dt_dist_watch_pause(0);
+    dt_comm_watch_pause(0);
     for (int k = 0; !st && r->t.zero && k < dt_optim_nstate(&r->o); k++)
         memcpy(r->state[k], full[k] + r->opt_off, (size_t)r->opt_len * sizeof(dt_real));
     for (int k = 0; k < 2; k++) dt_free(full[k]);
@@ -433,7 +433,7 @@ static dt_status report_memory(run *r)
     getrusage(RUSAGE_SELF, &ru);
     double *all = calloc((size_t)r->s.nranks, sizeof *all);
     if (!all) return dt_error(DT_ERR_NOMEM, "out of memory");
-    dt_status st = dt_dist_gather_f64((double)ru.ru_maxrss / 1024.0, all);
+    dt_status st = dt_comm_gather_f64(r->s.comm, (double)ru.ru_maxrss / 1024.0, all);
     if (!st && r->s.rank == 0) {
         char line[512];
         int len = snprintf(line, sizeof line, "peak resident memory per rank (MiB):");
@@ -505,8 +505,8 @@ static dt_status loop(run *r)
     dt_net *net = s->net;
     dt_progress pr = {0};
     /* identical initial parameters everywhere: rank 0 drew them, now broadcasts */
-    DT_TRY(dt_dist_bcast_real(net->params, net->nparams, 0));
-    DT_TRY(dt_dist_bcast_real(net->bufs, net->nbufs, 0));
+    DT_TRY(dt_comm_bcast_real(r->s.comm, net->params, net->nparams, 0));
+    DT_TRY(dt_comm_bcast_real(r->s.comm, net->bufs, net->nbufs, 0));
     /* fine-tuning: another run's parameters, a fresh optimizer (--resume continues a run instead) */
     if (r->t.weights && !r->a->resume) DT_TRY(dt_ckpt_load_run(r->t.weights, s, NULL, NULL, NULL));
     if (r->a->resume) DT_TRY(resume(r, &pr));
@@ -524,7 +524,7 @@ static dt_status loop(run *r)
             st = dt_metrics_open(mpath, r->a->resume != NULL, &r->metrics);
         }
     }
-    DT_TRY(dt_dist_agree(st));
+    DT_TRY(dt_comm_agree(r->s.comm, st));
 
     char line[768], frozen[160] = "";
     if (net->nfrozen)
@@ -544,12 +544,12 @@ static dt_status loop(run *r)
                        .total_steps = total, .log_every = r->t.log_every});
     describe_step(r);
 
-    double t0 = dt_dist_time(), tlog = t0, tstep = 0, tlive = t0;
+    double t0 = dt_comm_time(), tlog = t0, tstep = 0, tlive = t0;
     int64_t seen = 0, trained = 0;
     int stop = 0;
     for (int64_t e = pr.epoch; e < r->t.epochs && !stop; e++) {
         dt_sampler_epoch(&r->smp, e);
-        double lr = lr_at(r, e, pr.step), te = dt_dist_time(), tckpt = 0;
+        double lr = lr_at(r, e, pr.step), te = dt_comm_time(), tckpt = 0;
         double ep_loss = 0, ep_correct = 0; /* the epoch's means, for DT_EV_EPOCH */
         int64_t ep_count = 0;
         for (int k = 0; k < net->nlosses; k++) r->ep_each[k] = 0;
@@ -574,7 +574,7 @@ static dt_status loop(run *r)
                 for (int k = 0; k < net->nlosses; k++) r->ep_each[k] += res.each[k] * (double)count;
             }
             if (r->t.log_every && pr.step % r->t.log_every == 0) {
-                double now = dt_dist_time();
+                double now = dt_comm_time();
                 double ips = (double)(seen + count) / (now - tlog > 1e-9 ? now - tlog : 1e-9);
                 /* a failed log line must not stop rank 0 alone mid-step: remember it for the next agreement */
                 if (r->metrics && !r->io_err)
@@ -590,7 +590,7 @@ static dt_status loop(run *r)
                 seen += count;
                 /* a live display redraws a few times a second: no more events than that */
                 if (r->a->live_steps && s->rank == 0) {
-                    double now = dt_dist_time();
+                    double now = dt_comm_time();
                     if (now - tlive >= 0.1) {
                         emit(r, (dt_event){.kind = DT_EV_STEP, .step = pr.step, .epoch = e, .epochs = r->t.epochs,
                                            .steps_per_epoch = r->pl.steps, .loss = loss,
@@ -607,16 +607,16 @@ static dt_status loop(run *r)
             pr.epoch_step = st_i + 1;
             pr.epoch = e;
             if (r->t.ckpt_steps && pr.step % r->t.ckpt_steps == 0 && st_i + 1 < r->pl.steps) {
-                double tc = dt_dist_time();
+                double tc = dt_comm_time();
                 DT_TRY(save(r, &pr));
-                tckpt += dt_dist_time() - tc;
+                tckpt += dt_comm_time() - tc;
             }
             if (r->t.max_steps && pr.step >= r->t.max_steps) {
                 stop = 1;
                 break;
             }
         }
-        double tepoch = dt_dist_time() - te - tckpt;
+        double tepoch = dt_comm_time() - te - tckpt;
         tstep += tepoch;
         if (!stop) {
             pr.epoch = e + 1;
@@ -631,22 +631,22 @@ static dt_status loop(run *r)
                                .steps_per_epoch = r->pl.steps, .loss = ep_loss / (double)ep_count,
                                .accuracy = ep_correct / (double)ep_count, .lr = lr, .step_seconds = tepoch,
                                .images_per_s = tepoch > 0 ? (double)ep_count / tepoch : 0,
-                               .seconds = dt_dist_time() - t0});
+                               .seconds = dt_comm_time() - t0});
         if (last || (r->t.ckpt_every && (e + 1) % r->t.ckpt_every == 0)) DT_TRY(save(r, &pr));
         /* the next examples/s measures training, not this evaluation or checkpoint */
-        tlog = tlive = dt_dist_time();
+        tlog = tlive = dt_comm_time();
         seen = 0;
     }
     DT_TRY(log_eval(r, pr.step, pr.epoch, lr_at(r, pr.epoch, pr.step), t0, 1));
-    DT_TRY(dt_dist_agree(r->io_err));
+    DT_TRY(dt_comm_agree(r->s.comm, r->io_err));
     int same;
-    DT_TRY(dt_dist_replicas_equal(net->params, net->nparams, &same));
-    if (same) DT_TRY(dt_dist_replicas_equal(net->bufs, net->nbufs, &same));
+    DT_TRY(dt_comm_replicas_equal(r->s.comm, net->params, net->nparams, &same));
+    if (same) DT_TRY(dt_comm_replicas_equal(r->s.comm, net->bufs, net->nbufs, &same));
     if (!same) return dt_error(DT_ERR_DIST, "the ranks ended with different parameters (a bug: please report it)");
     snprintf(line, sizeof line, "parameters identical on all %d ranks", s->nranks);
     emit(r, (dt_event){.kind = DT_EV_NOTE, .text = line});
     DT_TRY(report_memory(r));
-    emit(r, (dt_event){.kind = DT_EV_END, .step = pr.step, .epoch = pr.epoch, .seconds = dt_dist_time() - t0,
+    emit(r, (dt_event){.kind = DT_EV_END, .step = pr.step, .epoch = pr.epoch, .seconds = dt_comm_time() - t0,
                        .images_per_s = tstep > 0 ? (double)trained / tstep : 0, .step_seconds = tstep, .text = r->ckpt,
                        .comm_wait_s = dt_reducer_wait_seconds(r->red) + r->sums_wait});
     return DT_OK;
@@ -662,12 +662,12 @@ dt_status dt_train(const dt_run_args *a)
     if (a->trace) { /* one file per rank: FILE.rank<R>.json */
         const char *dot = strrchr(a->trace, '.');
         int stem = dot && !strcmp(dot, ".json") ? (int)(dot - a->trace) : (int)strlen(a->trace);
-        snprintf(tpath, sizeof tpath, "%.*s.rank%d.json", stem, a->trace, dt_dist_rank());
-        st = dt_trace_open(tpath, dt_dist_rank(), 0);
-        st = dt_dist_agree(st); /* a rank that cannot write its trace must not leave the others in setup */
+        snprintf(tpath, sizeof tpath, "%.*s.rank%d.json", stem, a->trace, dt_comm_rank(a->comm));
+        st = dt_trace_open(tpath, dt_comm_rank(a->comm), 0);
+        st = dt_comm_agree(a->comm, st); /* a rank that cannot write its trace must not leave the others in setup */
     }
     if (!st) st = setup_run(r);
-    st = dt_dist_agree(st);
+    st = dt_comm_agree(a->comm, st);
     if (!st) st = loop(r);
     if (a->trace && dt_trace_enabled()) {
         dt_status tw = dt_trace_write();

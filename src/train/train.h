@@ -5,7 +5,7 @@
 #ifndef DT_TRAIN_H
 #define DT_TRAIN_H
 
-#include "core/core.h"
+#include "comm/comm.h"
 
 /* DT_EV_EPOCH closes a whole epoch, after its evaluation (if any) and before
  * its checkpoint: epoch = epochs done, loss and accuracy = means over the
@@ -50,6 +50,7 @@ typedef struct {
     const char *split;      /* eval --features: "train" or "test" (NULL: test, or train when there is no test split) */
     int live_steps;         /* train: a live display wants DT_EV_STEP between log_every steps too */
     const char *trace;      /* train: Chrome-trace JSON timeline, one file per rank (FILE.rank<R>.json), or NULL */
+    dt_comm *comm;          /* the ranks that run it (the world, or a split of it) */
     dt_event_fn on_event;
     void *user;
 } dt_run_args;

@@ -1,14 +1,13 @@
 /* reduce.c — gradient reductions: overlapped buckets, a fixed-tree
  * reduce-scatter for bitwise reproducibility, and ZeRO-1's sharded halves. */
-#include "dist/reduce.h"
+#include "comm/reduce.h"
 
 #include <limits.h>
-#include <mpi.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/trace.h"
-#include "dist/dist.h"
+#include "comm/comm_mpi.h"
 
 #ifdef DTRAIN_DOUBLE
 #define MPI_REAL_T MPI_DOUBLE
@@ -19,6 +18,7 @@
 enum { TREE_TAG = 7001 };
 
 struct dt_reducer {
+    dt_comm *c;
     dt_real *buf, *tmp;
     int64_t n;
     dt_reducer_opts o;
@@ -36,18 +36,10 @@ struct dt_reducer {
     dt_real **peer;
 };
 
-static dt_status fail(int rc, const char *what)
-{
-    char msg[MPI_MAX_ERROR_STRING];
-    int len = 0;
-    MPI_Error_string(rc, msg, &len);
-    return dt_error(DT_ERR_DIST, "rank %d: %s failed: %s", dt_dist_rank(), what, msg);
-}
-
 #define TRY_MPI(call, what)                                                                  \
     do {                                                                                     \
         int rc_ = (call);                                                                    \
-        if (rc_ != MPI_SUCCESS) return fail(rc_, what);                                      \
+        if (rc_ != MPI_SUCCESS) return dt_comm_mpi_fail(r->c, rc_, what);                    \
     } while (0)
 
 static int bitrev(int r, int bits)
@@ -79,16 +71,16 @@ static dt_status share(dt_reducer *r, dt_real **buf)
 {
     MPI_Comm node;
     int nsize = 0, disp;
-    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) != MPI_SUCCESS) return DT_OK;
+    if (MPI_Comm_split_type(r->c->comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) != MPI_SUCCESS) return DT_OK;
     MPI_Comm_size(node, &nsize);
     int all = nsize == r->P, every = 0;
     /* every rank must agree, or some would wait in a collective the others skip */
-    MPI_Allreduce(&all, &every, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Allreduce(&all, &every, 1, MPI_INT, MPI_MIN, r->c->comm);
     MPI_Comm_free(&node);
     if (!every || getenv("DTRAIN_NO_SHARED_REDUCE")) return DT_OK;
     dt_real *mine;
     MPI_Aint bytes = (MPI_Aint)((r->n + 16) * (int64_t)sizeof(dt_real)), sz;
-    TRY_MPI(MPI_Win_allocate_shared(bytes, (int)sizeof(dt_real), MPI_INFO_NULL, MPI_COMM_WORLD, &mine, &r->win),
+    TRY_MPI(MPI_Win_allocate_shared(bytes, (int)sizeof(dt_real), MPI_INFO_NULL, r->c->comm, &mine, &r->win),
             "shared gradient window");
     r->peer = calloc((size_t)r->P, sizeof *r->peer);
     if (!r->peer) return dt_error(DT_ERR_NOMEM, "out of memory");
@@ -103,12 +95,12 @@ static dt_status share(dt_reducer *r, dt_real **buf)
     return DT_OK;
 }
 
-dt_status dt_reducer_create(dt_real **buf, int64_t n, const dt_reducer_opts *o, int nlayers, dt_reducer **out)
+dt_status dt_reducer_create(dt_comm *c, dt_real **buf, int64_t n, const dt_reducer_opts *o, int nlayers, dt_reducer **out)
 {
     *out = NULL;
     dt_reducer *r = calloc(1, sizeof *r);
     if (!r) return dt_error(DT_ERR_NOMEM, "out of memory");
-    *r = (dt_reducer){.buf = *buf, .n = n, .o = *o, .P = dt_dist_size(), .rank = dt_dist_rank(), .win = MPI_WIN_NULL};
+    *r = (dt_reducer){.buf = *buf, .n = n, .o = *o, .P = c->size, .rank = c->rank, .win = MPI_WIN_NULL, .c = c};
     while ((1 << r->bits) < r->P) r->bits++;
     if (n > INT_MAX) {
         free(r);
@@ -117,7 +109,7 @@ dt_status dt_reducer_create(dt_real **buf, int64_t n, const dt_reducer_opts *o, 
     int pow2 = (1 << r->bits) == r->P;
     if (o->tree && !pow2) {
         free(r);
-        return dt_error(DT_ERR_CONFIG, "deterministic mode runs on 1, 2, 4, 8, ... ranks (a power of two), not %d", dt_dist_size());
+        return dt_error(DT_ERR_CONFIG, "deterministic mode runs on 1, 2, 4, 8, ... ranks (a power of two), not %d", c->size);
     }
     /* Measured on 2 cores (MLP, 940 KB of gradients per step), by messages:
      * this exchange by halves takes 160 k img/s where MPI_Allreduce takes
@@ -138,7 +130,7 @@ dt_status dt_reducer_create(dt_real **buf, int64_t n, const dt_reducer_opts *o, 
     dt_status st = DT_OK;
     if (!r->tmp || !r->counts || !r->displs || !r->idx || !r->req || !r->boff || !r->blen || !r->bt0)
         st = dt_error(DT_ERR_NOMEM, "out of memory for the gradient reduction");
-    st = dt_dist_agree(st);
+    st = dt_comm_agree(c, st);
     if (!st && r->P > 1 && pow2) st = share(r, buf);
     if (st) {
         dt_reducer_free(r, 0);
@@ -206,7 +198,7 @@ static dt_status launch(dt_reducer *r, int64_t from)
     r->blen[i] = len;
     r->bt0[i] = dt_trace_now();
     r->launched = from;
-    TRY_MPI(MPI_Iallreduce(MPI_IN_PLACE, r->buf + from, (int)len, MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD, &r->req[i]),
+    TRY_MPI(MPI_Iallreduce(MPI_IN_PLACE, r->buf + from, (int)len, MPI_REAL_T, MPI_SUM, r->c->comm, &r->req[i]),
             "gradient allreduce");
     return DT_OK;
 }
@@ -238,19 +230,19 @@ dt_status dt_reducer_finish(dt_reducer *r)
 {
     if (r->P == 1) return DT_OK;
     DT_TRY(launch(r, 0));
-    double t0 = dt_dist_time();
-    dt_dist_wait_begin("the gradient allreduce");
+    double t0 = dt_comm_time();
+    dt_comm_wait_begin("the gradient allreduce");
     for (;;) {
         int k = 0, rc = MPI_Waitsome(r->nreq, r->req, &k, r->idx, MPI_STATUSES_IGNORE);
         if (rc != MPI_SUCCESS) {
-            dt_dist_wait_end();
-            return fail(rc, "gradient allreduce");
+            dt_comm_wait_end();
+            return dt_comm_mpi_fail(r->c, rc, "gradient allreduce");
         }
         if (k == MPI_UNDEFINED) break; /* all done */
         completed(r, k);
     }
-    dt_dist_wait_end();
-    r->wait_s += dt_dist_time() - t0;
+    dt_comm_wait_end();
+    r->wait_s += dt_comm_time() - t0;
     r->nreq = 0;
     return DT_OK;
 }
@@ -262,9 +254,9 @@ dt_status dt_reducer_finish(dt_reducer *r)
 static dt_status fence(dt_reducer *r, const char *what)
 {
     MPI_Win_sync(r->win);
-    int rc = MPI_Barrier(MPI_COMM_WORLD);
+    int rc = MPI_Barrier(r->c->comm);
     MPI_Win_sync(r->win);
-    if (rc != MPI_SUCCESS) return fail(rc, what);
+    if (rc != MPI_SUCCESS) return dt_comm_mpi_fail(r->c, rc, what);
     return DT_OK;
 }
 
@@ -291,7 +283,7 @@ static dt_status tree_reduce_scatter(dt_reducer *r, int64_t lo, int64_t len)
             theirs = r->peer[partner] + lo + ko;
         } else
             TRY_MPI(MPI_Sendrecv(buf + so, (int)sn, MPI_REAL_T, partner, TREE_TAG, r->tmp, (int)kn, MPI_REAL_T, partner,
-                                 TREE_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+                                 TREE_TAG, r->c->comm, MPI_STATUS_IGNORE),
                     "tree reduction");
         /* a + b == b + a in IEEE arithmetic: only the pairing matters, and it is the tree's */
         dt_real *d = buf + ko;
@@ -314,20 +306,20 @@ static void fill_counts(dt_reducer *r, int64_t len)
 dt_status dt_reducer_reduce_scatter(dt_reducer *r, int64_t lo, int64_t hi)
 {
     if (r->P == 1 || hi <= lo) return DT_OK;
-    double t0 = dt_dist_time(), tt = dt_trace_now();
+    double t0 = dt_comm_time(), tt = dt_trace_now();
     dt_status st = DT_OK;
-    dt_dist_wait_begin("the gradient reduce-scatter");
+    dt_comm_wait_begin("the gradient reduce-scatter");
     if (r->o.tree) st = tree_reduce_scatter(r, lo, hi - lo);
     else {
         fill_counts(r, hi - lo);
-        int rc = MPI_Reduce_scatter(MPI_IN_PLACE, r->buf + lo, r->counts, MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD);
-        if (rc != MPI_SUCCESS) st = fail(rc, "gradient reduce-scatter");
+        int rc = MPI_Reduce_scatter(MPI_IN_PLACE, r->buf + lo, r->counts, MPI_REAL_T, MPI_SUM, r->c->comm);
+        if (rc != MPI_SUCCESS) st = dt_comm_mpi_fail(r->c, rc, "gradient reduce-scatter");
         /* in place, MPI leaves this rank's block at the start of the buffer */
         else if (r->displs[r->rank])
             memmove(r->buf + lo + r->displs[r->rank], r->buf + lo, (size_t)r->counts[r->rank] * sizeof(dt_real));
     }
-    dt_dist_wait_end();
-    r->wait_s += dt_dist_time() - t0;
+    dt_comm_wait_end();
+    r->wait_s += dt_comm_time() - t0;
     dt_trace_span("reduce-scatter", "comm", DT_TRACE_COMM, tt, dt_trace_now(), "values", hi - lo, NULL, 0);
     return st;
 }
@@ -335,9 +327,9 @@ dt_status dt_reducer_reduce_scatter(dt_reducer *r, int64_t lo, int64_t hi)
 dt_status dt_reducer_allgather(dt_reducer *r, dt_real *v, int64_t lo, int64_t hi)
 {
     if (r->P == 1 || hi <= lo) return DT_OK;
-    double t0 = dt_dist_time(), tt = dt_trace_now();
+    double t0 = dt_comm_time(), tt = dt_trace_now();
     fill_counts(r, hi - lo);
-    dt_dist_wait_begin("the allgather");
+    dt_comm_wait_begin("the allgather");
     int rc = MPI_SUCCESS;
     if (r->peer && v == r->buf) {
         /* copy every other rank's block out of its buffer; nobody may change
@@ -347,16 +339,16 @@ dt_status dt_reducer_allgather(dt_reducer *r, dt_real *v, int64_t lo, int64_t hi
             if (q != r->rank)
                 memcpy(v + lo + r->displs[q], r->peer[q] + lo + r->displs[q], (size_t)r->counts[q] * sizeof(dt_real));
         if (!st) st = fence(r, "allgather");
-        dt_dist_wait_end();
-        r->wait_s += dt_dist_time() - t0;
+        dt_comm_wait_end();
+        r->wait_s += dt_comm_time() - t0;
         dt_trace_span("allgather", "comm", DT_TRACE_COMM, tt, dt_trace_now(), "values", hi - lo, NULL, 0);
         return st;
     }
-    rc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, v + lo, r->counts, r->displs, MPI_REAL_T, MPI_COMM_WORLD);
-    dt_dist_wait_end();
-    r->wait_s += dt_dist_time() - t0;
+    rc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, v + lo, r->counts, r->displs, MPI_REAL_T, r->c->comm);
+    dt_comm_wait_end();
+    r->wait_s += dt_comm_time() - t0;
     dt_trace_span("allgather", "comm", DT_TRACE_COMM, tt, dt_trace_now(), "values", hi - lo, NULL, 0);
-    if (rc != MPI_SUCCESS) return fail(rc, "allgather");
+    if (rc != MPI_SUCCESS) return dt_comm_mpi_fail(r->c, rc, "allgather");
     return DT_OK;
 }
 
@@ -367,13 +359,13 @@ dt_status dt_reducer_allreduce(dt_reducer *r, int64_t lo, int64_t hi)
         DT_TRY(dt_reducer_reduce_scatter(r, lo, hi));
         return dt_reducer_allgather(r, r->buf, lo, hi);
     }
-    double t0 = dt_dist_time(), tt = dt_trace_now();
-    dt_dist_wait_begin("the allreduce");
-    int rc = MPI_Allreduce(MPI_IN_PLACE, r->buf + lo, (int)(hi - lo), MPI_REAL_T, MPI_SUM, MPI_COMM_WORLD);
-    dt_dist_wait_end();
-    r->wait_s += dt_dist_time() - t0;
+    double t0 = dt_comm_time(), tt = dt_trace_now();
+    dt_comm_wait_begin("the allreduce");
+    int rc = MPI_Allreduce(MPI_IN_PLACE, r->buf + lo, (int)(hi - lo), MPI_REAL_T, MPI_SUM, r->c->comm);
+    dt_comm_wait_end();
+    r->wait_s += dt_comm_time() - t0;
     dt_trace_span("allreduce", "comm", DT_TRACE_COMM, tt, dt_trace_now(), "values", hi - lo, NULL, 0);
-    if (rc != MPI_SUCCESS) return fail(rc, "allreduce");
+    if (rc != MPI_SUCCESS) return dt_comm_mpi_fail(r->c, rc, "allreduce");
     return DT_OK;
 }
 
@@ -382,10 +374,10 @@ dt_status dt_reducer_gather(dt_reducer *r, const dt_real *mine, dt_real *v, int6
     if (r->P == 1) return DT_OK;
     fill_counts(r, len);
     int me = r->rank;
-    dt_dist_wait_begin("the optimizer-state gather");
-    int rc = me == 0 ? MPI_Gatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, v, r->counts, r->displs, MPI_REAL_T, 0, MPI_COMM_WORLD)
-                     : MPI_Gatherv(mine, r->counts[me], MPI_REAL_T, NULL, NULL, NULL, MPI_REAL_T, 0, MPI_COMM_WORLD);
-    dt_dist_wait_end();
-    if (rc != MPI_SUCCESS) return fail(rc, "gather");
+    dt_comm_wait_begin("the optimizer-state gather");
+    int rc = me == 0 ? MPI_Gatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, v, r->counts, r->displs, MPI_REAL_T, 0, r->c->comm)
+                     : MPI_Gatherv(mine, r->counts[me], MPI_REAL_T, NULL, NULL, NULL, MPI_REAL_T, 0, r->c->comm);
+    dt_comm_wait_end();
+    if (rc != MPI_SUCCESS) return dt_comm_mpi_fail(r->c, rc, "gather");
     return DT_OK;
 }

@@ -26,7 +26,7 @@
 #ifndef DT_REDUCE_H
 #define DT_REDUCE_H
 
-#include "core/core.h"
+#include "comm/comm.h"
 
 typedef struct dt_reducer dt_reducer;
 
@@ -35,12 +35,13 @@ typedef struct {
     int64_t bucket;    /* values per bucket in bucket mode (0: everything in one bucket at the end) */
 } dt_reducer_opts;
 
-/* *buf [n] is summed in place; `nlayers` bounds the number of buckets.
+/* *buf [n] is summed in place over the ranks of c (which must outlive the
+ * reducer); `nlayers` bounds the number of buckets.
  * When every rank runs on one machine, the tree reads the other ranks'
  * buffers directly instead of copying them through messages: *buf is then
  * replaced by memory the other ranks can read (its values copied), and the
  * caller must use that from now on. */
-dt_status dt_reducer_create(dt_real **buf, int64_t n, const dt_reducer_opts *o, int nlayers, dt_reducer **out);
+dt_status dt_reducer_create(dt_comm *c, dt_real **buf, int64_t n, const dt_reducer_opts *o, int nlayers, dt_reducer **out);
 /* `collective`: every rank calls this now (shared memory is released
  * together); otherwise it is left to the end of the process. */
 void dt_reducer_free(dt_reducer *r, int collective);

@@ -1,0 +1,77 @@
+/* comm.h — everything dtrain asks of MPI, through communicator handles.
+ * The only module (with reduce.c) that includes <mpi.h>; a lone process
+ * (no mpirun) is a 1-rank world.
+ *
+ * A dt_comm wraps one MPI communicator with its rank and size. The world
+ * handle comes from dt_comm_init, the one place that names MPI_COMM_WORLD;
+ * dt_comm_split cuts it into independent groups (trials of a sweep), and
+ * everything else takes the handle it works on.
+ *
+ * Errors: MPI is set to return error codes, and a failure anywhere becomes
+ * a dt_status. dt_comm_agree() is how the ranks of one communicator learn
+ * of each other's failures at phase boundaries: every rank passes its own
+ * status and gets back the first failing rank's status and message, so the
+ * ranks of that communicator stop together with the same explanation
+ * instead of hanging in the next collective, and ranks outside it go on.
+ * Two ways out reach further, because no MPI call can end only some of the
+ * processes of a job: dt_comm_abort (MPI_Abort: Open MPI ends the whole job)
+ * and the watchdog (this process exits, and the launcher ends the job). */
+#ifndef DT_COMM_H
+#define DT_COMM_H
+
+#include "core/core.h"
+
+typedef struct dt_comm dt_comm;
+
+/* Start MPI (once per process) and return the world's handle. */
+dt_status dt_comm_init(int *argc, char ***argv, dt_comm **world);
+/* Free the world handle and finalize MPI. */
+void dt_comm_finalize(dt_comm *world);
+/* Collective over c: the ranks passing the same color form a new
+ * communicator, ranked by key. Free it with dt_comm_free. */
+dt_status dt_comm_split(dt_comm *c, int color, int key, dt_comm **out);
+void dt_comm_free(dt_comm *c);
+
+int dt_comm_rank(const dt_comm *c);
+int dt_comm_size(const dt_comm *c);
+/* End now, for failures that cannot be agreed on (MPI_Abort on c: under
+ * Open MPI that ends the whole job, whatever the communicator). */
+void dt_comm_abort(dt_comm *c, int code) __attribute__((noreturn));
+
+dt_status dt_comm_bcast(dt_comm *c, void *buf, int64_t bytes, int root);
+dt_status dt_comm_bcast_real(dt_comm *c, dt_real *buf, int64_t n, int root);
+/* Broadcast a string from root; on other ranks *s is replaced by a malloc'ed copy. */
+dt_status dt_comm_bcast_str(dt_comm *c, char **s, int root);
+/* In-place sums over the ranks of c. */
+dt_status dt_comm_allreduce_f64(dt_comm *c, double *buf, int n);
+dt_status dt_comm_allreduce_i64(dt_comm *c, int64_t *buf, int n);
+
+/* Combine the status of every rank of c; on failure, the lowest failing
+ * rank's status is returned on every rank and dt_errmsg() holds "rank R:
+ * <its message>" (just "<message>" with one rank, or when all failed alike). */
+dt_status dt_comm_agree(dt_comm *c, dt_status local);
+
+/* Whether every rank holds bitwise the same n values as rank 0 (*equal is
+ * the same on every rank). A self-check of data parallelism, run at the end. */
+dt_status dt_comm_replicas_equal(dt_comm *c, const dt_real *buf, int64_t n, int *equal);
+
+/* Rank r's value lands in all[r] on rank 0 (all has dt_comm_size() entries there). */
+dt_status dt_comm_gather_f64(dt_comm *c, double v, double *all);
+
+/* Seconds on MPI's clock. */
+double dt_comm_time(void);
+
+/* Never hang: a watchdog thread ends this process (and so, through the
+ * launcher, the job) when one blocking wait for other ranks lasts more than
+ * timeout_s seconds, naming what it waited in and this rank of c. The
+ * launcher usually ends the job first when a rank dies; this covers a rank
+ * that hangs, or a launcher that does not. 0 turns it off. One per process. */
+dt_status dt_comm_watchdog(const dt_comm *c, double timeout_s);
+/* Bracket a blocking wait on other ranks (what: "the gradient allreduce"). */
+void dt_comm_wait_begin(const char *what);
+void dt_comm_wait_end(void);
+/* While paused (1) the watchdog does not fire: ranks waiting for rank 0's
+ * file I/O (checkpoints) may wait as long as that takes. */
+void dt_comm_watch_pause(int on);
+
+#endif
