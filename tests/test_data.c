@@ -1,7 +1,8 @@
 /* test_data.c — data sets: course HDF5 files, Fashion-MNIST IDX, the
- * generators against numpy/sklearn, splits and sharding, and the messages
- * for broken input. Course files come from $DTRAIN_DATA/course; when they
- * are missing the tests that need them fail and say so. */
+ * generators against numpy/sklearn, random images, splits and sharding,
+ * and the messages for broken input. Course files come from
+ * $DTRAIN_DATA/course; when they are missing the tests that need them fail
+ * and say so. */
 #include <check.h>
 
 #include "check_util.h"
@@ -352,6 +353,100 @@ START_TEST(blobs)
 }
 END_TEST
 
+START_TEST(random_images)
+{
+    dt_dataset *tr, *te, *tr2, *te2;
+    int64_t c[6];
+    const char *cfg =
+        "[data]\nsource = random_images\nshape = 4,5,3\nclasses = 6\nn = 50\ntest_n = 7\n";
+    load_ok(cfg, 0, 1, &tr, &te);
+    ck_assert(tr->n == 50 && tr->total == 50 && te->n == 7 && tr->features == 60);
+    ck_assert(tr->ndim == 3 && tr->dims[0] == 4 && tr->dims[1] == 5 && tr->dims[2] == 3);
+    ck_assert(te->ndim == 3 && te->features == 60 && tr->nclasses == 6 && te->nclasses == 6);
+    /* np.random.seed(1); rand(3): the first pixels of row 0 */
+    ck_assert_double_eq_tol(tr->x[0], 0.417022004702574, GEN_TOL);
+    ck_assert_double_eq_tol(tr->x[1], 0.7203244934421581, GEN_TOL);
+    ck_assert_double_eq_tol(tr->x[2], 0.00011437481734488664, GEN_TOL);
+    for (int64_t i = 0; i < tr->n * tr->features; i++) ck_assert(tr->x[i] >= 0 && tr->x[i] <= 1);
+    label_counts(tr, c, 6); /* asserts every label is in [0, 6) */
+    int seen = 0;
+    for (int k = 0; k < 6; k++) seen += c[k] > 0;
+    ck_assert_int_ge(seen, 4); /* 50 uniform draws miss more than 2 of 6 classes with p < 1e-4 */
+    label_counts(te, c, 6);
+    /* the same seed gives the same rows; the test split does not change train */
+    load_ok("[data]\nsource = random_images\nshape = 4,5,3\nclasses = 6\nn = 50\nseed = 1\n", 0, 1,
+            &tr2, &te2);
+    ck_assert_int_eq(te2->n, 0);
+    ck_assert(!memcmp(tr->x, tr2->x, 50 * 60 * sizeof(dt_real)));
+    ck_assert(!memcmp(tr->y, tr2->y, 50 * sizeof(int32_t)));
+    dt_dataset_free(tr2);
+    dt_dataset_free(te2);
+    load_ok("[data]\nsource = random_images\nshape = 4,5,3\nclasses = 6\nn = 50\nseed = 2\n", 0, 1,
+            &tr2, &te2);
+    ck_assert(memcmp(tr->x, tr2->x, 50 * 60 * sizeof(dt_real)));
+    dt_dataset_free(tr2);
+    dt_dataset_free(te2);
+    /* contiguous sharding: rank 1 of 2 holds rows [25, 50) */
+    load_ok("[data]\nsource = random_images\nshape = 4,5,3\nclasses = 6\nn = 50\nsharding = "
+            "contiguous\n",
+            1, 2, &tr2, &te2);
+    ck_assert(tr2->n == 25 && tr2->offset == 25 && tr2->total == 50);
+    ck_assert(!memcmp(tr2->x, tr->x + 25 * 60, 25 * 60 * sizeof(dt_real)));
+    ck_assert(!memcmp(tr2->y, tr->y + 25, 25 * sizeof(int32_t)));
+    dt_dataset_free(tr2);
+    dt_dataset_free(te2);
+    dt_dataset_free(tr);
+    dt_dataset_free(te);
+    /* H,W (one channel) and F; classes defaults to 2, test_fraction holds out the end */
+    load_ok("[data]\nsource = random_images\nshape = 28,28\ntest_fraction = 0.2\n", 0, 1, &tr, &te);
+    ck_assert(tr->ndim == 2 && tr->dims[0] == 28 && tr->dims[1] == 28 && tr->features == 784);
+    ck_assert(tr->n == 80 && te->n == 20 && tr->nclasses == 2);
+    dt_dataset_free(tr);
+    dt_dataset_free(te);
+    load_ok("[data]\nsource = random_images\nshape = 7\nn = 2\n", 0, 1, &tr, &te);
+    ck_assert(tr->ndim == 1 && tr->features == 7 && tr->n == 2);
+    dt_dataset_free(tr);
+    dt_dataset_free(te);
+}
+END_TEST
+
+START_TEST(random_images_errors)
+{
+    const char *base = "[data]\nsource = random_images\n";
+    char cfg[256];
+    /* each fails with one line that names the key */
+    static const char *const bad[][2] = {
+        {"", "missing required key 'shape'"},
+        {"shape = 64,0,3\n", "[data] shape = '64,0,3'"},
+        {"shape = 64,64,3,1\n", "[data] shape = '64,64,3,1'"},
+        {"shape = 64,x\n", "[data] shape = '64,x'"},
+        {"shape = 65537\n", "[data] shape = '65537'"},
+        {"shape = 8\nclasses = 1\n", "[data] classes"},
+        {"shape = 8\nclasses = many\n", "[data] classes"},
+        {"shape = 8\nn = 1\n", "[data] n "},
+        {"shape = 8\ntest_n = -1\n", "[data] test_n"},
+        {"shape = 8\nseed = -1\n", "[data] seed"},
+        {"shape = 8\ntest_n = 5\ntest_fraction = 0.5\n", "test_fraction"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(cfg, sizeof cfg, "%s%s", base, bad[i][0]);
+        load_fails(cfg, DT_ERR_CONFIG, bad[i][1], NULL);
+    }
+    /* noise belongs to the 2-D generators: here it is an unknown key */
+    dt_ini *ini;
+    dt_dataset *tr, *te;
+    dt_sharding m;
+    const char *noisy = "[data]\nsource = random_images\nshape = 8\nnoise = 0.1\n";
+    ck_assert_int_eq(dt_ini_parse("test.ini", noisy, &ini), DT_OK);
+    ck_assert_int_eq(dt_data_load(ini, 0, 1, &tr, &te, &m), DT_OK);
+    ck_assert_int_eq(dt_ini_check_unused(ini), DT_ERR_CONFIG);
+    ck_assert_msg(strstr(dt_errmsg(), "unknown key 'noise'"), "%s", dt_errmsg());
+    dt_dataset_free(tr);
+    dt_dataset_free(te);
+    dt_ini_free(ini);
+}
+END_TEST
+
 START_TEST(test_fraction_and_sharding)
 {
     dt_dataset *all, *none, *tr, *te;
@@ -671,6 +766,8 @@ int main(void)
     tcase_add_test(tc, planar_numpy);
     tcase_add_test(tc, moons_circles);
     tcase_add_test(tc, blobs);
+    tcase_add_test(tc, random_images);
+    tcase_add_test(tc, random_images_errors);
     tcase_add_test(tc, test_fraction_and_sharding);
     tcase_add_test(tc, fashion_mnist);
     tcase_add_test(tc, hdf5_shapes_and_types);

@@ -13,8 +13,9 @@
 #define SEC "data"
 #define MAX_GEN_ROWS 100000000L
 
-enum { SRC_HDF5, SRC_IDX, SRC_PLANAR, SRC_MOONS, SRC_CIRCLES, SRC_BLOBS };
-static const char *const sources[] = {"hdf5", "idx", "planar", "moons", "circles", "blobs", NULL};
+enum { SRC_HDF5, SRC_IDX, SRC_PLANAR, SRC_MOONS, SRC_CIRCLES, SRC_BLOBS, SRC_RANDOM_IMAGES };
+static const char *const sources[] = {"hdf5",    "idx",   "planar",        "moons",
+                                      "circles", "blobs", "random_images", NULL};
 static const char *const shardings[] = {"global", "contiguous", NULL};
 enum { TARGET_LABEL, TARGET_DENSE, TARGET_NONE };
 static const char *const targets[] = {"label", "dense", "none", NULL};
@@ -322,25 +323,48 @@ static dt_status load_files(dt_ini *cfg, const file_split *tr, const file_split 
 
 /* ---- splits from generators -------------------------------------------- */
 
+/* random_images: shape = H,W,C (or H,W, or F), as image files store them. */
+static dt_status image_shape(dt_ini *cfg, dt_gen_params *g)
+{
+    long v[3];
+    int n;
+    DT_TRY(dt_ini_ints(cfg, SEC, "shape", 1, v, 3, &n));
+    for (int i = 0; i < n; i++)
+        if (v[i] < 1 || v[i] > 65536) {
+            const char *txt;
+            DT_TRY(dt_ini_str(cfg, SEC, "shape", NULL, &txt));
+            return dt_error(DT_ERR_CONFIG,
+                            "%s: [data] shape = '%s': expected H,W,C (or H,W, or F), each in "
+                            "1..65536",
+                            dt_ini_where(cfg, SEC, "shape"), txt);
+        }
+    g->ndim = n;
+    for (int i = 0; i < n; i++) g->dims[i] = v[i];
+    return DT_OK;
+}
+
 static dt_status load_gen(dt_ini *cfg, int src, double frac, int rank, int nranks, dt_sharding mode,
                           dt_dataset *train, dt_dataset *test, int64_t *maxlabel, int *mincls)
 {
-    /* Defaults are the course's: planar_flower.h5, moons.h5, circles.h5. */
-    static const long def_n[] = {400, 300, 300, 300}, def_seed[] = {1, 3, 1, 1};
-    static const double def_noise[] = {0.2, 0.2, 0.05, 1.0};
-    const int k = src - SRC_PLANAR;
+    /* Defaults are the course's: planar_flower.h5, moons.h5, circles.h5;
+     * random_images has no noise, and no default shape. */
+    static const long def_n[] = {400, 300, 300, 300, 100}, def_seed[] = {1, 3, 1, 1, 1};
+    static const double def_noise[] = {0.2, 0.2, 0.05, 1.0, 0};
+    const int k = src - SRC_PLANAR, images = src == SRC_RANDOM_IMAGES;
     long n, tn, seed, classes = 2;
-    double noise;
+    double noise = 0;
     DT_TRY(dt_ini_int(cfg, SEC, "n", 0, def_n[k], 2, MAX_GEN_ROWS, &n));
     DT_TRY(dt_ini_int(cfg, SEC, "test_n", 0, 0, 0, MAX_GEN_ROWS, &tn));
-    DT_TRY(dt_ini_real(cfg, SEC, "noise", 0, def_noise[k], 0.0, 1e6, &noise));
+    if (!images) DT_TRY(dt_ini_real(cfg, SEC, "noise", 0, def_noise[k], 0.0, 1e6, &noise));
     DT_TRY(dt_ini_int(cfg, SEC, "seed", 0, def_seed[k], 0, 4294967295L, &seed));
-    if (src == SRC_BLOBS) DT_TRY(dt_ini_int(cfg, SEC, "classes", 0, 3, 2, 1000, &classes));
+    if (src == SRC_BLOBS || images)
+        DT_TRY(dt_ini_int(cfg, SEC, "classes", 0, images ? 2 : 3, 2, 1000, &classes));
     if (tn > 0 && frac > 0)
         return dt_error(DT_ERR_CONFIG,
                         "%s: [data] test_fraction and test_n both given: expected one",
                         dt_ini_where(cfg, SEC, "test_fraction"));
-    dt_gen_params g = {(dt_gen_kind)k, n, tn, noise, (uint32_t)seed, (int)classes};
+    dt_gen_params g = {(dt_gen_kind)k, n, tn, noise, (uint32_t)seed, (int)classes, 0, {0}};
+    if (images) DT_TRY(image_shape(cfg, &g));
     dt_dataset all = {0}, all_te = {0};
     dt_status s = dt_synth_make(&g, &all, &all_te);
     int64_t ntr = n, nte = tn, base = 0, a, len;

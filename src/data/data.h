@@ -7,12 +7,13 @@
  * reshape(m, -1) gives) and are scaled to [0, 1]. Labels are class indices.
  *
  * The [data] section of a config says where the data comes from:
- *   source     = hdf5 | idx | planar | moons | circles | blobs
+ *   source     = hdf5 | idx | planar | moons | circles | blobs | random_images
  *   root       = directory for relative paths (default $DTRAIN_DATA, else ../shared/data)
  *   train, test            file paths (hdf5: one file may hold both splits)
  *   train_x, train_y, test_x, test_y   HDF5 data set names
  *   train_images, train_labels, test_images, test_labels   IDX(.gz) paths
  *   n, test_n, noise, seed, classes    generator parameters
+ *   shape      random_images: H,W,C (or H,W, or F) of each example
  *   test_fraction          hold out the last fraction of train as test when no test split exists
  *   sharding   = global | contiguous
  *   target     = label | dense | none: what each row is compared with --

@@ -36,18 +36,28 @@ dt_status dt_idx_load(const char *images, const char *labels, int64_t start, int
 
 /* Generators. The defaults reproduce the course's planar_flower.h5,
  * moons.h5 and circles.h5 training sets (to the last bits of sin/cos). */
-typedef enum { DT_GEN_PLANAR, DT_GEN_MOONS, DT_GEN_CIRCLES, DT_GEN_BLOBS } dt_gen_kind;
+typedef enum {
+    DT_GEN_PLANAR,
+    DT_GEN_MOONS,
+    DT_GEN_CIRCLES,
+    DT_GEN_BLOBS,
+    DT_GEN_RANDOM_IMAGES
+} dt_gen_kind;
 
 typedef struct {
     dt_gen_kind kind;
     int64_t n, test_n;
     double noise;
     uint32_t seed;
-    int classes; /* blobs */
+    int classes;     /* blobs, random_images */
+    int ndim;        /* random_images: example shape, e.g. {64, 64, 3} (H, W, C) */
+    int64_t dims[3];
 } dt_gen_params;
 
 /* Whole splits: train gets n rows, then test gets test_n rows drawn from
- * the same generator stream (and, for blobs, the same centres). */
+ * the same generator stream (and, for blobs, the same centres).
+ * random_images: pixels uniform in [0, 1], labels uniform in [0, classes),
+ * as np.random.seed(seed); rand(n, *dims); randint(classes, size=n) draws them. */
 dt_status dt_synth_make(const dt_gen_params *p, dt_dataset *train, dt_dataset *test);
 
 #endif

@@ -5,6 +5,8 @@
  *   moons    sklearn.datasets.make_moons (shuffled, gaussian noise)
  *   circles  sklearn.datasets.make_circles (factor 0.8)
  *   blobs    sklearn.datasets.make_blobs (centres uniform in [-10, 10]^2, std = noise)
+ *   random_images  pixels rand(n, H, W, C), then labels randint(classes, size=n): noise
+ *            with a given shape and class count, to run image models without their data
  * All arithmetic is in double and rounded to dt_real at the end. Labels
  * and draw order match exactly; values match to the last bits only, since
  * numpy's vectorised sin/cos (AVX-512 builds) and libm's may differ by an ulp. */
@@ -12,6 +14,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define PI 3.141592653589793
 
@@ -139,6 +142,7 @@ static dt_status draw(const dt_gen_params *g, dt_rng *r, const double *centres, 
         case DT_GEN_MOONS: ok = two_curves(r, &p, g->noise, 0); break;
         case DT_GEN_CIRCLES: ok = two_curves(r, &p, g->noise, 1); break;
         case DT_GEN_BLOBS: ok = blobs(r, &p, centres, g->classes, g->noise); break;
+        case DT_GEN_RANDOM_IMAGES: break; /* images() draws these */
         }
     }
     if (ok)
@@ -146,6 +150,19 @@ static dt_status draw(const dt_gen_params *g, dt_rng *r, const double *centres, 
     free(p.x);
     return ok ? DT_OK
               : dt_error(DT_ERR_NOMEM, "out of memory generating %lld points", (long long)n);
+}
+
+/* n rows of uniform pixels, H, W, C order as image files give them. */
+static dt_status images(const dt_gen_params *g, dt_rng *r, int64_t n, dt_dataset *d)
+{
+    int64_t f = 1;
+    for (int i = 0; i < g->ndim; i++) f *= g->dims[i];
+    DT_TRY(dt_data_alloc_rows(d, n, f, "random_images"));
+    d->ndim = g->ndim;
+    memcpy(d->dims, g->dims, (size_t)g->ndim * sizeof *g->dims);
+    for (int64_t i = 0; i < n * f; i++) d->x[i] = (dt_real)dt_rng_double(r);
+    for (int64_t i = 0; i < n; i++) d->y[i] = (int32_t)dt_rng_interval(r, (uint64_t)g->classes - 1);
+    return DT_OK;
 }
 
 dt_status dt_synth_make(const dt_gen_params *g, dt_dataset *train, dt_dataset *test)
@@ -156,6 +173,10 @@ dt_status dt_synth_make(const dt_gen_params *g, dt_dataset *train, dt_dataset *t
                         (long long)g->n, (long long)g->test_n);
     dt_rng r;
     dt_rng_seed(&r, g->seed);
+    if (g->kind == DT_GEN_RANDOM_IMAGES) {
+        DT_TRY(images(g, &r, g->n, train));
+        return images(g, &r, g->test_n, test);
+    }
     double *centres = NULL;
     if (g->kind == DT_GEN_BLOBS) {
         centres = malloc((size_t)g->classes * 2 * sizeof *centres);
