@@ -563,7 +563,9 @@ static dt_status loop(run *r)
                 snprintf(line, sizeof line, "step %lld (epoch %lld): a loss or gradient is not finite; step skipped ([train] nonfinite = skip)",
                          (long long)pr.step, (long long)e);
                 emit(r, (dt_event){.kind = DT_EV_NOTE, .text = line});
-                loss = 0;
+                loss = NAN; /* it measured nothing: its log line leaves loss and accuracy out */
+                res.correct = NAN;
+                for (int k = 0; k < net->nlosses; k++) r->loss_each[k] = NAN;
             }
             double sums[2] = {0, res.correct};
             dt_loss_values step_lv = loss_values(r, res.each);

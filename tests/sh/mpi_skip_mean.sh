@@ -46,6 +46,9 @@ mean() {
         s += v["\"" f "\""]; n++ } END { printf "%.4f", s / n }' "$TMP/run/metrics.jsonl"
 }
 [ "$(grep -c '"split": "batch"' "$TMP/run/metrics.jsonl")" = 8 ] || fail "expected 8 batch lines: $(cat "$TMP/run/metrics.jsonl")"
+# the skipped step measured nothing: its batch line has no loss and no accuracy
+sk=$(grep '^{"step": 1, ' "$TMP/run/metrics.jsonl") || fail "no metrics line for step 1"
+grep -q '"loss"\|"accuracy"' <<<"$sk" && fail "the skipped step logged a loss or an accuracy: $sk"
 for e in 1 2; do
     skip=$([ "$e" = 1 ] && echo 1 || echo -1)
     line=$(grep "^epoch $e/2 done" <<<"$out") || fail "no summary of epoch $e: $out"
