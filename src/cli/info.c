@@ -44,7 +44,7 @@ static dt_status summary(const char *name, const char *text, const char *input, 
     shape_str(net->in, sh, sizeof sh);
     fprintf(out, "model %s, input %s, ", name, sh);
     if (net->nlosses == 0) fprintf(out, "no loss (headless: forward only)\n");
-    else if (net->nlosses == 1 && !strcmp(net->losses[0].name, "loss")) fprintf(out, "loss %s\n", net->losses[0].ops->type);
+    else if (!dt_net_named_losses(net)) fprintf(out, "loss %s\n", net->losses[0].ops->type);
     else
         for (int j = 0; j < net->nlosses; j++) {
             const dt_loss_term *t = &net->losses[j];

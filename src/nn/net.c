@@ -141,8 +141,9 @@ static dt_status configure_sections(dt_net *net, dt_ini *m)
     int ns = dt_ini_nsections(m), k = 0;
     net->layers = dt_alloc((size_t)ns * sizeof *net->layers);
     net->losses = dt_alloc((size_t)(ns + 1) * sizeof *net->losses); /* + the implicit one */
+    net->loss_names = dt_alloc((size_t)(ns + 1) * sizeof *net->loss_names);
     net->writers = dt_alloc((size_t)(ns + 1) * sizeof *net->writers);
-    if (!net->layers || !net->losses || !net->writers) return dt_error(DT_ERR_NOMEM, "out of memory");
+    if (!net->layers || !net->losses || !net->loss_names || !net->writers) return dt_error(DT_ERR_NOMEM, "out of memory");
     for (int i = 0; i < ns; i++) {
         const char *sec = dt_ini_section(m, i), *type;
         if (!strcmp(sec, "input")) continue;
@@ -187,6 +188,7 @@ static dt_status implicit_loss(dt_net *net, dt_ini *m, dt_loss loss)
     if (loss == DT_LOSS_SOFTMAX_CE && (last->act != DT_ACT_SOFTMAX || out < 2))
         return dt_error(DT_ERR_CONFIG, "%s: [%s] softmax cross-entropy needs two or more output units with activation = softmax",
                         dt_ini_name(m), last->name);
+    net->implicit_loss = 1;
     dt_loss_term *t = &net->losses[net->nlosses++];
     *t = (dt_loss_term){.name = "loss", .ops = dt_loss_find(loss == DT_LOSS_BCE ? "bce" : "softmax_ce"),
                         .input = net->nlayers - 1, .src = last, .weight = 1, .size = out};
@@ -199,6 +201,7 @@ static dt_status losses_targets(dt_net *net, dt_ini *m)
     net->classifier = -1;
     for (int j = 0; j < net->nlosses; j++) {
         dt_loss_term *t = &net->losses[j];
+        net->loss_names[j] = t->name;
         dt_target_kind k = t->ops->target;
         if (k == DT_TARGET_LABEL && net->classifier < 0) {
             net->classifier = j;
@@ -381,6 +384,7 @@ void dt_net_free(dt_net *net)
         if (net->layers[i].ops->destroy) net->layers[i].ops->destroy(&net->layers[i]);
     dt_free(net->layers);
     dt_free(net->losses);
+    dt_free(net->loss_names);
     dt_free(net->writers);
     dt_free(net->params);
     if (!net->grads_borrowed) dt_free(net->grads);

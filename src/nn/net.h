@@ -25,6 +25,8 @@ typedef struct {
     dt_layer *layers;
     int nlosses;
     dt_loss_term *losses;
+    const char **loss_names; /* [nlosses]: the losses' names, for logs */
+    int implicit_loss;   /* its one loss is the older spelling's, named "loss" */
     dt_shape in;
     int64_t maxn;        /* rows the buffers hold */
     int64_t nparams;     /* length of the flat parameter buffer (with alignment padding) */
@@ -61,6 +63,10 @@ int dt_net_find(const dt_net *net, const char *name);
 
 /* Forward pass over p->n rows of x [n, in]; returns the last layer's output [n, out]. */
 const dt_real *dt_net_forward(dt_net *net, const dt_real *x, const dt_pass *p);
+
+/* How many losses logs show by name: all of them, or none when the one
+ * loss is the implicit "loss" (its value is then the loss itself). */
+static inline int dt_net_named_losses(const dt_net *net) { return net->implicit_loss ? 0 : net->nlosses; }
 
 /* Reals dt_net_loss sums into: the objective, then each loss (unweighted). */
 static inline int dt_net_nsums(const dt_net *net) { return 1 + net->nlosses; }

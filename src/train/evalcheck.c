@@ -390,21 +390,17 @@ static dt_status eval_run(const dt_run_args *a, dt_setup *s)
     const char *names[2] = {"train", "test"};
     const dt_dataset *sets[2] = {s->train, s->test};
     const dt_net *net = s->net;
-    const char **lnames = calloc((size_t)net->nlosses + 1, sizeof *lnames);
     double *each = calloc((size_t)net->nlosses + 1, sizeof *each);
-    dt_status st = lnames && each ? DT_OK : dt_error(DT_ERR_NOMEM, "out of memory");
-    int show = net->nlosses > 1 || (net->nlosses == 1 && strcmp(net->losses[0].name, "loss"));
-    for (int k = 0; !st && k < net->nlosses; k++) lnames[k] = net->losses[k].name;
+    dt_status st = each ? DT_OK : dt_error(DT_ERR_NOMEM, "out of memory");
     for (int i = 0; i < 2 && !st; i++) {
         dt_eval_result e = {.each = each};
         if (sets[i]->total == 0 || net->nlosses == 0) continue; /* headless: nothing to measure */
         if ((st = dt_evaluate(s, sets[i], &e))) break;
         double acc = net->classifier < 0 ? NAN : e.count ? (double)e.correct / (double)e.count : 0;
         emit(a, s, (dt_event){.kind = DT_EV_EVAL, .split = names[i], .loss = e.loss, .accuracy = acc,
-                              .correct = e.correct, .count = e.count, .nlosses = show ? net->nlosses : 0,
-                              .loss_names = lnames, .losses = each});
+                              .correct = e.correct, .count = e.count, .nlosses = dt_net_named_losses(net),
+                              .loss_names = net->loss_names, .losses = each});
     }
-    free(lnames);
     free(each);
     DT_TRY(st);
     if (a->grid) DT_TRY(write_grid(a, s));
@@ -421,14 +417,14 @@ dt_status dt_eval(const dt_run_args *a)
 }
 
 /* Mean loss over the rows (with the L2 term), optionally leaving gradients. */
-static double batch_loss(dt_setup *s, const dt_real *x, const int32_t *y, int64_t n, double l2, int grad)
+static double batch_loss(dt_setup *s, double *sums, const dt_real *x, const int32_t *y, int64_t n, double l2, int grad)
 {
     dt_net *net = s->net;
     dt_pass p = {.n = n, .train = 1, .seed = 1, .step = 0, .sample_ids = NULL};
     static int64_t ids[64];
     for (int64_t i = 0; i < n; i++) ids[i] = i;
     p.sample_ids = ids;
-    double sums[1 + 64] = {0}; /* the objective first; gradcheck refuses more losses than fit */
+    memset(sums, 0, (size_t)dt_net_nsums(net) * sizeof *sums);
     dt_targets tg = {.labels = y, .dense = s->train->t};
     dt_net_forward(net, x, &p);
     dt_net_loss(net, &tg, n, grad ? (dt_real)(1.0 / (double)n) : 0, sums, NULL);
@@ -450,9 +446,8 @@ static dt_status grad_run(const dt_run_args *a, dt_setup *s, double *max_rel)
     DT_TRY(dt_ini_check_unused(s->cfg));
     DT_TRY(dt_net_init(s->net, s->init_seed));
     dt_net *net = s->net;
-    if (net->nlosses == 0 || net->nlosses > 64)
-        return dt_error(DT_ERR_CONFIG, "%s: gradcheck needs a model with 1 to 64 losses; this one has %d", s->model_path,
-                        net->nlosses);
+    if (net->nlosses == 0)
+        return dt_error(DT_ERR_CONFIG, "%s: gradcheck needs a model with a loss; this one is headless", s->model_path);
     int64_t n = s->train->n < 8 ? s->train->n : 8;
     const dt_real *x = s->train->x;
     const int32_t *y = s->train->y;
@@ -461,9 +456,14 @@ static dt_status grad_run(const dt_run_args *a, dt_setup *s, double *max_rel)
 #else
     const double eps = 1e-2;
 #endif
-    batch_loss(s, x, y, n, o.l2, 1);
+    double *sums = calloc((size_t)dt_net_nsums(net), sizeof *sums);
     dt_real *g = dt_alloc((size_t)(net->ntrain + 1) * sizeof(dt_real));
-    if (!g) return dt_error(DT_ERR_NOMEM, "out of memory");
+    if (!g || !sums) {
+        free(sums);
+        dt_free(g);
+        return dt_error(DT_ERR_NOMEM, "out of memory");
+    }
+    batch_loss(s, sums, x, y, n, o.l2, 1);
     memcpy(g, net->grads, (size_t)net->ntrain * sizeof(dt_real));
     double num2 = 0, g2 = 0, d2 = 0;
     for (int i = 0; i < net->nlayers; i++) {
@@ -476,9 +476,9 @@ static dt_status grad_run(const dt_run_args *a, dt_setup *s, double *max_rel)
             for (int64_t t = 0; t < pr->size; t += stride) {
                 dt_real keep = pr->w[t];
                 pr->w[t] = (dt_real)(keep + eps);
-                double lp = batch_loss(s, x, y, n, o.l2, 0);
+                double lp = batch_loss(s, sums, x, y, n, o.l2, 0);
                 pr->w[t] = (dt_real)(keep - eps);
-                double lm = batch_loss(s, x, y, n, o.l2, 0);
+                double lm = batch_loss(s, sums, x, y, n, o.l2, 0);
                 pr->w[t] = keep;
                 double gn = (lp - lm) / (2 * eps), ga = g[pr->w - net->params + t];
                 pn += gn * gn;
@@ -495,6 +495,7 @@ static dt_status grad_run(const dt_run_args *a, dt_setup *s, double *max_rel)
         }
     }
     dt_free(g);
+    free(sums);
     *max_rel = sqrt(d2) / (sqrt(num2) + sqrt(g2) + 1e-300);
     return DT_OK;
 }

@@ -61,8 +61,6 @@ typedef struct run {
     double *sums_again; /* the same, for recomputing a bad step's local share */
     double *pass_sums; /* one pass's dt_net_loss sums [1 + nlosses] */
     double *loss_each; /* the last step's mean of each loss, unweighted [nlosses] */
-    const char **loss_names; /* [nlosses], shown and logged when the model names its losses */
-    int show_losses;
     double *ep_each, *eval_each; /* [nlosses]: the epoch's sums, an evaluation's means */
     int64_t *ids;
     dt_metrics *metrics;

@@ -147,29 +147,23 @@ static void emit(const run *r, dt_event ev)
     if (r->s.rank == 0 && r->a->on_event) r->a->on_event(r->a->user, &ev);
 }
 
-/* Each loss's values for the log and the display: none for a model whose
- * one loss is the implicit "loss" (its value is the loss itself). */
+/* Each loss's values for the log and the display (dt_net_named_losses). */
 static dt_loss_values loss_values(const run *r, const double *v)
 {
-    return (dt_loss_values){r->show_losses ? r->s.net->nlosses : 0, r->loss_names, v};
+    return (dt_loss_values){dt_net_named_losses(r->s.net), r->s.net->loss_names, v};
 }
 
-static dt_status alloc_loss_names(run *r)
+static dt_status alloc_loss_sums(run *r)
 {
-    const dt_net *net = r->s.net;
-    int n = net->nlosses;
-    r->loss_names = calloc((size_t)n + 1, sizeof *r->loss_names);
+    int n = r->s.net->nlosses;
     r->ep_each = calloc((size_t)n + 1, sizeof *r->ep_each);
     r->eval_each = calloc((size_t)n + 1, sizeof *r->eval_each);
-    if (!r->loss_names || !r->ep_each || !r->eval_each) return dt_error(DT_ERR_NOMEM, "out of memory");
-    for (int k = 0; k < n; k++) r->loss_names[k] = net->losses[k].name;
-    r->show_losses = n > 1 || (n == 1 && strcmp(net->losses[0].name, "loss"));
+    if (!r->ep_each || !r->eval_each) return dt_error(DT_ERR_NOMEM, "out of memory");
     return DT_OK;
 }
 
 static void free_run(run *r, int collective)
 {
-    free(r->loss_names);
     free(r->ep_each);
     free(r->eval_each);
     dt_run_step_free(r, collective);
@@ -240,7 +234,7 @@ static dt_status setup_run(run *r)
     if (net->target == DT_TARGET_DENSE &&
         !(r->tb = dt_alloc((size_t)(r->pl.local_max * net->target_len) * sizeof(dt_real))))
         return dt_error(DT_ERR_NOMEM, "out of memory for batch buffers");
-    DT_TRY(alloc_loss_names(r));
+    DT_TRY(alloc_loss_sums(r));
     DT_TRY(dt_run_step_init(r));
     int64_t G = r->pl.global;
     r->scale = r->t.lr_linear ? (double)G / (double)r->t.base_batch : 1;
