@@ -462,6 +462,14 @@ static int fail(int rank, dt_status st)
     return st == DT_ERR_CONFIG || st == DT_ERR_ARG || st == DT_ERR_DATA || st == DT_ERR_IO ? 2 : 1;
 }
 
+/* A failure of a run on c: rank 0 reports what the ranks agreed on; when c
+ * broke (a wait timed out) there was no agreement, and each rank reports. */
+static int fail_on(dt_comm *c, dt_status st)
+{
+    if (dt_comm_rank(c) == 0 || dt_comm_broken(c)) fprintf(stderr, "dtrain: error: %s\n", dt_errmsg());
+    return st == DT_ERR_CONFIG || st == DT_ERR_ARG || st == DT_ERR_DATA || st == DT_ERR_IO ? 2 : 1;
+}
+
 /* One line, pointing at --help rather than printing the whole usage. */
 static int usage_error(int rank, const char *msg, const char *arg, const char *usage)
 {
@@ -576,7 +584,7 @@ static int run_command(int argc, char **argv, dt_comm *world, const char *cmd, c
     }
     free(over);
     printer_finish(&pr, st != DT_OK);
-    return st ? fail(rank, st) : rc;
+    return st ? fail_on(world, st) : rc;
 }
 
 /* When one rank dies the launcher ends the others with SIGTERM: say so, in
@@ -642,6 +650,10 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
     term_len = 0; /* finished: a launcher ending the job now has nothing to explain */
-    dt_comm_finalize(world);
+    if (dt_comm_finalize(world)) {
+        /* a rank of a broken communicator never came: leaving makes the launcher end it */
+        fprintf(stderr, "dtrain: %s\n", dt_errmsg());
+        if (!rc) rc = 1;
+    }
     return rc;
 }

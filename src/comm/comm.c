@@ -1,90 +1,98 @@
 /* comm.c — MPI through communicator handles: init, split, broadcasts,
- * sums, agreement on failure, and the watchdog. */
+ * sums, agreement on failure, waits that time out, and leaving together. */
 #include "comm/comm_mpi.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-dt_status dt_comm_mpi_fail(const dt_comm *c, int rc, const char *what)
+/* The world, a duplicate of it that only the leaving handshake uses (no
+ * other message can match its messages), and the world ranks this process
+ * suspects of hanging: the other ranks of a communicator that broke. */
+static dt_comm *g_world;
+static MPI_Comm g_end = MPI_COMM_NULL;
+static unsigned char *g_suspect;
+static double g_suspect_wait; /* how long to wait for them at the end */
+
+/* c can no longer be used: keep why, and suspect its other ranks. */
+static void mark_broken(dt_comm *c, const char *why)
+{
+    if (c->broken) return;
+    c->broken = 1;
+    snprintf(c->why, sizeof c->why, "%s", why);
+    /* one timeout for a slow rank to come back, one for it to time out itself */
+    if (2 * c->timeout > g_suspect_wait) g_suspect_wait = 2 * c->timeout;
+    if (!g_world || !g_suspect) return;
+    MPI_Group mine, world;
+    MPI_Comm_group(c->comm, &mine);
+    MPI_Comm_group(g_world->comm, &world);
+    for (int q = 0; q < c->size; q++) {
+        int w = MPI_UNDEFINED;
+        MPI_Group_translate_ranks(mine, 1, &q, world, &w);
+        if (q != c->rank && w != MPI_UNDEFINED) g_suspect[w] = 1;
+    }
+    MPI_Group_free(&mine);
+    MPI_Group_free(&world);
+}
+
+dt_status dt_comm_mpi_fail(dt_comm *c, int rc, const char *what)
 {
     char msg[MPI_MAX_ERROR_STRING];
     int len = 0;
     MPI_Error_string(rc, msg, &len);
-    return dt_error(DT_ERR_DIST, "rank %d: %s failed: %s", c->rank, what, msg);
+    dt_status st = dt_error(DT_ERR_DIST, "rank %d: %s failed: %s", c->rank, what, msg);
+    mark_broken(c, dt_errmsg());
+    return st;
 }
 
-/* A blocking MPI call on c, watched by the watchdog. */
-#define MPI_TRY(call, what)                                                                  \
-    do {                                                                                     \
-        dt_comm_wait_begin(what);                                                            \
-        int rc_ = (call);                                                                    \
-        dt_comm_wait_end();                                                                  \
-        if (rc_ != MPI_SUCCESS) return dt_comm_mpi_fail(c, rc_, what);                       \
-    } while (0)
-
-/* ---- watchdog ------------------------------------------------------------ */
-
-static atomic_llong g_wait_since; /* ms on the monotonic clock; 0: not waiting */
-static const char *_Atomic g_wait_what;
-static atomic_llong g_timeout_ms;
-static atomic_int g_paused;
-static int g_watching;
-static atomic_int g_watch_rank; /* the rank the watchdog names */
-
-static long long now_ms(void)
+dt_status dt_comm_check(dt_comm *c)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + 1;
+    return c->broken ? dt_error(DT_ERR_DIST, "%s", c->why) : DT_OK;
 }
 
-void dt_comm_wait_begin(const char *what)
+int dt_comm_broken(const dt_comm *c) { return c->broken; }
+
+void dt_comm_set_timeout(dt_comm *c, double seconds) { c->timeout = seconds > 0 ? seconds : 0; }
+
+void dt_comm_patient(dt_comm *c, int on) { c->patient = on; }
+
+dt_status dt_comm_waited(dt_comm *c, double t0, const char *what)
 {
-    atomic_store(&g_wait_what, what);
-    atomic_store(&g_wait_since, now_ms());
+    if (c->timeout <= 0 || c->patient) return DT_OK;
+    double s = MPI_Wtime() - t0;
+    if (s <= c->timeout) return DT_OK;
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "rank %d: waited %.3g s in %s for the other ranks: one of them has died or hangs "
+             "([dist] timeout = %g); stopping",
+             c->rank, s, what, c->timeout);
+    mark_broken(c, msg);
+    return dt_error(DT_ERR_DIST, "%s", msg);
 }
 
-void dt_comm_wait_end(void) { atomic_store(&g_wait_since, 0); }
-
-void dt_comm_watch_pause(int on) { atomic_store(&g_paused, on); }
-
-static void *watch(void *arg)
+/* Polling costs what MPI_Wait costs (Open MPI's waits poll too); the clock
+ * is read every 64 polls. */
+dt_status dt_comm_wait(dt_comm *c, MPI_Request *req, int n, const char *what)
 {
-    (void)arg;
-    for (;;) {
-        usleep(200000);
-        long long since = atomic_load(&g_wait_since), limit = atomic_load(&g_timeout_ms);
-        if (!since || limit <= 0 || atomic_load(&g_paused) || now_ms() - since < limit) continue;
-        /* the main thread is stuck inside MPI: say why and leave without it */
-        fprintf(stderr, "dtrain: error: rank %d: waited %.0f s in %s for the other ranks: one of them has died or hangs "
-                        "([dist] timeout = %g); stopping\n",
-                atomic_load(&g_watch_rank), (double)(now_ms() - since) / 1000, atomic_load(&g_wait_what), (double)limit / 1000);
-        fflush(stderr);
-        _exit(3);
+    double t0 = MPI_Wtime();
+    for (unsigned spin = 1;; spin++) {
+        int done = 0, rc = MPI_Testall(n, req, &done, MPI_STATUSES_IGNORE);
+        if (rc != MPI_SUCCESS) return dt_comm_mpi_fail(c, rc, what);
+        if (done) return DT_OK;
+        if (!(spin & 63)) DT_TRY(dt_comm_waited(c, t0, what));
     }
-    return NULL;
 }
 
-dt_status dt_comm_watchdog(const dt_comm *c, double timeout_s)
-{
-    atomic_store(&g_timeout_ms, (long long)(timeout_s * 1000));
-    atomic_store(&g_watch_rank, c->rank);
-    if (timeout_s <= 0 || c->size == 1 || g_watching) return DT_OK;
-    pthread_t t;
-    pthread_attr_t at;
-    pthread_attr_init(&at);
-    pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
-    int rc = pthread_create(&t, &at, watch, NULL);
-    pthread_attr_destroy(&at);
-    if (rc) return dt_error(DT_ERR_DIST, "cannot start the watchdog thread");
-    g_watching = 1;
-    return DT_OK;
-}
+/* A non-blocking MPI call on c (its request is rq_), then the watched wait. */
+#define MPI_WAIT_ON(icall, what)                                                                       \
+    do {                                                                                               \
+        DT_TRY(dt_comm_check(c));                                                                     \
+        MPI_Request rq_;                                                                               \
+        int rc_ = (icall);                                                                             \
+        if (rc_ != MPI_SUCCESS) return dt_comm_mpi_fail(c, rc_, what);                                 \
+        DT_TRY(dt_comm_wait(c, &rq_, 1, what));                                                        \
+    } while (0)
 
 dt_status dt_comm_init(int *argc, char ***argv, dt_comm **world)
 {
@@ -98,22 +106,91 @@ dt_status dt_comm_init(int *argc, char ***argv, dt_comm **world)
     MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
     MPI_Comm_rank(c->comm, &c->rank);
     MPI_Comm_size(c->comm, &c->size);
+    if (c->size > 1) {
+        g_suspect = calloc((size_t)c->size, 1);
+        if (!g_suspect || MPI_Comm_dup(c->comm, &g_end) != MPI_SUCCESS) {
+            free(c);
+            return dt_error(DT_ERR_DIST, "cannot set up the world communicator");
+        }
+        MPI_Comm_set_errhandler(g_end, MPI_ERRORS_RETURN);
+    }
+    g_world = c;
     *world = c;
     return DT_OK;
 }
 
-void dt_comm_finalize(dt_comm *world)
+enum { END_TAG = 7002 };
+static void *g_pending[3]; /* leave_together's buffers, when it leaves requests pending */
+
+/* Every process tells every other that it is done and hears from each. The
+ * others are waited for without limit (they may be training still), the
+ * suspects (see mark_broken) for g_suspect_wait seconds: DT_ERR_DIST names
+ * the first that never came. Polls every millisecond, so that a finished
+ * process leaves the cores to those still working. */
+static dt_status leave_together(dt_comm *w)
 {
-    dt_comm_free(world);
+    static int one = 1; /* what is sent: it must outlive a send left pending */
+    int P = w->size, me = w->rank, n = 0;
+    MPI_Request *req = malloc((size_t)(2 * P) * sizeof *req);
+    int *in = malloc((size_t)P * sizeof *in), *idx = malloc((size_t)(2 * P) * sizeof *idx);
+    dt_status st = DT_OK;
+    if (!req || !in || !idx) {
+        st = dt_error(DT_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (int q = 0; q < P; q++) /* req[q]: the message from q */
+        if (q == me || MPI_Irecv(&in[q], 1, MPI_INT, q, END_TAG, g_end, &req[q]) != MPI_SUCCESS) req[q] = MPI_REQUEST_NULL;
+    n = P;
+    for (int q = 0; q < P; q++)
+        if (q != me && MPI_Isend(&one, 1, MPI_INT, q, END_TAG, g_end, &req[n]) == MPI_SUCCESS) n++;
+    double t0 = MPI_Wtime();
+    const struct timespec ms = {0, 1000000};
+    for (;;) {
+        int k = 0;
+        if (MPI_Testsome(n, req, &k, idx, MPI_STATUSES_IGNORE) != MPI_SUCCESS || k == MPI_UNDEFINED) break;
+        int others = 0, missing = -1;
+        for (int q = 0; q < P; q++)
+            if (req[q] != MPI_REQUEST_NULL) {
+                if (g_suspect[q]) missing = missing < 0 ? q : missing;
+                else others = 1;
+            }
+        if (!others && missing >= 0 && MPI_Wtime() - t0 > g_suspect_wait) {
+            /* requests stay pending: their buffers stay allocated (and reachable) */
+            g_pending[0] = req, g_pending[1] = in, g_pending[2] = idx;
+            return dt_error(DT_ERR_DIST, "rank %d: world rank %d never finished (it hangs or died); leaving "
+                                         "without it, which ends it with the job", me, missing);
+        }
+        nanosleep(&ms, NULL);
+    }
+out:
+    free(req);
+    free(in);
+    free(idx);
+    return st;
+}
+
+dt_status dt_comm_finalize(dt_comm *world)
+{
     int inited = 0, fin = 0;
     MPI_Initialized(&inited);
     MPI_Finalized(&fin);
-    if (inited && !fin) MPI_Finalize();
+    dt_status st = DT_OK;
+    if (inited && !fin && world && world->size > 1) st = leave_together(world);
+    if (!st && inited && !fin) {
+        if (g_end != MPI_COMM_NULL) MPI_Comm_free(&g_end);
+        MPI_Finalize();
+    }
+    dt_comm_free(world);
+    g_world = NULL;
+    free(g_suspect);
+    g_suspect = NULL;
+    return st;
 }
 
 dt_status dt_comm_split(dt_comm *c, int color, int key, dt_comm **out)
 {
     *out = NULL;
+    DT_TRY(dt_comm_check(c));
     dt_comm *n = calloc(1, sizeof *n);
     if (!n) return dt_error(DT_ERR_NOMEM, "out of memory");
     int rc = MPI_Comm_split(c->comm, color, key, &n->comm);
@@ -125,6 +202,7 @@ dt_status dt_comm_split(dt_comm *c, int color, int key, dt_comm **out)
     MPI_Comm_rank(n->comm, &n->rank);
     MPI_Comm_size(n->comm, &n->size);
     n->owned = 1;
+    n->timeout = c->timeout;
     *out = n;
     return DT_OK;
 }
@@ -134,7 +212,8 @@ void dt_comm_free(dt_comm *c)
     if (!c) return;
     int fin = 0;
     MPI_Finalized(&fin);
-    if (c->owned && !fin) MPI_Comm_free(&c->comm);
+    /* a broken one may have requests that never complete: leave it to MPI_Finalize */
+    if (c->owned && !fin && !c->broken) MPI_Comm_free(&c->comm);
     free(c);
 }
 
@@ -154,7 +233,7 @@ dt_status dt_comm_bcast(dt_comm *c, void *buf, int64_t bytes, int root)
 {
     for (int64_t off = 0; off < bytes; off += CHUNK) {
         int64_t n = bytes - off < CHUNK ? bytes - off : CHUNK;
-        MPI_TRY(MPI_Bcast((char *)buf + off, (int)n, MPI_BYTE, root, c->comm), "broadcast");
+        MPI_WAIT_ON(MPI_Ibcast((char *)buf + off, (int)n, MPI_BYTE, root, c->comm, &rq_), "broadcast");
     }
     return DT_OK;
 }
@@ -178,31 +257,36 @@ dt_status dt_comm_bcast_str(dt_comm *c, char **s, int root)
 dt_status dt_comm_allreduce_f64(dt_comm *c, double *buf, int n)
 {
     if (c->size == 1) return DT_OK;
-    MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_DOUBLE, MPI_SUM, c->comm), "allreduce");
+    MPI_WAIT_ON(MPI_Iallreduce(MPI_IN_PLACE, buf, n, MPI_DOUBLE, MPI_SUM, c->comm, &rq_), "allreduce");
     return DT_OK;
 }
 
 dt_status dt_comm_allreduce_i64(dt_comm *c, int64_t *buf, int n)
 {
     if (c->size == 1) return DT_OK;
-    MPI_TRY(MPI_Allreduce(MPI_IN_PLACE, buf, n, MPI_INT64_T, MPI_SUM, c->comm), "allreduce");
+    MPI_WAIT_ON(MPI_Iallreduce(MPI_IN_PLACE, buf, n, MPI_INT64_T, MPI_SUM, c->comm, &rq_), "allreduce");
     return DT_OK;
 }
 
 dt_status dt_comm_agree(dt_comm *c, dt_status local)
 {
     if (c->size == 1) return local;
-    /* lowest failing rank, or size when all succeeded */
-    int mine = local ? c->rank : c->size, first = c->size, nfail = 0, f = local != DT_OK;
-    MPI_TRY(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, c->comm), "agreement");
+    DT_TRY(dt_comm_check(c)); /* broken: no one to agree with, and this is why */
+    /* lowest failing rank (or size when all succeeded), and how many failed */
+    int mine[2] = {local ? c->rank : c->size, local != DT_OK}, all[2];
+    MPI_Request rq[2];
+    int rc = MPI_Iallreduce(&mine[0], &all[0], 1, MPI_INT, MPI_MIN, c->comm, &rq[0]);
+    if (rc == MPI_SUCCESS) rc = MPI_Iallreduce(&mine[1], &all[1], 1, MPI_INT, MPI_SUM, c->comm, &rq[1]);
+    if (rc != MPI_SUCCESS) return dt_comm_mpi_fail(c, rc, "agreement");
+    DT_TRY(dt_comm_wait(c, rq, 2, "agreement"));
+    int first = all[0], nfail = all[1];
     if (first == c->size) return DT_OK;
-    MPI_TRY(MPI_Allreduce(&f, &nfail, 1, MPI_INT, MPI_SUM, c->comm), "agreement");
     int code = local;
     char msg[1024];
     strncpy(msg, dt_errmsg(), sizeof msg - 1);
     msg[sizeof msg - 1] = 0;
-    MPI_TRY(MPI_Bcast(&code, 1, MPI_INT, first, c->comm), "agreement");
-    MPI_TRY(MPI_Bcast(msg, sizeof msg, MPI_CHAR, first, c->comm), "agreement");
+    MPI_WAIT_ON(MPI_Ibcast(&code, 1, MPI_INT, first, c->comm, &rq_), "agreement");
+    MPI_WAIT_ON(MPI_Ibcast(msg, sizeof msg, MPI_CHAR, first, c->comm, &rq_), "agreement");
     if (nfail == c->size || !strncmp(msg, "rank ", 5))
         dt_error((dt_status)code, "%s", msg);
     else
@@ -229,7 +313,7 @@ dt_status dt_comm_replicas_equal(dt_comm *c, const dt_real *buf, int64_t n, int 
     }
     free(tmp);
     DT_TRY(st);
-    MPI_TRY(MPI_Allreduce(&same, equal, 1, MPI_INT, MPI_MIN, c->comm), "replica check");
+    MPI_WAIT_ON(MPI_Iallreduce(&same, equal, 1, MPI_INT, MPI_MIN, c->comm, &rq_), "replica check");
     return DT_OK;
 }
 
@@ -239,6 +323,6 @@ dt_status dt_comm_gather_f64(dt_comm *c, double v, double *all)
         all[0] = v;
         return DT_OK;
     }
-    MPI_TRY(MPI_Gather(&v, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, 0, c->comm), "gather");
+    MPI_WAIT_ON(MPI_Igather(&v, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, 0, c->comm, &rq_), "gather");
     return DT_OK;
 }

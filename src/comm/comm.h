@@ -13,9 +13,18 @@
  * status and gets back the first failing rank's status and message, so the
  * ranks of that communicator stop together with the same explanation
  * instead of hanging in the next collective, and ranks outside it go on.
- * Two ways out reach further, because no MPI call can end only some of the
- * processes of a job: dt_comm_abort (MPI_Abort: Open MPI ends the whole job)
- * and the watchdog (this process exits, and the launcher ends the job). */
+ *
+ * Never hang: every wait on other ranks polls, and one that lasts longer
+ * than the communicator's timeout returns DT_ERR_DIST ("waited N s in the
+ * gradient allreduce ...") instead of blocking for ever. The communicator
+ * is then broken (its collectives no longer match): every later call on it
+ * fails at once with the same message, so this rank's run unwinds and
+ * reports, while ranks outside it go on. dt_comm_finalize then makes sure
+ * that a rank that hangs ends with the job and not before the others.
+ *
+ * One way out reaches further, because no MPI call can end only some of
+ * the processes of a job: dt_comm_abort (MPI_Abort: Open MPI ends the whole
+ * job), for callers that ask for it. */
 #ifndef DT_COMM_H
 #define DT_COMM_H
 
@@ -25,8 +34,14 @@ typedef struct dt_comm dt_comm;
 
 /* Start MPI (once per process) and return the world's handle. */
 dt_status dt_comm_init(int *argc, char ***argv, dt_comm **world);
-/* Free the world handle and finalize MPI. */
-void dt_comm_finalize(dt_comm *world);
+/* Free the world handle and finalize MPI, once every process of the world
+ * has got here: the launcher ends the whole job when one process leaves
+ * without finalizing, so none may leave early. A process whose
+ * communicator broke waits for that communicator's other ranks for one
+ * timeout only; if one never comes (it hangs), this returns DT_ERR_DIST
+ * without finalizing, after every other process is done, and the caller
+ * exits: the launcher then ends the one that hangs. */
+dt_status dt_comm_finalize(dt_comm *world);
 /* Collective over c: the ranks passing the same color form a new
  * communicator, ranked by key. Free it with dt_comm_free. */
 dt_status dt_comm_split(dt_comm *c, int color, int key, dt_comm **out);
@@ -34,6 +49,12 @@ void dt_comm_free(dt_comm *c);
 
 int dt_comm_rank(const dt_comm *c);
 int dt_comm_size(const dt_comm *c);
+/* Whether a wait on c timed out or MPI failed on it: no call on c works
+ * any more, and each of its ranks reports for itself (there is no one left
+ * to agree with). */
+int dt_comm_broken(const dt_comm *c);
+/* DT_OK, or the error that broke c (its message in dt_errmsg()). */
+dt_status dt_comm_check(dt_comm *c);
 /* End now, for failures that cannot be agreed on (MPI_Abort on c: under
  * Open MPI that ends the whole job, whatever the communicator). */
 void dt_comm_abort(dt_comm *c, int code) __attribute__((noreturn));
@@ -61,17 +82,11 @@ dt_status dt_comm_gather_f64(dt_comm *c, double v, double *all);
 /* Seconds on MPI's clock. */
 double dt_comm_time(void);
 
-/* Never hang: a watchdog thread ends this process (and so, through the
- * launcher, the job) when one blocking wait for other ranks lasts more than
- * timeout_s seconds, naming what it waited in and this rank of c. The
- * launcher usually ends the job first when a rank dies; this covers a rank
- * that hangs, or a launcher that does not. 0 turns it off. One per process. */
-dt_status dt_comm_watchdog(const dt_comm *c, double timeout_s);
-/* Bracket a blocking wait on other ranks (what: "the gradient allreduce"). */
-void dt_comm_wait_begin(const char *what);
-void dt_comm_wait_end(void);
-/* While paused (1) the watchdog does not fire: ranks waiting for rank 0's
+/* Seconds one wait on c's other ranks may last before it fails and breaks
+ * c; 0 (the default) waits for ever. */
+void dt_comm_set_timeout(dt_comm *c, double seconds);
+/* While patient (1), waits on c have no limit: ranks waiting for rank 0's
  * file I/O (checkpoints) may wait as long as that takes. */
-void dt_comm_watch_pause(int on);
+void dt_comm_patient(dt_comm *c, int on);
 
 #endif

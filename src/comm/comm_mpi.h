@@ -9,10 +9,21 @@
 struct dt_comm {
     MPI_Comm comm;
     int rank, size;
-    int owned; /* made by a split: MPI_Comm_free it */
+    int owned;      /* made by a split: MPI_Comm_free it */
+    double timeout; /* seconds one wait may last; 0: no limit */
+    int patient;    /* waits have no limit for now (rank 0's file I/O) */
+    int broken;     /* no call may be made on it any more: a wait timed out
+                       or MPI failed, so its collectives no longer match */
+    char why[512];  /* the error that broke it */
 };
 
-/* "rank R: WHAT failed: MPI's message" as a dt_status. */
-dt_status dt_comm_mpi_fail(const dt_comm *c, int rc, const char *what);
+/* Marks c broken and returns "rank R: WHAT failed: MPI's message". */
+dt_status dt_comm_mpi_fail(dt_comm *c, int rc, const char *what);
+/* Complete n requests on c, polling so that a wait longer than c's
+ * timeout returns (c broken) instead of blocking for ever. */
+dt_status dt_comm_wait(dt_comm *c, MPI_Request *req, int n, const char *what);
+/* For a wait that polls by itself, started at t0 (dt_comm_time()): DT_OK
+ * while it may go on, the timeout's error (c broken) once it may not. */
+dt_status dt_comm_waited(dt_comm *c, double t0, const char *what);
 
 #endif

@@ -42,6 +42,15 @@ struct dt_reducer {
         if (rc_ != MPI_SUCCESS) return dt_comm_mpi_fail(r->c, rc_, what);                    \
     } while (0)
 
+/* A non-blocking MPI call (its request is rq_), then the watched wait: a
+ * rank never blocks for ever on the others (comm_mpi.h). */
+#define WAIT_ON(icall, what)                                                                 \
+    do {                                                                                     \
+        MPI_Request rq_;                                                                     \
+        TRY_MPI(icall, what);                                                                \
+        DT_TRY(dt_comm_wait(r->c, &rq_, 1, what));                                           \
+    } while (0)
+
 static int bitrev(int r, int bits)
 {
     int v = 0;
@@ -143,7 +152,8 @@ dt_status dt_reducer_create(dt_comm *c, dt_real **buf, int64_t n, const dt_reduc
 void dt_reducer_free(dt_reducer *r, int collective)
 {
     if (!r) return;
-    if (r->win != MPI_WIN_NULL && collective) {
+    /* a broken communicator's collectives no longer match: leave it to MPI_Finalize */
+    if (r->win != MPI_WIN_NULL && collective && !dt_comm_broken(r->c)) {
         MPI_Win_unlock_all(r->win);
         MPI_Win_free(&r->win);
     }
@@ -193,6 +203,7 @@ static dt_status launch(dt_reducer *r, int64_t from)
 {
     int64_t len = r->launched - from;
     if (len <= 0) return DT_OK;
+    DT_TRY(dt_comm_check(r->c));
     int i = r->nreq++;
     r->boff[i] = from;
     r->blen[i] = len;
@@ -219,6 +230,7 @@ dt_status dt_reducer_ready(dt_reducer *r, int64_t from)
     /* the last slot is kept for finish's final bucket */
     if (r->o.bucket > 0 && r->launched - from >= r->o.bucket && r->nreq < r->cap - 1) DT_TRY(launch(r, from));
     if (r->nreq == 0) return DT_OK;
+    DT_TRY(dt_comm_check(r->c));
     /* MPI progresses non-blocking collectives inside MPI calls: give it one */
     int k = 0;
     TRY_MPI(MPI_Testsome(r->nreq, r->req, &k, r->idx, MPI_STATUSES_IGNORE), "gradient allreduce");
@@ -230,18 +242,15 @@ dt_status dt_reducer_finish(dt_reducer *r)
 {
     if (r->P == 1) return DT_OK;
     DT_TRY(launch(r, 0));
+    DT_TRY(dt_comm_check(r->c));
     double t0 = dt_comm_time();
-    dt_comm_wait_begin("the gradient allreduce");
-    for (;;) {
-        int k = 0, rc = MPI_Waitsome(r->nreq, r->req, &k, r->idx, MPI_STATUSES_IGNORE);
-        if (rc != MPI_SUCCESS) {
-            dt_comm_wait_end();
-            return dt_comm_mpi_fail(r->c, rc, "gradient allreduce");
-        }
+    for (unsigned spin = 1;; spin++) {
+        int k = 0;
+        TRY_MPI(MPI_Testsome(r->nreq, r->req, &k, r->idx, MPI_STATUSES_IGNORE), "gradient allreduce");
         if (k == MPI_UNDEFINED) break; /* all done */
-        completed(r, k);
+        if (k > 0) completed(r, k);
+        else if (!(spin & 63)) DT_TRY(dt_comm_waited(r->c, t0, "the gradient allreduce"));
     }
-    dt_comm_wait_end();
     r->wait_s += dt_comm_time() - t0;
     r->nreq = 0;
     return DT_OK;
@@ -254,9 +263,8 @@ dt_status dt_reducer_finish(dt_reducer *r)
 static dt_status fence(dt_reducer *r, const char *what)
 {
     MPI_Win_sync(r->win);
-    int rc = MPI_Barrier(r->c->comm);
+    WAIT_ON(MPI_Ibarrier(r->c->comm, &rq_), what);
     MPI_Win_sync(r->win);
-    if (rc != MPI_SUCCESS) return dt_comm_mpi_fail(r->c, rc, what);
     return DT_OK;
 }
 
@@ -269,7 +277,7 @@ static dt_status tree_reduce_scatter(dt_reducer *r, int64_t lo, int64_t len)
 {
     dt_real *buf = r->buf + lo;
     int blo = 0, bhi = r->P;
-    if (r->peer) DT_TRY(fence(r, "tree reduction"));
+    if (r->peer) DT_TRY(fence(r, "the tree reduction"));
     for (int k = 0; k < r->bits; k++) {
         int partner = r->rank ^ (1 << k), mid = (blo + bhi) / 2;
         int upper = (r->rank >> k) & 1;
@@ -279,12 +287,14 @@ static dt_status tree_reduce_scatter(dt_reducer *r, int64_t lo, int64_t len)
         int64_t so = block_start(r, len, slo), sn = block_start(r, len, shi) - so;
         const dt_real *theirs = r->tmp;
         if (r->peer) {
-            if (k) DT_TRY(fence(r, "tree reduction"));
+            if (k) DT_TRY(fence(r, "the tree reduction"));
             theirs = r->peer[partner] + lo + ko;
-        } else
-            TRY_MPI(MPI_Sendrecv(buf + so, (int)sn, MPI_REAL_T, partner, TREE_TAG, r->tmp, (int)kn, MPI_REAL_T, partner,
-                                 TREE_TAG, r->c->comm, MPI_STATUS_IGNORE),
-                    "tree reduction");
+        } else {
+            MPI_Request rq[2];
+            TRY_MPI(MPI_Irecv(r->tmp, (int)kn, MPI_REAL_T, partner, TREE_TAG, r->c->comm, &rq[0]), "tree reduction");
+            TRY_MPI(MPI_Isend(buf + so, (int)sn, MPI_REAL_T, partner, TREE_TAG, r->c->comm, &rq[1]), "tree reduction");
+            DT_TRY(dt_comm_wait(r->c, rq, 2, "the tree reduction"));
+        }
         /* a + b == b + a in IEEE arithmetic: only the pairing matters, and it is the tree's */
         dt_real *d = buf + ko;
         for (int64_t i = 0; i < kn; i++) d[i] += theirs[i];
@@ -307,48 +317,44 @@ dt_status dt_reducer_reduce_scatter(dt_reducer *r, int64_t lo, int64_t hi)
 {
     if (r->P == 1 || hi <= lo) return DT_OK;
     double t0 = dt_comm_time(), tt = dt_trace_now();
-    dt_status st = DT_OK;
-    dt_comm_wait_begin("the gradient reduce-scatter");
-    if (r->o.tree) st = tree_reduce_scatter(r, lo, hi - lo);
+    DT_TRY(dt_comm_check(r->c));
+    if (r->o.tree) DT_TRY(tree_reduce_scatter(r, lo, hi - lo));
     else {
         fill_counts(r, hi - lo);
-        int rc = MPI_Reduce_scatter(MPI_IN_PLACE, r->buf + lo, r->counts, MPI_REAL_T, MPI_SUM, r->c->comm);
-        if (rc != MPI_SUCCESS) st = dt_comm_mpi_fail(r->c, rc, "gradient reduce-scatter");
+        WAIT_ON(MPI_Ireduce_scatter(MPI_IN_PLACE, r->buf + lo, r->counts, MPI_REAL_T, MPI_SUM, r->c->comm, &rq_),
+                "the gradient reduce-scatter");
         /* in place, MPI leaves this rank's block at the start of the buffer */
-        else if (r->displs[r->rank])
+        if (r->displs[r->rank])
             memmove(r->buf + lo + r->displs[r->rank], r->buf + lo, (size_t)r->counts[r->rank] * sizeof(dt_real));
     }
-    dt_comm_wait_end();
     r->wait_s += dt_comm_time() - t0;
     dt_trace_span("reduce-scatter", "comm", DT_TRACE_COMM, tt, dt_trace_now(), "values", hi - lo, NULL, 0);
-    return st;
+    return DT_OK;
 }
 
 dt_status dt_reducer_allgather(dt_reducer *r, dt_real *v, int64_t lo, int64_t hi)
 {
     if (r->P == 1 || hi <= lo) return DT_OK;
     double t0 = dt_comm_time(), tt = dt_trace_now();
+    DT_TRY(dt_comm_check(r->c));
     fill_counts(r, hi - lo);
-    dt_comm_wait_begin("the allgather");
-    int rc = MPI_SUCCESS;
     if (r->peer && v == r->buf) {
         /* copy every other rank's block out of its buffer; nobody may change
          * its buffer (the next step's backward) until all have copied */
-        dt_status st = fence(r, "allgather");
+        dt_status st = fence(r, "the allgather");
         for (int q = 0; q < r->P && !st; q++)
             if (q != r->rank)
                 memcpy(v + lo + r->displs[q], r->peer[q] + lo + r->displs[q], (size_t)r->counts[q] * sizeof(dt_real));
-        if (!st) st = fence(r, "allgather");
-        dt_comm_wait_end();
+        if (!st) st = fence(r, "the allgather");
         r->wait_s += dt_comm_time() - t0;
         dt_trace_span("allgather", "comm", DT_TRACE_COMM, tt, dt_trace_now(), "values", hi - lo, NULL, 0);
         return st;
     }
-    rc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, v + lo, r->counts, r->displs, MPI_REAL_T, r->c->comm);
-    dt_comm_wait_end();
+    WAIT_ON(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, v + lo, r->counts, r->displs, MPI_REAL_T, r->c->comm,
+                            &rq_),
+            "the allgather");
     r->wait_s += dt_comm_time() - t0;
     dt_trace_span("allgather", "comm", DT_TRACE_COMM, tt, dt_trace_now(), "values", hi - lo, NULL, 0);
-    if (rc != MPI_SUCCESS) return dt_comm_mpi_fail(r->c, rc, "allgather");
     return DT_OK;
 }
 
@@ -360,12 +366,11 @@ dt_status dt_reducer_allreduce(dt_reducer *r, int64_t lo, int64_t hi)
         return dt_reducer_allgather(r, r->buf, lo, hi);
     }
     double t0 = dt_comm_time(), tt = dt_trace_now();
-    dt_comm_wait_begin("the allreduce");
-    int rc = MPI_Allreduce(MPI_IN_PLACE, r->buf + lo, (int)(hi - lo), MPI_REAL_T, MPI_SUM, r->c->comm);
-    dt_comm_wait_end();
+    DT_TRY(dt_comm_check(r->c));
+    WAIT_ON(MPI_Iallreduce(MPI_IN_PLACE, r->buf + lo, (int)(hi - lo), MPI_REAL_T, MPI_SUM, r->c->comm, &rq_),
+            "the allreduce");
     r->wait_s += dt_comm_time() - t0;
     dt_trace_span("allreduce", "comm", DT_TRACE_COMM, tt, dt_trace_now(), "values", hi - lo, NULL, 0);
-    if (rc != MPI_SUCCESS) return dt_comm_mpi_fail(r->c, rc, "allreduce");
     return DT_OK;
 }
 
@@ -374,10 +379,9 @@ dt_status dt_reducer_gather(dt_reducer *r, const dt_real *mine, dt_real *v, int6
     if (r->P == 1) return DT_OK;
     fill_counts(r, len);
     int me = r->rank;
-    dt_comm_wait_begin("the optimizer-state gather");
-    int rc = me == 0 ? MPI_Gatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, v, r->counts, r->displs, MPI_REAL_T, 0, r->c->comm)
-                     : MPI_Gatherv(mine, r->counts[me], MPI_REAL_T, NULL, NULL, NULL, MPI_REAL_T, 0, r->c->comm);
-    dt_comm_wait_end();
-    if (rc != MPI_SUCCESS) return dt_comm_mpi_fail(r->c, rc, "gather");
+    DT_TRY(dt_comm_check(r->c));
+    WAIT_ON(me == 0 ? MPI_Igatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, v, r->counts, r->displs, MPI_REAL_T, 0, r->c->comm, &rq_)
+                    : MPI_Igatherv(mine, r->counts[me], MPI_REAL_T, NULL, NULL, NULL, MPI_REAL_T, 0, r->c->comm, &rq_),
+            "the optimizer-state gather");
     return DT_OK;
 }

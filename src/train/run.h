@@ -18,8 +18,10 @@ typedef struct {
     /* [dist] */
     long deterministic, micro_batch, zero, bucket_kb;
     double timeout;
-    /* [debug] fault injection for tests: rank nan_rank's input rows hold a NaN at step nan_step */
-    long nan_step, nan_rank;
+    /* [debug] fault injection for tests: rank nan_rank's input rows hold a NaN at step nan_step;
+     * rank hang_rank stops answering at step hang_step, for hang_seconds (0: until it is killed) */
+    long nan_step, nan_rank, hang_step, hang_rank;
+    double hang_seconds;
     /* [data] augment: 0 none, 1 crop, 2 flip, 3 crop_flip; crop_pad pixels */
     int augment_kind;
     long crop_pad;
@@ -69,6 +71,8 @@ typedef struct run {
     char out[4096], ckpt[4200];
     const dt_run_args *a;
     dt_status io_err;  /* rank 0's metrics write failure, reported at the next agreement */
+    dt_status pass_err; /* a collective inside a pass failed (its communicator broke): the pass
+                           runs to its end without them, then the step returns this */
     double scale;      /* linear learning-rate scaling factor (1: off) */
     double sums_wait;  /* seconds blocked in the per-step loss sum (where slow ranks show) */
 } run;

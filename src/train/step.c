@@ -26,6 +26,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/trace.h"
 #include "comm/comm.h"
@@ -37,7 +38,8 @@ static int64_t ntotal(const dt_net *net) { return net->ntrain + net->nstats; }
 static void allreduce_doubles(void *ctx, double *buf, int n)
 {
     run *r = ctx;
-    if (dt_comm_allreduce_f64(r->s.comm, buf, n)) dt_comm_abort(r->s.comm, 1); /* a collective failed mid-pass: nothing to agree with */
+    dt_status st = dt_comm_allreduce_f64(r->s.comm, buf, n);
+    if (st && !r->pass_err) r->pass_err = st;
 }
 
 dt_status dt_run_step_init(run *r)
@@ -69,7 +71,8 @@ dt_status dt_run_step_init(run *r)
     for (int k = 0; k < dt_optim_nstate(&r->o); k++)
         if (!(r->state[k] = dt_alloc((size_t)(slen > 0 ? slen : 1) * sizeof(dt_real))))
             return dt_error(DT_ERR_NOMEM, "out of memory for optimizer state");
-    return dt_comm_watchdog(r->s.comm, r->t.timeout);
+    dt_comm_set_timeout(r->s.comm, r->t.timeout);
+    return DT_OK;
 }
 
 void dt_run_step_free(run *r, int collective)
@@ -138,7 +141,8 @@ static int nonfinite(const dt_real *g, int64_t n)
 static void on_ready(void *ctx, int64_t from)
 {
     run *r = ctx;
-    if (dt_reducer_ready(r->red, from)) dt_comm_abort(r->s.comm, 1); /* MPI failed mid-pass: nothing to agree with */
+    dt_status st = dt_reducer_ready(r->red, from);
+    if (st && !r->pass_err) r->pass_err = st;
 }
 
 /* Forward, loss and backward of local rows [off, off + len); gradients add
@@ -218,8 +222,10 @@ static dt_status local_and_reduce(run *r, int64_t n, int64_t step, double *sums)
     int overlap = r->s.nranks > 1 && !r->t.zero && !r->t.deterministic && r->t.bucket_kb > 0;
     if (overlap) dt_reducer_begin(r->red);
     local_grads(r, n, step, overlap, sums);
+    if (overlap) on_ready(r, 0);
+    /* the communicator broke mid-pass: the calls after the first failed at once */
+    if (r->pass_err) return dt_comm_check(r->s.comm);
     if (overlap) {
-        on_ready(r, 0);
         double t0 = dt_trace_now();
         DT_TRY(dt_reducer_finish(r->red));
         dt_trace_span("wait for gradients", "comm", DT_TRACE_COMPUTE, t0, dt_trace_now(), NULL, 0, NULL, 0);
@@ -252,6 +258,10 @@ dt_status dt_run_step(run *r, int64_t st, int64_t e, int64_t step, double lr, st
     int64_t count, n = batch_rows(r, st, &count);
     if (r->augment) dt_augment_batch(&r->aug, r->xb, r->ids, n, e);
     if (step == r->t.nan_step && r->s.rank == r->t.nan_rank && n > 0) r->xb[0] = NAN;
+    if (step == r->t.hang_step && r->s.rank == r->t.hang_rank) { /* a rank that hangs, for tests of the timeout */
+        if (r->t.hang_seconds > 0) usleep((useconds_t)(r->t.hang_seconds * 1e6));
+        else for (;;) pause();
+    }
     dt_trace_span("data", "data", DT_TRACE_COMPUTE, t0, dt_trace_now(), "rows", n, NULL, 0);
 
     /* objective, correct, ranks whose loss is not finite, ranks whose summed block is not, each loss */

@@ -56,6 +56,9 @@ static dt_status read_train(dt_ini *c, train_cfg *t)
     DT_TRY(dt_ini_real(c, "dist", "timeout", 0, 120, 0, 1e9, &t->timeout));
     DT_TRY(dt_ini_int(c, "debug", "nan_step", 0, -1, -1, 1L << 50, &t->nan_step));
     DT_TRY(dt_ini_int(c, "debug", "nan_rank", 0, 0, 0, 1L << 20, &t->nan_rank));
+    DT_TRY(dt_ini_int(c, "debug", "hang_step", 0, -1, -1, 1L << 50, &t->hang_step));
+    DT_TRY(dt_ini_int(c, "debug", "hang_rank", 0, 0, 0, 1L << 20, &t->hang_rank));
+    DT_TRY(dt_ini_real(c, "debug", "hang_seconds", 0, 0, 0, 1e9, &t->hang_seconds));
     if (t->deterministic && dt_ini_has(c, "train", "accumulate"))
         return dt_error(DT_ERR_CONFIG, "%s: [train] accumulate: deterministic mode accumulates fixed micro-batches; "
                                        "set [dist] micro_batch instead",
@@ -373,7 +376,7 @@ static dt_status save(run *r, const dt_progress *pr)
     char path[4300];
     step_path(r, pr->step, path, sizeof path);
     if (!st) st = r->io_err;
-    dt_comm_watch_pause(1); /* the others wait while rank 0 alone writes */
+    dt_comm_patient(r->s.comm, 1); /* the others wait while rank 0 alone writes */
     if (r->s.rank == 0 && !st) {
         st = dt_ckpt_save_run(path, &r->s, &r->o, state, pr);
         if (!st && r->t.keep > 1) st = link_latest(r, path);
@@ -381,7 +384,7 @@ static dt_status save(run *r, const dt_progress *pr)
     }
     for (int k = 0; k < 2; k++) dt_free(full[k]);
     st = dt_comm_agree(r->s.comm, st);
-    dt_comm_watch_pause(0);
+    dt_comm_patient(r->s.comm, 0);
     DT_TRY(st);
     dt_trace_span("checkpoint", "io", DT_TRACE_COMPUTE, tt, dt_trace_now(), "step", pr->step, NULL, 0);
     emit(r, (dt_event){.kind = DT_EV_CKPT, .step = pr->step, .epoch = pr->epoch, .text = path});
@@ -394,9 +397,9 @@ static dt_status resume(run *r, dt_progress *pr)
 {
     dt_real *full[2] = {NULL, NULL};
     dt_status st = r->t.zero ? whole_state(r, full, 1) : DT_OK;
-    dt_comm_watch_pause(1); /* the others wait while rank 0 alone reads */
+    dt_comm_patient(r->s.comm, 1); /* the others wait while rank 0 alone reads */
     if (!st) st = dt_ckpt_load_run(r->a->resume, &r->s, &r->o, r->t.zero ? full : r->state, pr);
-    dt_comm_watch_pause(0);
+    dt_comm_patient(r->s.comm, 0);
     for (int k = 0; !st && r->t.zero && k < dt_optim_nstate(&r->o); k++)
         memcpy(r->state[k], full[k] + r->opt_off, (size_t)r->opt_len * sizeof(dt_real));
     for (int k = 0; k < 2; k++) dt_free(full[k]);

@@ -2,8 +2,8 @@
 # Fail fast, never hang, at 2 ranks:
 #  - SIGKILL of one rank mid-training: the other exits non-zero within 30 s
 #    with a message, whichever collective it was waiting in;
-#  - a rank that stops answering (SIGSTOP): the others' watchdog ends the job
-#    after [dist] timeout seconds, naming what it waited in;
+#  - a rank that stops answering (SIGSTOP): the others' waits time out after
+#    [dist] timeout seconds, naming what they waited in, and the job ends;
 #  - a non-finite value on one rank stops every rank with one line naming
 #    the rank and the step (default, ZeRO-1 and deterministic modes), or is
 #    skipped on every rank with [train] nonfinite = skip;
@@ -53,8 +53,8 @@ start_long stopped dist.timeout=3
 kill -STOP "$victim"
 finish_long stopped
 kill -KILL "$victim" 2>/dev/null || true
-grep -q "waited [0-9]* s in .* for the other ranks: one of them has died or hangs (\[dist\] timeout = 3)" "$TMP/stopped.err" ||
-    fail "stopped: no watchdog message: $(cat "$TMP/stopped.err")"
+grep -q "waited [0-9.]* s in .* for the other ranks: one of them has died or hangs (\[dist\] timeout = 3)" "$TMP/stopped.err" ||
+    fail "stopped: no timeout message: $(cat "$TMP/stopped.err")"
 
 # a NaN in rank 1's rows at step 3
 nan=(configs/fmnist_mlp.ini data.limit_train=2000 data.limit_test=200 train.max_steps=8 train.eval_every=0 train.log_every=0

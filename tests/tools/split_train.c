@@ -52,11 +52,15 @@ int main(int argc, char **argv)
                      .on_event = on_event, .user = &w};
     dt_status st = dt_train(&a);
     if (st) {
-        if (w.rank == 0) printf("trial %d: error: %s\n", t, dt_errmsg());
+        /* a broken communicator has no agreement: each of its ranks says why */
+        if (w.rank == 0 || dt_comm_broken(mine)) printf("trial %d: error: %s\n", t, dt_errmsg());
         rc = 1;
     }
     fflush(stdout);
     dt_comm_free(mine);
-    dt_comm_finalize(world);
+    if (dt_comm_finalize(world)) {
+        printf("trial %d: %s\n", t, dt_errmsg());
+        rc = 1;
+    }
     return rc;
 }
