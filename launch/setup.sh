@@ -5,7 +5,7 @@
 set -euo pipefail
 
 DT_PACKAGES=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libopenblas-dev
-             libhdf5-dev check libinih-dev zlib1g-dev libstb-dev dataset-fashion-mnist gnuplot-nox)
+             libhdf5-dev check libinih-dev zlib1g-dev libcjson-dev libstb-dev dataset-fashion-mnist gnuplot-nox)
 
 dt_install() {
     local missing=()

@@ -6,6 +6,7 @@
  * files, 1: other failures). */
 #include <math.h>
 #include <stdarg.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "io/ckpt.h"
 #include "ops/ops.h"
 #include "predict.h"
+#include "train/sweep.h"
 #include "train/train.h"
 
 static const char *usage_main =
@@ -33,6 +35,8 @@ static const char *usage_main =
     "       [--mistakes OUT.png] [--features OUT.h5 LAYER [--split train|test]]\n"
     "  predict --ckpt FILE IMAGE...\n"
     "  gradcheck CONFIG [section.key=value ...]\n"
+    "  sweep CONFIG --trials N --param KEY=KIND:ARGS ... [--ranks-per-trial G] [--seed S]\n"
+    "        [--out DIR] [--no-early-stop] [section.key=value ...]\n"
     "  info FILE.h5\n"
     "\n"
     "`dtrain COMMAND --help` describes each command.\n";
@@ -101,6 +105,30 @@ static const char *usage_gradcheck =
     "||g - g_num|| / (||g|| + ||g_num||). Exits 0 when it is below 1e-5 in a\n"
     "double build (2e-2 in a float build, where finite differences are coarse).\n";
 
+static const char *usage_sweep =
+    "usage: dtrain sweep CONFIG [--trials N] [--param KEY=KIND:ARGS ...] [--ranks-per-trial G]\n"
+    "                    [--seed S] [--out DIR] [--no-early-stop] [section.key=value ...]\n"
+    "\n"
+    "Random search: N trainings of CONFIG, each with its own draw of the\n"
+    "parameters, run side by side on groups of G ranks (mpirun -np P: P/G groups;\n"
+    "each group takes the next trial when it finishes). Every trial holds out\n"
+    "[sweep] dev_fraction (0.1) of the training rows and is judged on that dev\n"
+    "split; the test split is evaluated once, for the chosen trial.\n"
+    "\n"
+    "  --param KEY=KIND:ARGS  a config key (optim.lr) or model key (model.fc1.units):\n"
+    "                 log:A:B (log-uniform), 1-log:A:B (1 - value log-uniform, for\n"
+    "                 beta), uniform:A:B, int:A:B, choice:X,Y,...\n"
+    "  --trials N     how many (default [sweep] trials)\n"
+    "  --ranks-per-trial G   ranks per training (default 1)\n"
+    "  --seed S       the draws' seed (default [sweep] seed, 0)\n"
+    "  --out DIR      sweep.jsonl, table.txt and trial-NNN/ run directories\n"
+    "                 (default sweeps/<config name>); run again to resume\n"
+    "  --no-early-stop  train every trial to the end (default: successive halving,\n"
+    "                 rungs at [sweep] first_rung (1) x eta (3)^k epochs)\n"
+    "\n"
+    "CONFIG's [sweep] section may hold trials, ranks_per_trial, seed, params\n"
+    "(specs separated by ';'), early_stop, eta, first_rung, dev_fraction, out.\n";
+
 static const char *usage_info =
     "usage: dtrain info MODEL.ini [--input C,H,W]\n"
     "       dtrain info FILE.h5\n"
@@ -159,6 +187,7 @@ typedef struct {
     int64_t held_step, held_epoch;
     double held_sec;
     split_result tr, te;
+    const char *te_name; /* "test", or "dev" ([data] dev_fraction) */
     int last_held;             /* the last epoch's DT_EV_EPOCH waits for the final evaluation */
     dt_event last_epoch;
     int have_best, have_train, have_test_loss; /* over the whole run */
@@ -318,9 +347,9 @@ static void epoch_summary(printer *p, int64_t epoch, double sec, const dt_event 
         sep = "; ";
     }
     if (p->te.have && isnan(p->te.accuracy))
-        snprintf(buf + n, sizeof buf - (size_t)n, "%stest loss %.4f%s", sep, p->te.loss, p->te.losses);
+        snprintf(buf + n, sizeof buf - (size_t)n, "%s%s loss %.4f%s", sep, p->te_name, p->te.loss, p->te.losses);
     else if (p->te.have)
-        snprintf(buf + n, sizeof buf - (size_t)n, "%stest loss %.4f accuracy %.4f (best %.4f)", sep, p->te.loss,
+        snprintf(buf + n, sizeof buf - (size_t)n, "%s%s loss %.4f accuracy %.4f (best %.4f)", sep, p->te_name, p->te.loss,
                  p->te.accuracy, p->best);
     say(p, "%s\n", buf);
 }
@@ -335,7 +364,7 @@ static void flush_eval(printer *p, int final)
         p->last_held = 0;
         live_clear(p);
         print_final_eval(&p->tr, "train");
-        print_final_eval(&p->te, "test");
+        print_final_eval(&p->te, p->te_name);
     } else if (!p->quiet) {
         epoch_summary(p, p->held_epoch, p->held_sec, NULL);
     }
@@ -356,7 +385,8 @@ static void on_eval(printer *p, const dt_event *ev)
     p->held_step = ev->step;
     p->held_epoch = ev->epoch;
     p->held_sec = ev->seconds;
-    if (!strcmp(ev->split, "test")) {
+    if (strcmp(ev->split, "train")) { /* test, or dev */
+        p->te_name = ev->split;
         p->te = r;
         p->final_acc = ev->accuracy;
         p->final_test_loss = ev->loss;
@@ -401,9 +431,9 @@ static void on_end(printer *p, const dt_event *ev)
            ev->step_seconds > 0 ? 100 * ev->comm_wait_s / ev->step_seconds : 0, ev->text);
     printf("summary: ");
     if (p->have_best)
-        printf("final test accuracy %.4f, best %.4f after epoch %lld; ", p->final_acc, p->best, (long long)p->best_epoch);
+        printf("final %s accuracy %.4f, best %.4f after epoch %lld; ", p->te_name, p->final_acc, p->best, (long long)p->best_epoch);
     else if (p->have_test_loss)
-        printf("final test loss %.6g; ", p->final_test_loss);
+        printf("final %s loss %.6g; ", p->te_name, p->final_test_loss);
     else if (p->have_train && !isnan(p->final_train))
         printf("final train accuracy %.4f (no test split); ", p->final_train);
     printf("wall time %.1f s; checkpoint %s\n", wall_now() - p->t_start, ev->text);
@@ -494,7 +524,7 @@ static int run_command(int argc, char **argv, dt_comm *world, const char *cmd, c
     int rank = dt_comm_rank(world);
     dt_run_args a = {.comm = world};
     int training = !strcmp(cmd, "train");
-    printer pr = {.rank = rank, .training = training, .t_start = t_main};
+    printer pr = {.rank = rank, .training = training, .t_start = t_main, .te_name = "test"};
     char **over = calloc((size_t)argc, sizeof *over);
     int nover = 0, rc = 0;
     if (!over) {
@@ -587,6 +617,63 @@ static int run_command(int argc, char **argv, dt_comm *world, const char *cmd, c
     return st ? fail_on(world, st) : rc;
 }
 
+static int whole(const char *v, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || *end || end == v || n < lo || n > hi) return 0;
+    *out = n;
+    return 1;
+}
+
+static int sweep_command(int argc, char **argv, dt_comm *world)
+{
+    int rank = dt_comm_rank(world), rc = 0;
+    char **over = calloc((size_t)argc, sizeof *over), **params = calloc((size_t)argc, sizeof *params);
+    dt_sweep_args a = {.trials = 0, .ranks_per_trial = 0, .seed = -1, .early_stop = -1, .comm = world,
+                       .out = stdout};
+    if (!over || !params) {
+        free(over);
+        free(params);
+        if (rank == 0) fprintf(stderr, "dtrain: error: out of memory\n");
+        return 1;
+    }
+    for (int i = 2; i < argc && !rc; i++) {
+        const char *s = argv[i];
+        if (!strcmp(s, "--no-early-stop")) {
+            a.early_stop = 0;
+        } else if (!strcmp(s, "--trials") || !strcmp(s, "--ranks-per-trial") || !strcmp(s, "--seed") || !strcmp(s, "--out") ||
+                   !strcmp(s, "--param")) {
+            if (i + 1 >= argc) { rc = usage_error(rank, "missing value after", s, usage_sweep); break; }
+            const char *v = argv[++i];
+            if (!strcmp(s, "--out")) a.out_dir = v;
+            else if (!strcmp(s, "--param")) params[a.nparams++] = argv[i];
+            else if (!strcmp(s, "--trials") && !whole(v, 1, 100000, &a.trials))
+                rc = usage_error(rank, "--trials wants a whole number from 1 to 100000, not", v, usage_sweep);
+            else if (!strcmp(s, "--ranks-per-trial") && !whole(v, 1, 1L << 20, &a.ranks_per_trial))
+                rc = usage_error(rank, "--ranks-per-trial wants a positive whole number, not", v, usage_sweep);
+            else if (!strcmp(s, "--seed") && !whole(v, 0, 4294967295L, &a.seed))
+                rc = usage_error(rank, "--seed wants a whole number from 0 to 4294967295, not", v, usage_sweep);
+        } else if (s[0] == '-') {
+            rc = usage_error(rank, "unknown option", s, usage_sweep);
+        } else if (!a.config) {
+            a.config = s;
+        } else if (strchr(s, '=')) {
+            over[a.noverrides++] = argv[i];
+        } else {
+            rc = usage_error(rank, "unexpected argument", s, usage_sweep);
+        }
+    }
+    if (!rc && !a.config) rc = usage_error(rank, "missing CONFIG", NULL, usage_sweep);
+    a.overrides = over;
+    a.params = params;
+    dt_status st = rc ? DT_OK : dt_sweep(&a);
+    free(over);
+    free(params);
+    return rc ? rc : st ? fail_on(world, st) : 0;
+}
+
 /* When one rank dies the launcher ends the others with SIGTERM: say so, in
  * a message prepared beforehand (a handler may only write). */
 static char term_msg[160];
@@ -627,6 +714,7 @@ int main(int argc, char **argv)
                         : !strcmp(cmd, "train")       ? usage_train
                         : !strcmp(cmd, "eval")        ? usage_eval
                         : !strcmp(cmd, "gradcheck")   ? usage_gradcheck
+                        : !strcmp(cmd, "sweep")       ? usage_sweep
                         : !strcmp(cmd, "info")        ? usage_info
                         : !strcmp(cmd, "predict")     ? usage_predict
                                                       : NULL;
@@ -645,6 +733,8 @@ int main(int argc, char **argv)
     } else if (!strcmp(cmd, "predict")) {
         if (argc < 5 || strcmp(argv[2], "--ckpt")) rc = usage_error(rank, "expected --ckpt FILE IMAGE...", NULL, usage_predict);
         else if (rank == 0) rc = dt_cli_predict(argv[3], argv + 4, argc - 4, stdout);
+    } else if (!strcmp(cmd, "sweep")) {
+        rc = sweep_command(argc, argv, world);
     } else {
         rc = run_command(argc, argv, world, cmd, usage);
     }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static _Thread_local char errbuf[1024];
 
@@ -69,3 +70,19 @@ void dt_assert_fail(const char *expr, const char *file, int line)
     fprintf(stderr, "dtrain: internal error: %s (%s:%d)\n", expr, file, line);
     abort();
 }
+dt_status dt_make_dir(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(buf, 0777) && errno != EEXIST)
+            return dt_error(DT_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) && errno != EEXIST)
+        return dt_error(DT_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
+    return DT_OK;
+}
+

@@ -44,6 +44,8 @@ char *dt_strdup(const char *s);
 
 /* Read a whole file into a NUL-terminated buffer (caller frees with free()). */
 dt_status dt_read_text(const char *path, char **out, size_t *len);
+/* mkdir -p. */
+dt_status dt_make_dir(const char *path);
 
 #define DT_ASSERT(c)                                                         \
     do {                                                                     \

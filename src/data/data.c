@@ -289,22 +289,30 @@ static int64_t held_out(int64_t rows, double frac)
     return (int64_t)floor((double)rows * frac + 1e-6);
 }
 
-static dt_status load_files(dt_ini *cfg, const file_split *tr, const file_split *te, double frac,
+/* With dev > 0 the evaluation split is the last `dev` of the training rows
+ * (after any test_fraction is held out) and the test split is not read:
+ * choosing on it (a sweep) leaves the test split for the one final check. */
+static dt_status load_files(dt_ini *cfg, const file_split *tr, const file_split *te, double frac, double dev,
                             int rank, int nranks, dt_sharding mode, dt_dataset *train,
                             dt_dataset *test, int64_t *maxlabel)
 {
     int64_t rows, ntr, nte, base = 0, a, len, mtr = -1, mte = -1;
     DT_TRY(split_rows(cfg, tr, &rows));
-    if (te) {
+    int64_t avail = te ? rows : rows - held_out(rows, frac); /* rows training may use */
+    if (dev > 0) {
+        te = NULL;
+        nte = held_out(avail, dev);
+        ntr = base = avail - nte;
+    } else if (te) {
         ntr = rows;
         DT_TRY(split_rows(cfg, te, &nte));
     } else {
-        nte = held_out(rows, frac);
-        ntr = base = rows - nte;
+        nte = rows - avail;
+        ntr = base = avail;
     }
     if (ntr < 1)
-        return dt_error(DT_ERR_DATA, "%s: no training rows (%lld rows, test_fraction %g)", tr->file,
-                        (long long)rows, frac);
+        return dt_error(DT_ERR_DATA, "%s: no training rows (%lld rows, test_fraction %g, dev_fraction %g)", tr->file,
+                        (long long)rows, frac, dev);
     block(ntr, rank, nranks, mode, &a, &len);
     DT_TRY(split_load(cfg, tr, a, len, train, &mtr));
     train->offset = a;
@@ -343,7 +351,7 @@ static dt_status image_shape(dt_ini *cfg, dt_gen_params *g)
     return DT_OK;
 }
 
-static dt_status load_gen(dt_ini *cfg, int src, double frac, int rank, int nranks, dt_sharding mode,
+static dt_status load_gen(dt_ini *cfg, int src, double frac, double dev, int rank, int nranks, dt_sharding mode,
                           dt_dataset *train, dt_dataset *test, int64_t *maxlabel, int *mincls)
 {
     /* Defaults are the course's: planar_flower.h5, moons.h5, circles.h5;
@@ -373,9 +381,14 @@ static dt_status load_gen(dt_ini *cfg, int src, double frac, int rank, int nrank
         nte = held_out(n, frac);
         ntr = base = n - nte;
     }
+    if (dev > 0) { /* see load_files */
+        ts = &all;
+        nte = held_out(ntr, dev);
+        ntr = base = ntr - nte;
+    }
     if (!s && ntr < 1)
-        s = dt_error(DT_ERR_CONFIG, "%s: [data] test_fraction = %g leaves no training rows",
-                     dt_ini_where(cfg, SEC, "test_fraction"), frac);
+        s = dt_error(DT_ERR_CONFIG, "%s: [data] test_fraction = %g, dev_fraction = %g leave no training rows",
+                     dt_ini_where(cfg, SEC, dev > 0 ? "dev_fraction" : "test_fraction"), frac, dev);
     if (!s) {
         block(ntr, rank, nranks, mode, &a, &len);
         s = copy_rows(&all, a, len, train);
@@ -469,11 +482,12 @@ dt_status dt_data_load(dt_ini *cfg, int rank, int nranks, dt_dataset **train, dt
     DT_ASSERT(nranks >= 1 && rank >= 0 && rank < nranks);
     *train = *test = NULL;
     int src, shard, target, nnames = 0, has_te = 0, mincls = 2;
-    double frac;
+    double frac, dev;
     char **names = NULL;
     DT_TRY(dt_ini_enum(cfg, SEC, "source", NULL, sources, &src));
     DT_TRY(dt_ini_enum(cfg, SEC, "sharding", "global", shardings, &shard));
     DT_TRY(dt_ini_real(cfg, SEC, "test_fraction", 0, 0.0, 0.0, 1.0, &frac));
+    DT_TRY(dt_ini_real(cfg, SEC, "dev_fraction", 0, 0.0, 0.0, 1.0, &dev));
     DT_TRY(parse_names(cfg, &names, &nnames));
     DT_TRY(dt_ini_enum(cfg, SEC, "target", "label", targets, &target));
     if (target != TARGET_LABEL && src != SRC_HDF5)
@@ -502,7 +516,7 @@ dt_status dt_data_load(dt_ini *cfg, int rank, int nranks, dt_dataset **train, dt
                          "%s: [data] test_fraction = %g: the data already has a test split",
                          dt_ini_where(cfg, SEC, "test_fraction"), frac);
         if (!s)
-            s = load_files(cfg, &fs[0], has_te ? &fs[1] : NULL, frac, rank, nranks, *mode, tr, te,
+            s = load_files(cfg, &fs[0], has_te ? &fs[1] : NULL, frac, dev, rank, nranks, *mode, tr, te,
                            &maxlabel);
         if (!s) snprintf(data, sizeof data, "%s", fs[0].file);
         if (!s && !names && src == SRC_HDF5) {
@@ -513,7 +527,7 @@ dt_status dt_data_load(dt_ini *cfg, int rank, int nranks, dt_dataset **train, dt
             }
         }
     } else if (!s) {
-        s = load_gen(cfg, src, frac, rank, nranks, *mode, tr, te, &maxlabel, &mincls);
+        s = load_gen(cfg, src, frac, dev, rank, nranks, *mode, tr, te, &maxlabel, &mincls);
     }
     if (!s) tr->labeled = te->labeled = target == TARGET_LABEL;
     if (!s && target != TARGET_LABEL) maxlabel = -1; /* no classes: set_classes leaves its minimum */

@@ -239,6 +239,12 @@ dt_status dt_ini_override(dt_ini *ini, const char *a)
     return DT_OK;
 }
 
+void dt_ini_mark_used(dt_ini *ini, const char *sec)
+{
+    for (int i = 0; i < ini->n; i++)
+        if (!strcmp(ini->e[i].sec, sec)) ini->e[i].used = 1;
+}
+
 const char *dt_ini_name(const dt_ini *ini) { return ini->name; }
 const char *dt_ini_text(const dt_ini *ini) { return ini->text; }
 

@@ -52,6 +52,8 @@ dt_status dt_ini_ints(dt_ini *ini, const char *sec, const char *key, int require
 
 /* Error naming the first entry no getter asked for. */
 dt_status dt_ini_check_unused(const dt_ini *ini);
+/* Mark every key of section sec as read (a section another command reads). */
+void dt_ini_mark_used(dt_ini *ini, const char *sec);
 /* Same, for one section only. */
 dt_status dt_ini_check_unused_section(const dt_ini *ini, const char *sec);
 

@@ -387,7 +387,7 @@ static dt_status eval_run(const dt_run_args *a, dt_setup *s)
     const char *fname = NULL;
     if (a->features) DT_TRY(features_split(a, s, &fd, &fname));
     DT_TRY(dt_ckpt_load_run(a->ckpt, s, NULL, NULL, NULL));
-    const char *names[2] = {"train", "test"};
+    const char *names[2] = {"train", s->test_name};
     const dt_dataset *sets[2] = {s->train, s->test};
     const dt_net *net = s->net;
     double *each = calloc((size_t)net->nlosses + 1, sizeof *each);

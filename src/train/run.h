@@ -71,6 +71,7 @@ typedef struct run {
     char out[4096], ckpt[4200];
     const dt_run_args *a;
     dt_status io_err;  /* rank 0's metrics write failure, reported at the next agreement */
+    dt_event last_eval; /* the last evaluation of the test (or dev) split, for after_eval */
     dt_status pass_err; /* a collective inside a pass failed (its communicator broke): the pass
                            runs to its end without them, then the step returns this */
     double scale;      /* linear learning-rate scaling factor (1: off) */

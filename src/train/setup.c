@@ -9,8 +9,7 @@
 
 #include "comm/comm.h"
 
-/* Read a text file on rank 0 and hand its content to every rank. */
-static dt_status read_everywhere(dt_comm *c, const char *path, char **text)
+dt_status dt_setup_read_text(dt_comm *c, const char *path, char **text)
 {
     dt_status st = DT_OK;
     *text = NULL;
@@ -90,6 +89,16 @@ static dt_status apply_freeze(dt_setup *s)
     return DT_OK;
 }
 
+/* "model.SECTION.KEY=VALUE" sets a key of the model file: returns
+ * "SECTION.KEY=VALUE", or NULL for a config override ("model.seed=3" too). */
+static const char *model_override(const char *a)
+{
+    const char *eq = strchr(a, '=');
+    if (strncmp(a, "model.", 6) || !eq) return NULL;
+    const char *dot = strchr(a + 6, '.');
+    return dot && dot < eq && dot > a + 6 ? a + 6 : NULL;
+}
+
 dt_status dt_setup_config(dt_setup *s, dt_comm *comm, const char *config_path, char *const *overrides, int nover)
 {
     char *text = NULL;
@@ -98,17 +107,19 @@ dt_status dt_setup_config(dt_setup *s, dt_comm *comm, const char *config_path, c
     s->comm = comm;
     s->rank = dt_comm_rank(comm);
     s->nranks = dt_comm_size(comm);
-    DT_TRY(read_everywhere(comm, config_path, &text));
+    DT_TRY(dt_setup_read_text(comm, config_path, &text));
     dt_status st = dt_ini_parse(config_path, text, &s->cfg);
     free(text);
     DT_TRY(st);
-    for (int i = 0; i < nover; i++) DT_TRY(dt_ini_override(s->cfg, overrides[i]));
+    for (int i = 0; i < nover; i++)
+        if (!model_override(overrides[i])) DT_TRY(dt_ini_override(s->cfg, overrides[i]));
+    dt_ini_mark_used(s->cfg, "sweep"); /* dtrain sweep's keys: a training ignores them */
     DT_TRY(dt_ini_str(s->cfg, "model", "file", NULL, &mfile));
     DT_TRY(dt_ini_int(s->cfg, "model", "seed", 0, 1, 0, 4294967295L, &seed));
     s->init_seed = (uint32_t)seed;
     s->model_path = resolve_model(config_path, mfile);
     if (!s->model_path) return dt_error(DT_ERR_NOMEM, "out of memory");
-    st = read_everywhere(comm, s->model_path, &text);
+    st = dt_setup_read_text(comm, s->model_path, &text);
     if (st) {
         /* name the config key that pointed at the missing model */
         char msg[1024];
@@ -119,6 +130,15 @@ dt_status dt_setup_config(dt_setup *s, dt_comm *comm, const char *config_path, c
     st = dt_ini_parse(s->model_path, text, &s->model);
     free(text);
     DT_TRY(st);
+    for (int i = 0; i < nover; i++) {
+        const char *m = model_override(overrides[i]);
+        if (!m) continue;
+        char sec[256];
+        snprintf(sec, sizeof sec, "%.*s", (int)(strchr(m, '.') - m), m);
+        if (!dt_ini_has_section(s->model, sec))
+            return dt_error(DT_ERR_ARG, "override '%s': %s has no section [%s]", overrides[i], s->model_path, sec);
+        DT_TRY(dt_ini_override(s->model, m));
+    }
     DT_TRY(apply_model_init(s));
     return apply_freeze(s);
 }
@@ -143,6 +163,9 @@ static dt_status apply_limits(dt_setup *s)
 dt_status dt_setup_data(dt_setup *s)
 {
     dt_status st = dt_data_load(s->cfg, s->rank, s->nranks, &s->train, &s->test, &s->sharding);
+    double dev = 0;
+    if (!st) st = dt_ini_real(s->cfg, "data", "dev_fraction", 0, 0.0, 0.0, 1.0, &dev);
+    s->test_name = dev > 0 ? "dev" : "test";
     if (!st) st = apply_limits(s);
     return dt_comm_agree(s->comm, st);
 }

@@ -14,6 +14,7 @@ typedef struct {
     dt_ini *cfg, *model;
     char *model_path;
     dt_dataset *train, *test;
+    const char *test_name; /* what `test` is: "test", or "dev" ([data] dev_fraction: rows held out of training) */
     dt_sharding sharding;
     dt_net *net;
     uint32_t init_seed;
@@ -22,6 +23,8 @@ typedef struct {
     int rank, nranks;
 } dt_setup;
 
+/* Read a text file on rank 0 of c and hand its content to every rank. */
+dt_status dt_setup_read_text(dt_comm *c, const char *path, char **text);
 /* Read CONFIG (with `section.key=value` overrides) and its [model] file on
  * rank 0 of comm and broadcast their text; every rank parses them. */
 dt_status dt_setup_config(dt_setup *s, dt_comm *comm, const char *config_path, char *const *overrides, int nover);

@@ -180,22 +180,6 @@ static void free_run(run *r, int collective)
     dt_setup_free(&r->s);
 }
 
-static dt_status make_dir(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(buf, 0777) && errno != EEXIST)
-            return dt_error(DT_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(buf, 0777) && errno != EEXIST)
-        return dt_error(DT_ERR_IO, "%s: cannot create directory: %s", buf, strerror(errno));
-    return DT_OK;
-}
-
 /* The augmentation read_augment_keys chose: for image models only. */
 static dt_status setup_augment(run *r)
 {
@@ -262,7 +246,7 @@ static dt_status setup_run(run *r)
  * [train] eval_train = 1 (on a large set it costs as much as a third of an epoch). */
 static dt_status log_eval(run *r, int64_t step, int64_t epoch, double lr, double t0, int final)
 {
-    const char *names[2] = {"train", "test"};
+    const char *names[2] = {"train", r->s.test_name};
     const dt_dataset *sets[2] = {r->s.train, r->s.test};
     for (int i = 0; i < 2; i++) {
         dt_eval_result e = {.each = r->eval_each};
@@ -276,9 +260,11 @@ static dt_status log_eval(run *r, int64_t step, int64_t epoch, double lr, double
         dt_loss_values lv = loss_values(r, r->eval_each);
         if (r->metrics && !r->io_err)
             r->io_err = dt_metrics_log_losses(r->metrics, step, epoch, names[i], e.loss, acc, lr, now, &lv);
-        emit(r, (dt_event){.kind = DT_EV_EVAL, .step = step, .epoch = epoch, .split = names[i],
-                           .loss = e.loss, .accuracy = acc, .correct = e.correct, .count = e.count,
-                           .seconds = now, .nlosses = lv.n, .loss_names = lv.names, .losses = lv.values});
+        dt_event ev = {.kind = DT_EV_EVAL, .step = step, .epoch = epoch, .split = names[i],
+                       .loss = e.loss, .accuracy = acc, .correct = e.correct, .count = e.count,
+                       .seconds = now, .nlosses = lv.n, .loss_names = lv.names, .losses = lv.values};
+        emit(r, ev);
+        if (i == 1) r->last_eval = ev;
     }
     return DT_OK;
 }
@@ -514,7 +500,7 @@ static dt_status loop(run *r)
     }
     dt_status st = DT_OK;
     if (s->rank == 0) {
-        st = make_dir(r->out);
+        st = dt_make_dir(r->out);
         if (!st) {
             char mpath[4200];
             snprintf(mpath, sizeof mpath, "%s/metrics.jsonl", r->out);
@@ -543,8 +529,8 @@ static dt_status loop(run *r)
 
     double t0 = dt_comm_time(), tlog = t0, tstep = 0, tlive = t0;
     int64_t seen = 0, trained = 0;
-    int stop = 0;
-    for (int64_t e = pr.epoch; e < r->t.epochs && !stop; e++) {
+    int stop = 0, halt = 0; /* stop: max_steps reached mid-epoch; halt: after_eval ended the run */
+    for (int64_t e = pr.epoch; e < r->t.epochs && !stop && !halt; e++) {
         dt_sampler_epoch(&r->smp, e);
         double lr = lr_at(r, e, pr.step), te = dt_comm_time(), tckpt = 0;
         double ep_loss = 0, ep_correct = 0; /* the epoch's means, for DT_EV_EPOCH */
@@ -622,7 +608,13 @@ static dt_status loop(run *r)
             pr.epoch_step = 0;
         }
         int last = stop || e + 1 == r->t.epochs;
-        if (!last && r->t.eval_every && (e + 1) % r->t.eval_every == 0) DT_TRY(log_eval(r, pr.step, e + 1, lr, t0, 0));
+        if (!last && r->t.eval_every && (e + 1) % r->t.eval_every == 0) {
+            DT_TRY(log_eval(r, pr.step, e + 1, lr, t0, 0));
+            if (r->a->after_eval && r->s.test->total > 0) {
+                DT_TRY(r->a->after_eval(r->a->user, &r->last_eval, &halt));
+                last = halt;
+            }
+        }
         for (int k = 0; ep_count && k < net->nlosses; k++) r->ep_each[k] /= (double)ep_count;
         dt_loss_values ep_lv = loss_values(r, r->ep_each);
         if (!stop && ep_count)

@@ -51,6 +51,11 @@ typedef struct {
     int live_steps;         /* train: a live display wants DT_EV_STEP between log_every steps too */
     const char *trace;      /* train: Chrome-trace JSON timeline, one file per rank (FILE.rank<R>.json), or NULL */
     dt_comm *comm;          /* the ranks that run it (the world, or a split of it) */
+    /* train: called on every rank after each evaluation of the test (or
+     * dev) split before the last epoch, with that DT_EV_EVAL; *stop = 1 ends
+     * the run there as if it were the last epoch. Every rank must set the
+     * same (dtrain sweep's early stopping decides on one rank and broadcasts). */
+    dt_status (*after_eval)(void *user, const dt_event *ev, int *stop);
     dt_event_fn on_event;
     void *user;
 } dt_run_args;
