@@ -11,19 +11,24 @@
 #       a decision boundary from `dtrain eval CONFIG --ckpt FILE --grid GRID.csv`:
 #       the predictions as a coloured map, the 0.5 contour for two classes, and
 #       the training points on top (default GRID.points.csv; output GRID.png).
+#   launch/plot.sh --sweep SWEEP_DIR
+#       from `dtrain sweep`: each trial's final dev metric against each numeric
+#       parameter, one figure per parameter (SWEEP_DIR/sweep-<key>.png), on a
+#       log axis where the spec is log (1-log: the axis is 1 - value); trials
+#       stopped early and done ones in two colours, failed ones left out.
 #
 # metrics.jsonl has one JSON object per line (step, epoch, split, loss,
 # accuracy, lr, time); split "batch" is a training batch, "train" and "test"
 # are evaluations of a whole split. Parsed with awk: no Python needed.
 set -euo pipefail
 
-usage() { sed -n '2,17s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,22s/^# \{0,1\}//p' "$0"; }
 die() {
     echo "plot.sh: $*" >&2
     exit 1
 }
 
-outdir="" xaxis=step boundary="" points="" out="" title=""
+outdir="" xaxis=step boundary="" points="" out="" title="" sweepdir=""
 runs=()
 while [ $# -gt 0 ]; do
     case $1 in
@@ -31,7 +36,7 @@ while [ $# -gt 0 ]; do
         usage
         exit 0
         ;;
-    -o | --x | --boundary | --points | --out | --title)
+    -o | --x | --boundary | --points | --out | --title | --sweep)
         [ $# -ge 2 ] || die "missing value after $1"
         case $1 in
         -o) outdir=$2 ;;
@@ -40,6 +45,7 @@ while [ $# -gt 0 ]; do
         --points) points=$2 ;;
         --out) out=$2 ;;
         --title) title=$2 ;;
+        --sweep) sweepdir=$2 ;;
         esac
         shift 2
         ;;
@@ -78,6 +84,52 @@ render() { # render SCRIPT: run gnuplot, show its complaint on failure
         die "gnuplot failed on $1"
     }
 }
+
+# ---- a sweep: the dev metric against each parameter ------------------------
+if [ -n "$sweepdir" ]; then
+    if [ ${#runs[@]} -gt 0 ]; then die "--sweep takes no RUN_DIR"; fi
+    [ -f "$sweepdir/sweep.jsonl" ] || die "$sweepdir/sweep.jsonl: no such file (write it with dtrain sweep --out $sweepdir)"
+    [ -f "$sweepdir/spec.txt" ] || die "$sweepdir/spec.txt: no such file (dtrain sweep writes it beside sweep.jsonl)"
+    metric=$(grep -o '"metric":"[^"]*"' "$sweepdir/sweep.jsonl" | head -1 | cut -d'"' -f4)
+    n=0
+    while read -r key kind _; do
+        case $kind in choice) continue ;; esac
+        # status, value, final metric of each trial that did not fail
+        awk -v key="$key" -v kind="$kind" '
+            function field(name,   m) { return match($0, "\"" name "\":(\"[^\"]*\"|[^,}]*)") ? substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3) : "" }
+            {
+                st = field("status"); gsub(/"/, "", st); if (st == "failed") next
+                v = field(key); gsub(/"/, "", v); f = field("final")
+                if (v == "" || f == "" || f == "null") next
+                if (kind == "1-log") v = 1 - v
+                print st, v, f
+            }' "$sweepdir/sweep.jsonl" >"$tmp/$n.dat"
+        [ -s "$tmp/$n.dat" ] || { n=$((n + 1)); continue; }
+        png="$sweepdir/sweep-$key.png"
+        xlabel=$key
+        logx=""
+        case $kind in
+        log) logx="set logscale x" ;;
+        1-log) logx="set logscale x"; xlabel="1 - $key" ;;
+        esac
+        cat >"$tmp/$n.gp" <<GP
+set terminal $term size 640,420
+set output $(gq "$png")
+set title $(gq "dtrain sweep $sweepdir: $metric against $key")
+set xlabel $(gq "$xlabel")
+set ylabel $(gq "final $metric")
+$logx
+set grid
+set key below
+plot $(gq "$tmp/$n.dat") using (strcol(1) eq "done" ? \$2 : NaN):3 with points pt 7 ps 1.2 lc rgb '${colors[0]}' title 'trained to the end', \
+     '' using (strcol(1) eq "stopped" ? \$2 : NaN):3 with points pt 6 ps 1.2 lc rgb '${colors[1]}' title 'stopped early'
+GP
+        render "$tmp/$n.gp"
+        echo "wrote $png"
+        n=$((n + 1))
+    done <"$sweepdir/spec.txt"
+    exit 0
+fi
 
 # ---- decision boundary --------------------------------------------------
 if [ -n "$boundary" ]; then

@@ -23,7 +23,7 @@ enum { MAX_PARAMS = 16, MAX_RUNGS = 16, VAL_LEN = 64 };
 
 typedef struct {
     const dt_sweep_args *a;
-    long trials, G, seed, first_rung, epochs;
+    long trials, G, seed, first_rung, epochs, eval_every;
     int early;
     double eta, dev;
     dt_param_spec spec[MAX_PARAMS];
@@ -59,6 +59,8 @@ static dt_status add_spec(sweep *w, const char *text)
     return DT_OK;
 }
 
+static long gcd(long a, long b) { return b ? gcd(b, a % b) : a; }
+
 static dt_status settings(sweep *w, dt_ini *cfg)
 {
     const dt_sweep_args *a = w->a;
@@ -77,6 +79,7 @@ static dt_status settings(sweep *w, dt_ini *cfg)
     DT_TRY(dt_ini_str(cfg, "sweep", "out", "", &out));
     DT_TRY(dt_ini_check_unused_section(cfg, "sweep"));
     DT_TRY(dt_ini_int(cfg, "train", "epochs", 1, 0, 1, 1L << 40, &w->epochs));
+    DT_TRY(dt_ini_int(cfg, "train", "eval_every", 0, 0, 0, 1L << 40, &w->eval_every));
     if (a->trials > 0) w->trials = a->trials;
     if (a->ranks_per_trial > 0) w->G = a->ranks_per_trial;
     if (a->seed >= 0) w->seed = a->seed;
@@ -99,6 +102,15 @@ static dt_status settings(sweep *w, dt_ini *cfg)
     if (w->G > P || P % w->G)
         return dt_error(DT_ERR_ARG, "--ranks-per-trial %ld: the %d ranks do not split into groups of %ld", w->G, P, w->G);
     w->nr = dt_rungs(w->first_rung, w->eta, w->epochs, w->rung, MAX_RUNGS);
+    /* every rung needs an evaluation: keep [train] eval_every if it divides
+     * them all, else evaluate at their greatest common divisor */
+    int fits = w->eval_every > 0;
+    long g = 0;
+    for (int j = 0; j < w->nr; j++) {
+        fits = fits && w->rung[j] % w->eval_every == 0;
+        g = gcd(g, (long)w->rung[j]);
+    }
+    if (!fits) w->eval_every = g ? g : 1;
     if (a->out_dir) snprintf(w->out, sizeof w->out, "%s", a->out_dir);
     else if (*out) snprintf(w->out, sizeof w->out, "%s", out);
     else {
@@ -297,7 +309,7 @@ static dt_status run_trial(sweep *w, int64_t k)
     if (!ov) return dt_error(DT_ERR_NOMEM, "out of memory");
     for (int i = 0; i < n; i++) ov[i] = a->overrides[i];
     snprintf(extra[ne++], sizeof extra[0], "data.dev_fraction=%g", w->dev);
-    snprintf(extra[ne++], sizeof extra[0], "train.eval_every=1");
+    snprintf(extra[ne++], sizeof extra[0], "train.eval_every=%ld", w->eval_every);
     for (int p = 0; p < w->np; p++) snprintf(extra[ne++], sizeof extra[0], "%s=%s", w->spec[p].key, val[p]);
     for (int i = 0; i < ne; i++) ov[n + i] = extra[i];
     trial t = {.w = w, .k = k, .best = NAN, .last = NAN};
@@ -511,6 +523,19 @@ static dt_status wait_all(sweep *w)
     return DT_OK;
 }
 
+/* OUT/spec.txt: "KEY KIND A B" per parameter, for launch/plot.sh --sweep. */
+static dt_status write_spec(const sweep *w)
+{
+    static const char *const kind[] = {"log", "1-log", "uniform", "int", "choice"};
+    char path[4300];
+    snprintf(path, sizeof path, "%s/spec.txt", w->out);
+    FILE *f = fopen(path, "w");
+    if (!f) return dt_error(DT_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+    for (int p = 0; p < w->np; p++)
+        fprintf(f, "%s %s %.17g %.17g\n", w->spec[p].key, kind[w->spec[p].kind], w->spec[p].lo, w->spec[p].hi);
+    return fclose(f) ? dt_error(DT_ERR_IO, "%s: cannot write: %s", path, strerror(errno)) : DT_OK;
+}
+
 /* ---- the whole sweep ----------------------------------------------------------- */
 
 dt_status dt_sweep(const dt_sweep_args *a)
@@ -537,6 +562,7 @@ dt_status dt_sweep(const dt_sweep_args *a)
         if (!init) st = dt_error(DT_ERR_NOMEM, "out of memory");
         for (int64_t i = slot_rungs(&w); init && i < board_size(&w); i++) init[i] = NAN;
         if (!st) st = dt_make_dir(w.out);
+        if (!st) st = write_spec(&w);
         if (!st) st = read_records(&w, init);
     }
     w.table = malloc((size_t)(w.trials * (w.nr ? w.nr : 1)) * sizeof *w.table);

@@ -85,6 +85,18 @@ grep -q "error: .*sweep.jsonl:1: trial [0-9]* ran with optim.lr = .*, this sweep
     fail "unclear resume mismatch: $err"
 ok "resume ran the 2 missing trials (kept: $kept); another seed refused"
 
+# early stopping (rung at epoch 1 of 3, eta 3): some trials stop there, and
+# none that stopped had the best dev accuracy at that rung
+out=$(sweep 2 "$TMP/asha" --trials 6 "${specs[@]}" --seed 5) || fail "early stopping: $out"
+f=$TMP/asha/sweep.jsonl
+grep -q "a trial goes on at epochs 1 only if in the top 1/3 of its rung so far" <<<"$out" || fail "no rung line: $out"
+ns=$(grep -c '"status":"stopped"' "$f")
+[ "$ns" -ge 1 ] || fail "no trial stopped early: $(cat "$f")"
+top=$(sed -E 's/.*"rungs":\[([^],]*).*/\1/' "$f" | sort -g | tail -1)
+grep '"status":"stopped"' "$f" | grep -q "\"rungs\":\[$top\]" && fail "a trial with the best rung result ($top) was stopped"
+grep '"status":"stopped"' "$f" | grep -vq '"epochs":1,' && fail "a stopped trial ran past its rung: $(cat "$f")"
+ok "early stopping: $ns of 6 trials stopped at epoch 1 (best rung result $top went on)"
+
 # bad arguments
 check_err() { # check_err WANT ARGS...
     local want=$1 e
