@@ -71,6 +71,25 @@ nd=$(grep -c '"status":"done"' "$f")
 grep -q "^trial [1-6]/6 \[group [01]\]: .*: failed: " <<<"$out" || fail "no failure line: $out"
 ok "failing trials recorded with their reasons, $nd others done"
 
+# a rank that hangs in a 2-rank trial (seed 0 draws hang_step 5 for trial 4
+# alone; whichever group takes it, its rank 1, world rank 1 or 3, hangs):
+# its partner's wait times out, the trial is recorded as failed,
+# that group takes no more trials, the other group runs the rest, rank 0
+# prints the table, and the job ends with the hung rank
+out=$(timeout -k 5 200 mpiexec --oversubscribe -np 4 "$DTRAIN" sweep configs/fmnist_mlp.ini "${small[@]}" train.epochs=2 \
+    dist.timeout=1 debug.hang_rank=1 --trials 6 --ranks-per-trial 2 --param optim.lr=log:1e-4:1e-1 \
+    --param debug.hang_step=choice:-1,-1,-1,5 --seed 0 --no-early-stop --out "$TMP/hang" 2>&1)
+rc=$?
+[ $rc -ne 124 ] && [ $rc -ne 137 ] || fail "the sweep with a hanging rank hung: $out"
+f=$TMP/hang/sweep.jsonl
+[ "$(grep -c . "$f")" -eq 6 ] || fail "hang: not 6 records: $(cat "$f")"
+grep -q '"trial":3,"status":"failed","reason":"rank 0: waited [0-9.]* s in the .* for the other ranks' "$f" ||
+    fail "hang: trial 4 not recorded as a timeout: $(cat "$f")"
+[ "$(grep -c '"status":"done"' "$f")" -eq 5 ] || fail "hang: the other trials did not all finish: $(cat "$f")"
+grep -q "^sweep: 6 trials (5 done, 0 stopped early, 1 failed)" <<<"$out" || fail "hang: no table: $out"
+grep -q "world rank [13] never finished" <<<"$out" || fail "hang: the hung rank was not named: $out"
+ok "a hanging rank: its trial failed with a timeout, 5 others done, the job ended (exit $rc)"
+
 # resume: two of four records survive a kill; the rerun runs the other two
 out=$(sweep 2 "$TMP/r" --trials 4 "${specs[@]}" --no-early-stop) || fail "resume, first run: $out"
 head -2 "$TMP/r/sweep.jsonl" >"$TMP/r/kept" && mv "$TMP/r/kept" "$TMP/r/sweep.jsonl"
