@@ -2,7 +2,7 @@
  *
  * A loss is a section of the model file, like a layer:
  *   [xent]
- *   type = softmax_ce        (softmax_ce, bce, mse)
+ *   type = softmax_ce        (softmax_ce, bce, mse, content, style)
  *   inputs = fc3             (the layer it reads; default: the section above)
  *   weight = 1               (its factor in the objective)
  * The objective is Σ weight · (mean over the batch of the loss per row); a
@@ -49,6 +49,12 @@ typedef struct {
     void (*forward)(dt_loss_term *t, const dt_targets *tg, int64_t n, dt_real g, double *sum, int64_t *correct);
     /* Classifiers: predicted class of each row and its probability (prob may be NULL). */
     void (*predict)(const dt_loss_term *t, int64_t n, int32_t *cls, dt_real *prob);
+    /* Losses against a reference taken from the network itself (style
+     * transfer's content and style costs), else NULL: how many reals it
+     * holds, and how to take it from src's output for one example (row 0
+     * of the last forward). Until captured the reference is zeros. */
+    int64_t (*ref_size)(const dt_loss_term *t);
+    void (*capture)(dt_loss_term *t);
 } dt_loss_ops;
 
 struct dt_loss_term {
@@ -61,6 +67,8 @@ struct dt_loss_term {
     int nclasses;  /* label losses: classes it tells apart (2 for bce) */
     int fused;     /* src's sigmoid or softmax is folded into the gradient */
     int dy_accum;  /* another loss wrote src->dy first: add into it */
+    dt_real *ref;  /* [ops->ref_size]: the captured reference, or NULL */
+    dt_real *work; /* [ops->ref_size]: the same quantity for the row being compared */
 };
 
 const dt_loss_ops *dt_loss_find(const char *type);

@@ -115,6 +115,13 @@ static dt_status configure_loss(dt_net *net, dt_ini *m, const char *sec, const d
     t->size = dt_shape_size(t->src->out);
     net->nlosses++;
     DT_TRY(ops->configure(t, m, sec));
+    if (ops->ref_size) {
+        size_t bytes = (size_t)ops->ref_size(t) * sizeof(dt_real);
+        t->ref = dt_alloc(bytes);
+        t->work = dt_alloc(bytes);
+        if (!t->ref || !t->work) return dt_error(DT_ERR_NOMEM, "out of memory for [%s]'s reference", sec);
+        memset(t->ref, 0, bytes);
+    }
     return dt_ini_check_unused_section(m, sec);
 }
 
@@ -383,6 +390,10 @@ void dt_net_free(dt_net *net)
     for (int i = 0; i < net->nlayers; i++)
         if (net->layers[i].ops->destroy) net->layers[i].ops->destroy(&net->layers[i]);
     dt_free(net->layers);
+    for (int j = 0; net->losses && j < net->nlosses; j++) {
+        dt_free(net->losses[j].ref);
+        dt_free(net->losses[j].work);
+    }
     dt_free(net->losses);
     dt_free(net->loss_names);
     dt_free(net->writers);
@@ -418,6 +429,20 @@ const dt_real *dt_net_forward(dt_net *net, const dt_real *x, const dt_pass *p)
         l->ops->forward(l, p);
     }
     return net->layers[net->nlayers - 1].y;
+}
+
+dt_status dt_net_capture(dt_net *net, const char *loss)
+{
+    for (int j = 0; j < net->nlosses; j++) {
+        dt_loss_term *t = &net->losses[j];
+        if (strcmp(t->name, loss)) continue;
+        if (!t->ops->capture)
+            return dt_error(DT_ERR_ARG, "[%s] is a %s loss: it compares with targets from the data, not a captured reference",
+                            loss, t->ops->type);
+        t->ops->capture(t);
+        return DT_OK;
+    }
+    return dt_error(DT_ERR_ARG, "the model has no loss named '%s'", loss);
 }
 
 void dt_net_loss(dt_net *net, const dt_targets *t, int64_t n, dt_real grad_scale, double *sums, int64_t *correct)

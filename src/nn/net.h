@@ -77,6 +77,10 @@ static inline int dt_net_nsums(const dt_net *net) { return 1 + net->nlosses; }
  * predictions (may be NULL). When `grad_scale` is nonzero, also writes the
  * gradient of grad_scale · sums[0] into the layers' dy, ready for backward. */
 void dt_net_loss(dt_net *net, const dt_targets *t, int64_t n, dt_real grad_scale, double *sums, int64_t *correct);
+/* Take loss `loss`'s reference (content and style losses) from its layer's
+ * output for row 0 of the last forward pass: forward the content image,
+ * capture the content loss; forward the style image, capture the style losses. */
+dt_status dt_net_capture(dt_net *net, const char *loss);
 
 /* Backward pass: accumulates into grads (callers zero them per step).
  * Layers run only where a loss's gradient reaches them and something at or
