@@ -131,7 +131,7 @@ check_err "nothing to search" configs/fmnist_mlp.ini --trials 2
 check_err "optim.lr is given twice" configs/fmnist_mlp.ini --trials 2 --param optim.lr=log:1e-3:1e-2 --param optim.lr=log:1e-3:1e-2
 check_err "--trials wants a whole number" configs/fmnist_mlp.ini --trials x
 printf '[sweep]\ntrails = 3\n' | cat configs/fmnist_mlp.ini - | sed "s|^file = models/|file = $PWD/models/|" >"$TMP/typo.ini"
-check_err "(command line\|typo.ini:[0-9]*): \[sweep\] unknown key 'trails'" "$TMP/typo.ini" --trials 2 "${specs[@]}"
+check_err "typo.ini:[0-9]*: \[sweep\] unknown key 'trails'" "$TMP/typo.ini" --trials 2 "${specs[@]}"
 e=$(runq 1 train configs/fmnist_mlp.ini model.fc9.units=3 2>&1) && fail "model.fc9.units accepted"
 grep -q "override 'model.fc9.units=3': .*fmnist_mlp.ini has no section \[fc9\]" <<<"$e" || fail "unclear model override error: $e"
 ok "bad arguments: one line each"
