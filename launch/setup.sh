@@ -20,6 +20,11 @@ dt_install() {
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "${missing[@]}" </dev/null
 }
 
+# Pictures for dtrain style's tests (python3-skimage's, unpacked, not installed).
+dt_pictures() {
+    launch/get_pictures.sh
+}
+
 # dt_build DIR [cmake options...]
 dt_build() {
     local dir=$1

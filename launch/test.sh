@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source launch/setup.sh
 dt_install
+dt_pictures
 export DTRAIN_DATA=${DTRAIN_DATA:-$(cd .. && pwd)/shared/data}
 status=0
 for variant in float double asan; do

@@ -21,6 +21,13 @@ need_fmnist() {
         fail "Fashion-MNIST missing: install Debian's dataset-fashion-mnist (launch/test.sh does)"
 }
 
+# Pictures for dtrain style, unpacked from Debian's python3-skimage by launch/get_pictures.sh.
+PICTURES=${DTRAIN_PICTURES:-${XDG_CACHE_HOME:-$HOME/.cache}/dtrain/pictures}
+need_pictures() {
+    [ -s "$PICTURES/chelsea.png" ] && [ -s "$PICTURES/gravel.png" ] ||
+        fail "pictures missing in $PICTURES: run launch/get_pictures.sh (launch/test.sh does)"
+}
+
 # run NP ARGS...: dtrain under mpiexec with NP ranks, bounded in time.
 run() {
     local np=$1

@@ -20,6 +20,7 @@
 #include "io/ckpt.h"
 #include "ops/ops.h"
 #include "predict.h"
+#include "style_cmd.h"
 #include "train/sweep.h"
 #include "train/train.h"
 
@@ -35,6 +36,7 @@ static const char *usage_main =
     "       [--mistakes OUT.png] [--features OUT.h5 LAYER [--split train|test]]\n"
     "  predict --ckpt FILE IMAGE...\n"
     "  gradcheck CONFIG [section.key=value ...]\n"
+    "  style --content C.jpg[,D.jpg...] --style S.jpg --out OUT.png [--net MODEL] [--ckpt CKPT] ...\n"
     "  sweep CONFIG --trials N --param KEY=KIND:ARGS ... [--ranks-per-trial G] [--seed S]\n"
     "        [--out DIR] [--no-early-stop] [section.key=value ...]\n"
     "  info FILE.h5\n"
@@ -128,6 +130,27 @@ static const char *usage_sweep =
     "\n"
     "CONFIG's [sweep] section may hold trials, ranks_per_trial, seed, params\n"
     "(specs separated by ';'), early_stop, eta, first_rung, dev_fraction, out.\n";
+
+static const char *usage_style =
+    "usage: dtrain style --content C.jpg[,D.jpg,...] --style S.jpg --out OUT.png [--net MODEL]\n"
+    "                    [--ckpt CKPT] [--size HxW] [--content-layer L] [--style-layers a:0.2,b:0.2,...]\n"
+    "                    [--alpha 10] [--beta 40] [--iters 200] [--lr 2] [--noise 0.6] [--seed N]\n"
+    "                    [--save-every K]\n"
+    "\n"
+    "Neural style transfer (course 4, week 4): Adam on the pixels of a generated\n"
+    "image, started from noise * uniform(-20, 20) + (1 - noise) * content, so that\n"
+    "alpha * J_content + beta * sum of lambda_l * J_style,l falls, through a feature\n"
+    "network whose weights never change. Under mpirun the content pictures are\n"
+    "shared among the ranks; each picture is optimised by one rank.\n"
+    "\n"
+    "  --net MODEL     the feature network (default models/style/random_multiscale.ini:\n"
+    "                  random multi-scale filters, no weights to fetch)\n"
+    "  --ckpt CKPT     its weights (default: random, from --seed)\n"
+    "  --size HxW      both pictures are resized to it (default 300x400, the course's)\n"
+    "  --content-layer L, --style-layers a:0.2,...  layers of the network (default:\n"
+    "                  the model's content and style sections)\n"
+    "  --out OUT.png   the result (several pictures: OUT-<name>.png); --save-every K\n"
+    "                  also writes OUT-iterK.png along the way\n";
 
 static const char *usage_info =
     "usage: dtrain info MODEL.ini [--input C,H,W]\n"
@@ -674,6 +697,63 @@ static int sweep_command(int argc, char **argv, dt_comm *world)
     return rc ? rc : st ? fail_on(world, st) : 0;
 }
 
+static int real_arg(const char *v, double lo, double hi, double *out)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (*end || end == v || !(x >= lo && x <= hi)) return 0;
+    *out = x;
+    return 1;
+}
+
+static int style_command(int argc, char **argv, dt_comm *world)
+{
+    int rank = dt_comm_rank(world);
+    dt_style_cli a = {.o = {.model = "models/style/random_multiscale.ini", .height = 300, .width = 400, .alpha = 10,
+                            .beta = 40, .lr = 2, .noise = 0.6, .seed = 0},
+                      .iters = 200};
+    for (int i = 2; i < argc; i++) {
+        const char *s = argv[i];
+        if (s[0] != '-' || s[1] != '-') return usage_error(rank, "unexpected argument", s, usage_style);
+        if (i + 1 >= argc) return usage_error(rank, "missing value after", s, usage_style);
+        const char *v = argv[++i];
+        long n;
+        double x;
+        if (!strcmp(s, "--content")) a.contents = v;
+        else if (!strcmp(s, "--style")) a.style = v;
+        else if (!strcmp(s, "--out")) a.out = v;
+        else if (!strcmp(s, "--net")) a.o.model = v;
+        else if (!strcmp(s, "--ckpt")) a.o.ckpt = v;
+        else if (!strcmp(s, "--content-layer")) a.o.content_layer = v;
+        else if (!strcmp(s, "--style-layers")) a.o.style_layers = v;
+        else if (!strcmp(s, "--size")) {
+            char *e1, *e2;
+            long h = strtol(v, &e1, 10), w = *e1 == 'x' ? strtol(e1 + 1, &e2, 10) : -1;
+            if (*e1 != 'x' || *e2 || h < 8 || w < 8 || h > 8192 || w > 8192)
+                return usage_error(rank, "--size wants HxW, each from 8 to 8192, not", v, usage_style);
+            a.o.height = (int)h, a.o.width = (int)w;
+        } else if (!strcmp(s, "--iters") || !strcmp(s, "--save-every") || !strcmp(s, "--seed")) {
+            if (!whole(v, !strcmp(s, "--iters") ? 1 : 0, !strcmp(s, "--seed") ? 4294967295L : 10000000, &n))
+                return usage_error(rank, "expected a whole number in range after", s, usage_style);
+            if (!strcmp(s, "--iters")) a.iters = n;
+            else if (!strcmp(s, "--save-every")) a.save_every = n;
+            else a.o.seed = (uint32_t)n;
+        } else if (!strcmp(s, "--alpha") || !strcmp(s, "--beta") || !strcmp(s, "--lr") || !strcmp(s, "--noise")) {
+            int noise = !strcmp(s, "--noise");
+            if (!real_arg(v, 0, noise ? 1 : 1e12, &x))
+                return usage_error(rank, noise ? "--noise wants a number from 0 to 1, not" : "expected a number >= 0 after", noise ? v : s, usage_style);
+            if (!strcmp(s, "--alpha")) a.o.alpha = x;
+            else if (!strcmp(s, "--beta")) a.o.beta = x;
+            else if (!strcmp(s, "--lr")) a.o.lr = x;
+            else a.o.noise = x;
+        } else return usage_error(rank, "unknown option", s, usage_style);
+    }
+    if (!a.contents) return usage_error(rank, "missing --content C.jpg", NULL, usage_style);
+    if (!a.style) return usage_error(rank, "missing --style S.jpg", NULL, usage_style);
+    if (!a.out) return usage_error(rank, "missing --out OUT.png", NULL, usage_style);
+    return dt_cli_style(&a, world, stdout);
+}
+
 /* When one rank dies the launcher ends the others with SIGTERM: say so, in
  * a message prepared beforehand (a handler may only write). */
 static char term_msg[160];
@@ -715,6 +795,7 @@ int main(int argc, char **argv)
                         : !strcmp(cmd, "eval")        ? usage_eval
                         : !strcmp(cmd, "gradcheck")   ? usage_gradcheck
                         : !strcmp(cmd, "sweep")       ? usage_sweep
+                        : !strcmp(cmd, "style")       ? usage_style
                         : !strcmp(cmd, "info")        ? usage_info
                         : !strcmp(cmd, "predict")     ? usage_predict
                                                       : NULL;
@@ -735,6 +816,8 @@ int main(int argc, char **argv)
         else if (rank == 0) rc = dt_cli_predict(argv[3], argv + 4, argc - 4, stdout);
     } else if (!strcmp(cmd, "sweep")) {
         rc = sweep_command(argc, argv, world);
+    } else if (!strcmp(cmd, "style")) {
+        rc = style_command(argc, argv, world);
     } else {
         rc = run_command(argc, argv, world, cmd, usage);
     }

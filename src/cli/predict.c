@@ -7,28 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "image.h"
 #include "nn/net.h"
 #include "predict.h"
 #include "train/checkpoint.h"
 
-/* stb_image and stb_image_resize from Debian's libstb-dev, compiled here as
- * static functions: no link dependency on libstb. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#pragma GCC diagnostic ignored "-Wsign-compare"
-#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
-#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
-#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
-#include <stb/stb_image.h>
-#define STB_IMAGE_RESIZE_STATIC
-#define STB_IMAGE_RESIZE_IMPLEMENTATION
-#include <stb/stb_image_resize.h>
-#pragma GCC diagnostic pop
-/* stb_image declares stbi_set_unpremultiply_on_load_thread static without
- * defining it; GCC reports that at the end of the file, past the pop. */
-#pragma GCC diagnostic ignored "-Wunused-function"
 
 static int err(const char *fmt, const char *a, const char *b)
 {
@@ -92,25 +75,11 @@ int dt_cli_predict(const char *ckpt, char *const *images, int nimages, FILE *out
         goto done;
     }
     dt_real *x = dt_alloc((size_t)C * H * W * sizeof *x);
-    unsigned char *px = malloc((size_t)C * H * W);
-    for (int i = 0; x && px && i < nimages; i++) {
+    for (int i = 0; x && i < nimages; i++) {
         const char *file = images[i];
-        FILE *f = fopen(file, "rb");
-        if (!f) {
-            rc = err("%s: %s", file, strerror(errno));
-            continue;
-        }
-        int w, h, n;
-        unsigned char *src = stbi_load_from_file(f, &w, &h, &n, C); /* C channels: grey or RGB */
-        fclose(f);
-        if (!src) {
-            rc = err("%s: cannot read the image: %s", file, stbi_failure_reason());
-            continue;
-        }
-        int ok = stbir_resize_uint8(src, w, h, 0, px, W, H, 0, C);
-        stbi_image_free(src);
-        if (!ok) {
-            rc = err("%s: cannot resize the image%s", file, "");
+        unsigned char *px;
+        if (dt_image_read(file, C, H, W, &px)) {
+            rc = err("%s%s", dt_errmsg(), "");
             continue;
         }
         /* scaled to [0, 1] like the data sets; flat models read H,W,C rows, image models C,H,W */
@@ -119,6 +88,7 @@ int dt_cli_predict(const char *ckpt, char *const *images, int nimages, FILE *out
                 for (int c = 0; c < C; c++)
                     x[hwc ? ((int64_t)y * W + xx) * C + c : ((int64_t)c * H + y) * W + xx] =
                         (dt_real)(px[((int64_t)y * W + xx) * C + c] / 255.0);
+        free(px);
         dt_pass p = {.n = 1, .train = 0};
         dt_net_forward(net, x, &p);
         int32_t cls;
@@ -128,9 +98,8 @@ int dt_cli_predict(const char *ckpt, char *const *images, int nimages, FILE *out
         class_name(names, cls, name, sizeof name);
         fprintf(out, "%s: %s (p = %.2f)\n", file, name, (double)prob);
     }
-    if (!x || !px) rc = err("%s%s", "out of memory", "");
+    if (!x) rc = err("%s%s", "out of memory", "");
     dt_free(x);
-    free(px);
 done:
     dt_net_free(net);
     free(names);

@@ -1,0 +1,73 @@
+/* image.c — stb_image, stb_image_resize and stb_image_write, compiled here
+ * once for the CLI. */
+#include "image.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
+#pragma GCC diagnostic ignored "-Wsign-compare"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
+#pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+#include <stb/stb_image.h>
+#define STB_IMAGE_RESIZE_STATIC
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#include <stb/stb_image_resize.h>
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#include <stb/stb_image_write.h>
+#pragma GCC diagnostic pop
+/* stb_image declares stbi_set_unpremultiply_on_load_thread static without
+ * defining it; GCC reports that at the end of the file, past the pop. */
+#pragma GCC diagnostic ignored "-Wunused-function"
+
+dt_status dt_image_size(const char *path, int *H, int *W)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return dt_error(DT_ERR_IO, "%s: %s", path, strerror(errno));
+    int n, ok = stbi_info_from_file(f, W, H, &n);
+    fclose(f);
+    return ok ? DT_OK : dt_error(DT_ERR_DATA, "%s: cannot read the image: %s", path, stbi_failure_reason());
+}
+
+dt_status dt_image_read(const char *path, int C, int H, int W, unsigned char **px)
+{
+    *px = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return dt_error(DT_ERR_IO, "%s: %s", path, strerror(errno));
+    int w, h, n;
+    unsigned char *src = stbi_load_from_file(f, &w, &h, &n, C);
+    fclose(f);
+    if (!src) return dt_error(DT_ERR_DATA, "%s: cannot read the image: %s", path, stbi_failure_reason());
+    unsigned char *out = malloc((size_t)C * H * W);
+    int ok = out && stbir_resize_uint8(src, w, h, 0, out, W, H, 0, C);
+    stbi_image_free(src);
+    if (!ok) {
+        free(out);
+        return dt_error(out ? DT_ERR_DATA : DT_ERR_NOMEM, "%s: cannot resize the image to %dx%d", path, H, W);
+    }
+    *px = out;
+    return DT_OK;
+}
+
+dt_status dt_image_write_png(const char *path, const unsigned char *px, int H, int W)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    if (!stbi_write_png(tmp, W, H, 3, px, W * 3)) {
+        remove(tmp);
+        return dt_error(DT_ERR_IO, "%s: cannot write the PNG", path);
+    }
+    if (rename(tmp, path)) {
+        int e = errno;
+        remove(tmp);
+        return dt_error(DT_ERR_IO, "%s: %s", path, strerror(e));
+    }
+    return DT_OK;
+}

@@ -1,0 +1,17 @@
+/* image.h — picture files for the CLI (predict, style): any format
+ * stb_image reads (PNG, JPEG, BMP, GIF, ...), resized with stb_image_resize,
+ * and PNG out with stb_image_write (Debian's libstb-dev). */
+#ifndef DT_CLI_IMAGE_H
+#define DT_CLI_IMAGE_H
+
+#include "core/core.h"
+
+/* Read `path` as C channels (1: grey, 3: RGB) resized to H×W: px gets
+ * [H, W, C] bytes (malloc'ed). A one-line error names the file. */
+dt_status dt_image_read(const char *path, int C, int H, int W, unsigned char **px);
+/* The size of the picture in `path` without decoding it. */
+dt_status dt_image_size(const char *path, int *H, int *W);
+/* Write [H, W, 3] bytes as a PNG, through a temporary file renamed into place. */
+dt_status dt_image_write_png(const char *path, const unsigned char *px, int H, int W);
+
+#endif
