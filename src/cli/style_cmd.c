@@ -100,14 +100,31 @@ static dt_status one(dt_style *s, const dt_style_cli *a, const char *content, in
 int dt_cli_style(const dt_style_cli *a, dt_comm *world, FILE *log)
 {
     int rank = dt_comm_rank(world), P = dt_comm_size(world), nc = 0, failed = 0;
-    char buf[8192];
-    snprintf(buf, sizeof buf, "%s", a->contents);
-    char *items[512];
-    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t && nc < 512; t = strtok_r(NULL, ",", &save)) items[nc++] = t;
+    enum { MAX_PICTURES = 4096 };
+    char *buf = strdup(a->contents), **items = calloc(MAX_PICTURES, sizeof *items);
+    dt_status st = buf && items ? DT_OK : dt_error(DT_ERR_NOMEM, "out of memory");
+    for (char *save = NULL, *t = st ? NULL : strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (nc == MAX_PICTURES) {
+            st = dt_error(DT_ERR_ARG, "--content: more than %d pictures", MAX_PICTURES);
+            break;
+        }
+        items[nc++] = t;
+    }
+    /* several pictures write OUT-<name>.png: two of the same name would write one file */
+    for (int i = 0; !st && nc > 1 && i < nc; i++)
+        for (int j = 0; !st && j < i; j++) {
+            char a1[4400], a2[4400];
+            out_name(a->out, items[i], 1, -1, a1, sizeof a1);
+            out_name(a->out, items[j], 1, -1, a2, sizeof a2);
+            if (!strcmp(a1, a2))
+                st = dt_error(DT_ERR_ARG, "--content: %s and %s would both be written to %s: rename one", items[j], items[i], a1);
+        }
     dt_style s;
-    dt_status st = dt_style_init(&s, &a->o);
-    if (st) { /* the same options everywhere: rank 0 says it */
-        if (rank == 0) fprintf(stderr, "dtrain: error: %s\n", dt_errmsg());
+    int ready = 0;
+    if (!st) st = dt_style_init(&s, &a->o);
+    ready = !st;
+    if (st) { /* options: the same on every rank, so rank 0 says it; a failure of this rank alone: it says it */
+        if (rank == 0 || st == DT_ERR_NOMEM || st == DT_ERR_IO) fprintf(stderr, "dtrain: error: %s\n", dt_errmsg());
         failed = 1;
     }
     for (int i = rank; !st && i < nc; i += P) {
@@ -118,9 +135,10 @@ int dt_cli_style(const dt_style_cli *a, dt_comm *world, FILE *log)
             failed++;
         }
     }
-    if (!st) dt_style_free(&s);
-    int64_t f = st ? 0 : failed; /* a setup error counts once, on rank 0 */
-    if (st && rank == 0) f = 1;
-    if (dt_comm_allreduce_i64(world, &f, 1)) return 1;
-    return f ? (st ? 2 : 1) : 0;
+    if (ready) dt_style_free(&s);
+    free(buf);
+    free(items);
+    int64_t f[2] = {failed, st != DT_OK && st != DT_ERR_NOMEM && st != DT_ERR_IO}; /* failures; bad options */
+    if (dt_comm_allreduce_i64(world, f, 2)) return 1;
+    return f[1] ? 2 : f[0] ? 1 : 0;
 }

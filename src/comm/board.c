@@ -12,10 +12,20 @@ struct dt_board {
     int64_t n;
 };
 
+/* A failed one-sided call is this rank's error alone: it does not break
+ * the communicator (the other groups' collectives are not involved). */
+static dt_status rma_fail(int rc, const char *what)
+{
+    char msg[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, msg, &len);
+    return dt_error(DT_ERR_DIST, "%s failed: %s", what, msg);
+}
+
 #define TRY_RMA(call, what)                                                                  \
     do {                                                                                     \
         int rc_ = (call);                                                                    \
-        if (rc_ != MPI_SUCCESS) return dt_comm_mpi_fail(b->c, rc_, what);                    \
+        if (rc_ != MPI_SUCCESS) return rma_fail(rc_, what);                                  \
     } while (0)
 
 dt_status dt_board_create(dt_comm *c, int64_t n, const double *init, dt_board **out)

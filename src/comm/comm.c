@@ -10,6 +10,7 @@
 /* The world, a duplicate of it that only the leaving handshake uses (no
  * other message can match its messages), and the world ranks this process
  * suspects of hanging: the other ranks of a communicator that broke. */
+enum { END_TAG = 7002, ALIVE_TAG = 7003 };
 static dt_comm *g_world;
 static MPI_Comm g_end = MPI_COMM_NULL;
 static unsigned char *g_suspect;
@@ -30,10 +31,30 @@ static void mark_broken(dt_comm *c, const char *why)
     for (int q = 0; q < c->size; q++) {
         int w = MPI_UNDEFINED;
         MPI_Group_translate_ranks(mine, 1, &q, world, &w);
-        if (q != c->rank && w != MPI_UNDEFINED) g_suspect[w] = 1;
+        if (q == c->rank || w == MPI_UNDEFINED) continue;
+        g_suspect[w] = 1;
+        /* and tell it that this rank lives: a rank whose own wait timed out
+         * is alive, and its partners need not give up on it at the end */
+        static int alive = 1;
+        MPI_Request rq;
+        if (MPI_Isend(&alive, 1, MPI_INT, w, ALIVE_TAG, g_end, &rq) == MPI_SUCCESS) MPI_Request_free(&rq);
     }
     MPI_Group_free(&mine);
     MPI_Group_free(&world);
+}
+
+void dt_comm_keep(void *p)
+{
+    static void **kept;
+    static int n, cap;
+    if (!p) return;
+    if (n == cap) {
+        void **k = realloc(kept, (size_t)(cap ? 2 * cap : 16) * sizeof *k);
+        if (!k) return; /* still allocated, only no longer reachable */
+        kept = k;
+        cap = cap ? 2 * cap : 16;
+    }
+    kept[n++] = p;
 }
 
 dt_status dt_comm_mpi_fail(dt_comm *c, int rc, const char *what)
@@ -101,7 +122,10 @@ dt_status dt_comm_init(int *argc, char ***argv, dt_comm **world)
     MPI_Initialized(&inited);
     if (!inited && MPI_Init(argc, argv) != MPI_SUCCESS) return dt_error(DT_ERR_DIST, "MPI_Init failed");
     dt_comm *c = calloc(1, sizeof *c);
-    if (!c) return dt_error(DT_ERR_NOMEM, "out of memory");
+    if (!c || !(c->stage = malloc(DT_COMM_STAGE))) {
+        free(c);
+        return dt_error(DT_ERR_NOMEM, "out of memory");
+    }
     c->comm = MPI_COMM_WORLD; /* the one place that names it */
     MPI_Comm_set_errhandler(c->comm, MPI_ERRORS_RETURN);
     MPI_Comm_rank(c->comm, &c->rank);
@@ -109,6 +133,7 @@ dt_status dt_comm_init(int *argc, char ***argv, dt_comm **world)
     if (c->size > 1) {
         g_suspect = calloc((size_t)c->size, 1);
         if (!g_suspect || MPI_Comm_dup(c->comm, &g_end) != MPI_SUCCESS) {
+            free(c->stage);
             free(c);
             return dt_error(DT_ERR_DIST, "cannot set up the world communicator");
         }
@@ -119,13 +144,24 @@ dt_status dt_comm_init(int *argc, char ***argv, dt_comm **world)
     return DT_OK;
 }
 
-enum { END_TAG = 7002 };
 static void *g_pending[3]; /* leave_together's buffers, when it leaves requests pending */
+
+/* Suspects that said they live (mark_broken) are suspects no more. */
+static void drain_alive(void)
+{
+    for (;;) {
+        int flag = 0, v;
+        MPI_Status s;
+        if (MPI_Iprobe(MPI_ANY_SOURCE, ALIVE_TAG, g_end, &flag, &s) != MPI_SUCCESS || !flag) return;
+        MPI_Recv(&v, 1, MPI_INT, s.MPI_SOURCE, ALIVE_TAG, g_end, MPI_STATUS_IGNORE);
+        g_suspect[s.MPI_SOURCE] = 0;
+    }
+}
 
 /* Every process tells every other that it is done and hears from each. The
  * others are waited for without limit (they may be training still), the
- * suspects (see mark_broken) for g_suspect_wait seconds: DT_ERR_DIST names
- * the first that never came. Polls every millisecond, so that a finished
+ * suspects (see mark_broken) for g_suspect_wait seconds more once all the
+ * others are in: DT_ERR_DIST names the first that never came. Polls every millisecond, so that a finished
  * process leaves the cores to those still working. */
 static dt_status leave_together(dt_comm *w)
 {
@@ -143,10 +179,11 @@ static dt_status leave_together(dt_comm *w)
     n = P;
     for (int q = 0; q < P; q++)
         if (q != me && MPI_Isend(&one, 1, MPI_INT, q, END_TAG, g_end, &req[n]) == MPI_SUCCESS) n++;
-    double t0 = MPI_Wtime();
+    double t_others = 0; /* when the last process that is not a suspect came */
     const struct timespec ms = {0, 1000000};
     for (;;) {
         int k = 0;
+        drain_alive();
         if (MPI_Testsome(n, req, &k, idx, MPI_STATUSES_IGNORE) != MPI_SUCCESS || k == MPI_UNDEFINED) break;
         int others = 0, missing = -1;
         for (int q = 0; q < P; q++)
@@ -154,7 +191,9 @@ static dt_status leave_together(dt_comm *w)
                 if (g_suspect[q]) missing = missing < 0 ? q : missing;
                 else others = 1;
             }
-        if (!others && missing >= 0 && MPI_Wtime() - t0 > g_suspect_wait) {
+        if (others) t_others = 0;
+        else if (!t_others) t_others = MPI_Wtime();
+        if (!others && missing >= 0 && MPI_Wtime() - t_others > g_suspect_wait) {
             /* requests stay pending: their buffers stay allocated (and reachable) */
             g_pending[0] = req, g_pending[1] = in, g_pending[2] = idx;
             return dt_error(DT_ERR_DIST, "rank %d: world rank %d never finished (it hangs or died); leaving "
@@ -162,6 +201,7 @@ static dt_status leave_together(dt_comm *w)
         }
         nanosleep(&ms, NULL);
     }
+    drain_alive();
 out:
     free(req);
     free(in);
@@ -192,9 +232,13 @@ dt_status dt_comm_split(dt_comm *c, int color, int key, dt_comm **out)
     *out = NULL;
     DT_TRY(dt_comm_check(c));
     dt_comm *n = calloc(1, sizeof *n);
-    if (!n) return dt_error(DT_ERR_NOMEM, "out of memory");
+    if (!n || !(n->stage = malloc(DT_COMM_STAGE))) {
+        free(n);
+        return dt_error(DT_ERR_NOMEM, "out of memory");
+    }
     int rc = MPI_Comm_split(c->comm, color, key, &n->comm);
     if (rc != MPI_SUCCESS) {
+        free(n->stage);
         free(n);
         return dt_comm_mpi_fail(c, rc, "splitting the communicator");
     }
@@ -212,8 +256,12 @@ void dt_comm_free(dt_comm *c)
     if (!c) return;
     int fin = 0;
     MPI_Finalized(&fin);
-    /* a broken one may have requests that never complete: leave it to MPI_Finalize */
-    if (c->owned && !fin && !c->broken) MPI_Comm_free(&c->comm);
+    if (c->broken) { /* requests may still complete into its stage: keep it, and leave the rest to MPI_Finalize */
+        dt_comm_keep(c);
+        return;
+    }
+    if (c->owned && !fin) MPI_Comm_free(&c->comm);
+    free(c->stage);
     free(c);
 }
 
@@ -226,14 +274,13 @@ void dt_comm_abort(dt_comm *c, int code)
     abort(); /* not reached: MPI_Abort does not return */
 }
 
-/* MPI counts are int: move large buffers in chunks. */
-#define CHUNK (1 << 30)
-
 dt_status dt_comm_bcast(dt_comm *c, void *buf, int64_t bytes, int root)
 {
-    for (int64_t off = 0; off < bytes; off += CHUNK) {
-        int64_t n = bytes - off < CHUNK ? bytes - off : CHUNK;
-        MPI_WAIT_ON(MPI_Ibcast((char *)buf + off, (int)n, MPI_BYTE, root, c->comm, &rq_), "broadcast");
+    for (int64_t off = 0; off < bytes; off += DT_COMM_STAGE) {
+        int64_t n = bytes - off < DT_COMM_STAGE ? bytes - off : DT_COMM_STAGE;
+        if (c->rank == root) memcpy(c->stage, (char *)buf + off, (size_t)n);
+        MPI_WAIT_ON(MPI_Ibcast(c->stage, (int)n, MPI_BYTE, root, c->comm, &rq_), "broadcast");
+        if (c->rank != root) memcpy((char *)buf + off, c->stage, (size_t)n);
     }
     return DT_OK;
 }
@@ -254,26 +301,32 @@ dt_status dt_comm_bcast_str(dt_comm *c, char **s, int root)
     return dt_comm_bcast(c, *s, len, root);
 }
 
-dt_status dt_comm_allreduce_f64(dt_comm *c, double *buf, int n)
+/* In-place sums of n values of `size` bytes, through the stage. */
+static dt_status staged_sum(dt_comm *c, void *buf, int n, int size, MPI_Datatype type)
 {
     if (c->size == 1) return DT_OK;
-    MPI_WAIT_ON(MPI_Iallreduce(MPI_IN_PLACE, buf, n, MPI_DOUBLE, MPI_SUM, c->comm, &rq_), "allreduce");
+    int per = DT_COMM_STAGE / size;
+    for (int off = 0; off < n; off += per) {
+        int k = n - off < per ? n - off : per;
+        memcpy(c->stage, (char *)buf + (size_t)off * size, (size_t)k * size);
+        MPI_WAIT_ON(MPI_Iallreduce(MPI_IN_PLACE, c->stage, k, type, MPI_SUM, c->comm, &rq_), "allreduce");
+        memcpy((char *)buf + (size_t)off * size, c->stage, (size_t)k * size);
+    }
     return DT_OK;
 }
 
-dt_status dt_comm_allreduce_i64(dt_comm *c, int64_t *buf, int n)
-{
-    if (c->size == 1) return DT_OK;
-    MPI_WAIT_ON(MPI_Iallreduce(MPI_IN_PLACE, buf, n, MPI_INT64_T, MPI_SUM, c->comm, &rq_), "allreduce");
-    return DT_OK;
-}
+dt_status dt_comm_allreduce_f64(dt_comm *c, double *buf, int n) { return staged_sum(c, buf, n, sizeof(double), MPI_DOUBLE); }
+
+dt_status dt_comm_allreduce_i64(dt_comm *c, int64_t *buf, int n) { return staged_sum(c, buf, n, sizeof(int64_t), MPI_INT64_T); }
 
 dt_status dt_comm_agree(dt_comm *c, dt_status local)
 {
     if (c->size == 1) return local;
     DT_TRY(dt_comm_check(c)); /* broken: no one to agree with, and this is why */
     /* lowest failing rank (or size when all succeeded), and how many failed */
-    int mine[2] = {local ? c->rank : c->size, local != DT_OK}, all[2];
+    int *mine = (int *)c->stage, *all = mine + 2; /* the stage: see comm_mpi.h */
+    mine[0] = local ? c->rank : c->size;
+    mine[1] = local != DT_OK;
     MPI_Request rq[2];
     int rc = MPI_Iallreduce(&mine[0], &all[0], 1, MPI_INT, MPI_MIN, c->comm, &rq[0]);
     if (rc == MPI_SUCCESS) rc = MPI_Iallreduce(&mine[1], &all[1], 1, MPI_INT, MPI_SUM, c->comm, &rq[1]);
@@ -285,8 +338,8 @@ dt_status dt_comm_agree(dt_comm *c, dt_status local)
     char msg[1024];
     strncpy(msg, dt_errmsg(), sizeof msg - 1);
     msg[sizeof msg - 1] = 0;
-    MPI_WAIT_ON(MPI_Ibcast(&code, 1, MPI_INT, first, c->comm, &rq_), "agreement");
-    MPI_WAIT_ON(MPI_Ibcast(msg, sizeof msg, MPI_CHAR, first, c->comm, &rq_), "agreement");
+    DT_TRY(dt_comm_bcast(c, &code, sizeof code, first));
+    DT_TRY(dt_comm_bcast(c, msg, sizeof msg, first));
     if (nfail == c->size || !strncmp(msg, "rank ", 5))
         dt_error((dt_status)code, "%s", msg);
     else
@@ -313,7 +366,10 @@ dt_status dt_comm_replicas_equal(dt_comm *c, const dt_real *buf, int64_t n, int 
     }
     free(tmp);
     DT_TRY(st);
-    MPI_WAIT_ON(MPI_Iallreduce(&same, equal, 1, MPI_INT, MPI_MIN, c->comm, &rq_), "replica check");
+    int *stage = (int *)c->stage;
+    stage[0] = same;
+    MPI_WAIT_ON(MPI_Iallreduce(MPI_IN_PLACE, stage, 1, MPI_INT, MPI_MIN, c->comm, &rq_), "replica check");
+    *equal = stage[0];
     return DT_OK;
 }
 
@@ -323,6 +379,11 @@ dt_status dt_comm_gather_f64(dt_comm *c, double v, double *all)
         all[0] = v;
         return DT_OK;
     }
-    MPI_WAIT_ON(MPI_Igather(&v, 1, MPI_DOUBLE, all, 1, MPI_DOUBLE, 0, c->comm, &rq_), "gather");
+    double *stage = (double *)c->stage; /* [0]: this rank's value; [1, 1 + size): rank 0's result */
+    if ((int64_t)(c->size + 1) * (int64_t)sizeof(double) > DT_COMM_STAGE)
+        return dt_error(DT_ERR_ARG, "gathering from %d ranks: more than the stage holds", c->size);
+    stage[0] = v;
+    MPI_WAIT_ON(MPI_Igather(stage, 1, MPI_DOUBLE, stage + 1, 1, MPI_DOUBLE, 0, c->comm, &rq_), "gather");
+    if (c->rank == 0) memcpy(all, stage + 1, (size_t)c->size * sizeof(double));
     return DT_OK;
 }

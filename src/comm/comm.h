@@ -55,6 +55,9 @@ int dt_comm_size(const dt_comm *c);
 int dt_comm_broken(const dt_comm *c);
 /* DT_OK, or the error that broke c (its message in dt_errmsg()). */
 dt_status dt_comm_check(dt_comm *c);
+/* Keep p allocated (and reachable) for good instead of freeing it: memory
+ * that a request abandoned on a broken communicator may still write into. */
+void dt_comm_keep(void *p);
 /* End now, for failures that cannot be agreed on (MPI_Abort on c: under
  * Open MPI that ends the whole job, whatever the communicator). */
 void dt_comm_abort(dt_comm *c, int code) __attribute__((noreturn));

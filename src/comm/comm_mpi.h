@@ -15,7 +15,15 @@ struct dt_comm {
     int broken;     /* no call may be made on it any more: a wait timed out
                        or MPI failed, so its collectives no longer match */
     char why[512];  /* the error that broke it */
+    /* Small collectives go through this buffer, owned by the handle: a wait
+     * that times out leaves its request to complete whenever the late rank
+     * comes, and MPI must then write into memory nobody reuses (a broken
+     * handle and its stage are never freed). */
+    char *stage;
 };
+
+enum { DT_COMM_STAGE = 1 << 20 };
+
 
 /* Marks c broken and returns "rank R: WHAT failed: MPI's message". */
 dt_status dt_comm_mpi_fail(dt_comm *c, int rc, const char *what);

@@ -158,7 +158,8 @@ void dt_reducer_free(dt_reducer *r, int collective)
         MPI_Win_free(&r->win);
     }
     free(r->peer);
-    dt_free(r->tmp);
+    if (dt_comm_broken(r->c)) dt_comm_keep(r->tmp); /* an abandoned receive may still land in it */
+    else dt_free(r->tmp);
     free(r->counts);
     free(r->displs);
     free(r->idx);

@@ -72,7 +72,8 @@ static dt_status wire_costs(dt_ini *m, const dt_style_opts *o)
         if (!is_layer(m, t)) return dt_error(DT_ERR_ARG, "--style-layers: %s has no layer '%s'", o->model, t);
         char sec[128];
         snprintf(sec, sizeof sec, "style_%s", t);
-        if (dt_ini_has(m, sec, "type") && !dt_ini_has(m, sec, "inputs"))
+        const char *ty;
+        if (dt_ini_has(m, sec, "type") && (dt_ini_str(m, sec, "type", "", &ty) || strcmp(ty, "style")))
             return dt_error(DT_ERR_ARG, "--style-layers: %s: [%s] is not a style loss", o->model, sec);
         DT_TRY(set(m, sec, "type", NULL, 0, "style"));
         DT_TRY(set(m, sec, "inputs", NULL, 0, t));

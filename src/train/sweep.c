@@ -165,8 +165,10 @@ static dt_status read_records(sweep *w, double *init)
             init[slot_status(w, t)] = 1;
             int j2 = 0;
             const cJSON *r;
-            cJSON_ArrayForEach(r, rungs) if (j2 < w->nr && cJSON_IsNumber(r))
-                init[slot_rungs(w) + t * w->nr + j2++] = score_of(m->valuestring, r->valuedouble);
+            cJSON_ArrayForEach(r, rungs) { /* null: a NaN metric, which stays NaN on the board */
+                if (j2 < w->nr && cJSON_IsNumber(r)) init[slot_rungs(w) + t * w->nr + j2] = score_of(m->valuestring, r->valuedouble);
+                j2++;
+            }
         }
         cJSON_Delete(j);
     }
@@ -290,12 +292,15 @@ static dt_status record(sweep *w, trial *t, char val[][VAL_LEN], const char *sta
     }
     free(line);
     cJSON_free(txt);
-    DT_TRY(st);
+    /* marked even when the line could not be written: rank 0 waits for every mark */
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", dt_errmsg());
     double one = 1;
-    DT_TRY(dt_board_lock(w->board));
-    st = dt_board_put(w->board, slot_status(w, t->k), 1, &one);
-    dt_status st2 = dt_board_unlock(w->board);
-    return st ? st : st2;
+    dt_status sb = dt_board_lock(w->board);
+    if (!sb) sb = dt_board_put(w->board, slot_status(w, t->k), 1, &one);
+    dt_status su = sb ? DT_OK : dt_board_unlock(w->board);
+    if (st) return dt_error(st, "%s", msg);
+    return sb ? sb : su;
 }
 
 static dt_status run_trial(sweep *w, int64_t k)
@@ -306,13 +311,17 @@ static dt_status run_trial(sweep *w, int64_t k)
     snprintf(dir, sizeof dir, "%s/trial-%03lld", w->out, (long long)k);
     int n = a->noverrides, ne = 0;
     char **ov = calloc((size_t)(n + 2 + w->np), sizeof *ov);
-    if (!ov) return dt_error(DT_ERR_NOMEM, "out of memory");
+    trial t = {.w = w, .k = k, .best = NAN, .last = NAN};
+    if (!ov) { /* still recorded, so that rank 0 does not wait for it */
+        dt_status st = dt_error(DT_ERR_NOMEM, "out of memory");
+        if (w->grank == 0) record(w, &t, val, "failed", dt_errmsg(), 0, dir);
+        return dt_error(st, "out of memory");
+    }
     for (int i = 0; i < n; i++) ov[i] = a->overrides[i];
     snprintf(extra[ne++], sizeof extra[0], "data.dev_fraction=%g", w->dev);
     snprintf(extra[ne++], sizeof extra[0], "train.eval_every=%ld", w->eval_every);
     for (int p = 0; p < w->np; p++) snprintf(extra[ne++], sizeof extra[0], "%s=%s", w->spec[p].key, val[p]);
     for (int i = 0; i < ne; i++) ov[n + i] = extra[i];
-    trial t = {.w = w, .k = k, .best = NAN, .last = NAN};
     dt_run_args ta = {.config = a->config, .overrides = ov, .noverrides = n + ne, .out_dir = dir, .comm = w->group,
                       .after_eval = at_rung, .on_event = on_trial_event, .user = &t};
     double t0 = now_s();

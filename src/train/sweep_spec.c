@@ -94,6 +94,10 @@ void dt_spec_value(const dt_param_spec *p, double u, char *text, size_t n, doubl
     }
     snprintf(text, n, "%.6g", v);
     *x = strtod(text, NULL); /* the value the trial runs with */
+    if (*x < p->lo || *x > p->hi) { /* rounded out of the range (1-log near 1): more digits */
+        snprintf(text, n, "%.17g", v);
+        *x = strtod(text, NULL);
+    }
 }
 
 void dt_spec_draws(uint32_t seed, int64_t ntrials, int np, double *u)

@@ -665,8 +665,20 @@ dt_status dt_train(const dt_run_args *a)
         if (!st) st = tw;
         dt_trace_close();
     }
-    /* an agreed ending (success or an agreed error) is the same on every rank */
-    free_run(r, st == DT_OK);
+    /* Errors are agreed, so every rank ends here together and may free the
+     * shared gradient window collectively, unless the communicator broke:
+     * then a late rank's collective may still write into the gradients,
+     * parameters and sums, so the run is kept, not freed (the process is
+     * about to end, or its group takes no more work). */
+    char msg[1024];
+    snprintf(msg, sizeof msg, "%s", dt_errmsg());
+    int together = !dt_comm_broken(a->comm) && dt_comm_agree(a->comm, DT_OK) == DT_OK;
+    if (st) dt_error(st, "%s", msg);
+    if (dt_comm_broken(a->comm)) {
+        dt_comm_keep(r);
+        return st ? st : dt_comm_check(a->comm);
+    }
+    free_run(r, together);
     free(r);
     return st;
 }
