@@ -57,6 +57,7 @@ int main(void)
 {
     Suite *s = suite_create("rng");
     TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60); /* Check's 4 s is too short under ASan on a loaded machine */
     tcase_add_test(tc, randn_seed1);
     tcase_add_test(tc, rand_seed0);
     tcase_add_test(tc, permutation_seed11);

@@ -90,6 +90,18 @@ grep -q "^sweep: 6 trials (5 done, 0 stopped early, 1 failed)" <<<"$out" || fail
 grep -q "world rank [13] never finished" <<<"$out" || fail "hang: the hung rank was not named: $out"
 ok "a hanging rank: its trial failed with a timeout, 5 others done, the job ended (exit $rc)"
 
+# the same rank slow rather than hung (3 s, timeout 1): both ranks of its
+# group time out and say so; nobody is left behind at the end
+out=$(timeout -k 5 200 mpiexec --oversubscribe -np 4 "$DTRAIN" sweep configs/fmnist_mlp.ini "${small[@]}" train.epochs=2 \
+    dist.timeout=1 debug.hang_rank=1 debug.hang_seconds=3 --trials 6 --ranks-per-trial 2 --param optim.lr=log:1e-4:1e-1 \
+    --param debug.hang_step=choice:-1,-1,-1,5 --seed 0 --no-early-stop --out "$TMP/slow" 2>&1)
+rc=$?
+[ $rc -ne 124 ] && [ $rc -ne 137 ] || fail "the sweep with a slow rank hung: $out"
+grep -q "^sweep: 6 trials (5 done, 0 stopped early, 1 failed)" <<<"$out" || fail "slow: no table: $out"
+grep -q "^chosen: trial" <<<"$out" || fail "slow: no test line: $out"
+grep -q "never finished" <<<"$out" && fail "slow: a rank that was only slow was left behind: $out"
+ok "a slow rank: its trial failed, the table and the test line were printed, nobody left behind"
+
 # resume: two of four records survive a kill; the rerun runs the other two
 out=$(sweep 2 "$TMP/r" --trials 4 "${specs[@]}" --no-early-stop) || fail "resume, first run: $out"
 head -2 "$TMP/r/sweep.jsonl" >"$TMP/r/kept" && mv "$TMP/r/kept" "$TMP/r/sweep.jsonl"
