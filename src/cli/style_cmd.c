@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "comm/comm.h"
 #include "image.h"
@@ -52,13 +51,6 @@ static void out_name(const char *out, const char *content, int several, long ite
     snprintf(buf, n, "%.*s%s.png", stem, out, part);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* One (content, style) pair on this rank. */
 static dt_status one(dt_style *s, const dt_style_cli *a, const char *content, int several, FILE *log)
 {
@@ -73,21 +65,21 @@ static dt_status one(dt_style *s, const dt_style_cli *a, const char *content, in
     dt_free(st);
     DT_TRY(r);
     char path[4400];
-    double t0 = now_s(), j0 = 0, jc0 = 0, js0 = 0;
+    double t0 = dt_comm_time(), j0 = 0, jc0 = 0, js0 = 0;
     long every = a->iters >= 10 ? a->iters / 10 : 1;
     for (long it = 0; it < a->iters; it++) {
         dt_style_step(s);
         if (it == 0) j0 = s->j, jc0 = s->jc, js0 = s->js;
         if (it % every == 0 || it + 1 == a->iters)
             fprintf(log, "style: %s: iteration %ld/%ld: J %.6g (J_content %.6g, J_style %.6g), %.2f it/s\n", content, it + 1,
-                    a->iters, s->j, s->jc, s->js, (double)(it + 1) / (now_s() - t0));
+                    a->iters, s->j, s->jc, s->js, (double)(it + 1) / (dt_comm_time() - t0));
         if (a->save_every > 0 && (it + 1) % a->save_every == 0 && it + 1 < a->iters) {
             out_name(a->out, content, several, it + 1, path, sizeof path);
             DT_TRY(save(path, s->x, H, W));
         }
         fflush(log);
     }
-    double secs = now_s() - t0;
+    double secs = dt_comm_time() - t0;
     out_name(a->out, content, several, -1, path, sizeof path);
     DT_TRY(save(path, s->x, H, W));
     dt_style_measure(s); /* the final image's costs (a step reports those before its update) */

@@ -105,15 +105,7 @@ dt_status dt_comm_wait(dt_comm *c, MPI_Request *req, int n, const char *what)
     }
 }
 
-/* A non-blocking MPI call on c (its request is rq_), then the watched wait. */
-#define MPI_WAIT_ON(icall, what)                                                                       \
-    do {                                                                                               \
-        DT_TRY(dt_comm_check(c));                                                                     \
-        MPI_Request rq_;                                                                               \
-        int rc_ = (icall);                                                                             \
-        if (rc_ != MPI_SUCCESS) return dt_comm_mpi_fail(c, rc_, what);                                 \
-        DT_TRY(dt_comm_wait(c, &rq_, 1, what));                                                        \
-    } while (0)
+#define MPI_WAIT_ON(icall, what) DT_MPI_WAIT_ON(c, icall, what)
 
 dt_status dt_comm_init(int *argc, char ***argv, dt_comm **world)
 {

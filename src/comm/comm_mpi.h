@@ -30,6 +30,17 @@ dt_status dt_comm_mpi_fail(dt_comm *c, int rc, const char *what);
 /* Complete n requests on c, polling so that a wait longer than c's
  * timeout returns (c broken) instead of blocking for ever. */
 dt_status dt_comm_wait(dt_comm *c, MPI_Request *req, int n, const char *what);
+/* A non-blocking MPI call on c (its request is named rq_), then the
+ * watched wait; returns from the caller on failure. */
+#define DT_MPI_WAIT_ON(c, icall, what)                                                       \
+    do {                                                                                     \
+        DT_TRY(dt_comm_check(c));                                                            \
+        MPI_Request rq_;                                                                     \
+        int rc_ = (icall);                                                                   \
+        if (rc_ != MPI_SUCCESS) return dt_comm_mpi_fail(c, rc_, what);                       \
+        DT_TRY(dt_comm_wait(c, &rq_, 1, what));                                              \
+    } while (0)
+
 /* For a wait that polls by itself, started at t0 (dt_comm_time()): DT_OK
  * while it may go on, the timeout's error (c broken) once it may not. */
 dt_status dt_comm_waited(dt_comm *c, double t0, const char *what);

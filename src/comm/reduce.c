@@ -42,14 +42,8 @@ struct dt_reducer {
         if (rc_ != MPI_SUCCESS) return dt_comm_mpi_fail(r->c, rc_, what);                    \
     } while (0)
 
-/* A non-blocking MPI call (its request is rq_), then the watched wait: a
- * rank never blocks for ever on the others (comm_mpi.h). */
-#define WAIT_ON(icall, what)                                                                 \
-    do {                                                                                     \
-        MPI_Request rq_;                                                                     \
-        TRY_MPI(icall, what);                                                                \
-        DT_TRY(dt_comm_wait(r->c, &rq_, 1, what));                                           \
-    } while (0)
+/* the watched wait of comm_mpi.h: a rank never blocks for ever on the others */
+#define WAIT_ON(icall, what) DT_MPI_WAIT_ON(r->c, icall, what)
 
 static int bitrev(int r, int bits)
 {

@@ -27,12 +27,12 @@ static int is_layer(dt_ini *m, const char *name)
            dt_layer_find(t) != NULL;
 }
 
-static dt_status set(dt_ini *m, const char *sec, const char *key, const char *fmt, double v, const char *s)
+/* sec.key = s, or = v when s is NULL */
+static dt_status set(dt_ini *m, const char *sec, const char *key, double v, const char *s)
 {
     char a[512];
     if (s) snprintf(a, sizeof a, "%s.%s=%s", sec, key, s);
     else snprintf(a, sizeof a, "%s.%s=%.17g", sec, key, v);
-    (void)fmt;
     return dt_ini_override(m, a);
 }
 
@@ -44,19 +44,19 @@ static dt_status wire_costs(dt_ini *m, const dt_style_opts *o)
     if (o->content_layer) {
         if (!is_layer(m, o->content_layer))
             return dt_error(DT_ERR_ARG, "--content-layer '%s': %s has no such layer", o->content_layer, o->model);
-        DT_TRY(set(m, cs, "type", NULL, 0, "content"));
-        DT_TRY(set(m, cs, "inputs", NULL, 0, o->content_layer));
+        DT_TRY(set(m, cs, "type", 0, "content"));
+        DT_TRY(set(m, cs, "inputs", 0, o->content_layer));
     } else if (!dt_ini_has(m, cs, "inputs")) {
         return dt_error(DT_ERR_ARG, "%s has no content loss section: give --content-layer", o->model);
     }
-    DT_TRY(set(m, cs, "weight", NULL, o->alpha, NULL));
+    DT_TRY(set(m, cs, "weight", o->alpha, NULL));
     /* style sections: lambda from the file (weight / 40), or from the list */
     for (int i = 0; i < dt_ini_nsections(m); i++) {
         const char *sec = dt_ini_section(m, i), *t;
         if (!dt_ini_has(m, sec, "type") || dt_ini_str(m, sec, "type", "", &t) || strcmp(t, "style")) continue;
         double w = 40;
         if (dt_ini_has(m, sec, "weight")) DT_TRY(dt_ini_real(m, sec, "weight", 0, 40, 0, 1e12, &w));
-        DT_TRY(set(m, sec, "weight", NULL, o->style_layers ? 0 : o->beta * w / 40, NULL));
+        DT_TRY(set(m, sec, "weight", o->style_layers ? 0 : o->beta * w / 40, NULL));
     }
     if (!o->style_layers) return loss_section(m, "style", 0) ? DT_OK : dt_error(DT_ERR_ARG, "%s has no style loss section: give --style-layers", o->model);
     char buf[2048];
@@ -75,9 +75,9 @@ static dt_status wire_costs(dt_ini *m, const dt_style_opts *o)
         const char *ty;
         if (dt_ini_has(m, sec, "type") && (dt_ini_str(m, sec, "type", "", &ty) || strcmp(ty, "style")))
             return dt_error(DT_ERR_ARG, "--style-layers: %s: [%s] is not a style loss", o->model, sec);
-        DT_TRY(set(m, sec, "type", NULL, 0, "style"));
-        DT_TRY(set(m, sec, "inputs", NULL, 0, t));
-        DT_TRY(set(m, sec, "weight", NULL, o->beta * lambda, NULL));
+        DT_TRY(set(m, sec, "type", 0, "style"));
+        DT_TRY(set(m, sec, "inputs", 0, t));
+        DT_TRY(set(m, sec, "weight", o->beta * lambda, NULL));
     }
     return n ? DT_OK : dt_error(DT_ERR_ARG, "--style-layers: no layers");
 }

@@ -246,13 +246,6 @@ static dt_status at_rung(void *user, const dt_event *ev, int *stop)
     return DT_OK;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static double metric(const trial *t, double s) { return t->loss_metric ? -s : s; }
 
 /* Append trial k's line to sweep.jsonl (one write, so lines of groups
@@ -324,9 +317,9 @@ static dt_status run_trial(sweep *w, int64_t k)
     for (int i = 0; i < ne; i++) ov[n + i] = extra[i];
     dt_run_args ta = {.config = a->config, .overrides = ov, .noverrides = n + ne, .out_dir = dir, .comm = w->group,
                       .after_eval = at_rung, .on_event = on_trial_event, .user = &t};
-    double t0 = now_s();
+    double t0 = dt_comm_time();
     dt_status st = dt_train(&ta);
-    double secs = now_s() - t0;
+    double secs = dt_comm_time() - t0;
     free(ov);
     char reason[1024] = "";
     if (st) snprintf(reason, sizeof reason, "%s", dt_errmsg());
@@ -552,7 +545,7 @@ dt_status dt_sweep(const dt_sweep_args *a)
     sweep w = {.a = a};
     dt_comm *c = a->comm;
     int rank = dt_comm_rank(c);
-    double t0 = now_s();
+    double t0 = dt_comm_time();
     char *text = NULL;
     dt_ini *cfg = NULL;
     dt_status st = dt_setup_read_text(c, a->config, &text);
@@ -600,7 +593,7 @@ dt_status dt_sweep(const dt_sweep_args *a)
     /* rank 0 reports even when its own group failed: the others' results stand */
     if (rank == 0 && w.board) {
         dt_status s2 = wait_all(&w);
-        if (!s2) s2 = report(&w, now_s() - t0);
+        if (!s2) s2 = report(&w, dt_comm_time() - t0);
         if (!st) st = s2;
     }
     dt_board_free(w.board);
