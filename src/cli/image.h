@@ -11,6 +11,10 @@
 dt_status dt_image_read(const char *path, int C, int H, int W, unsigned char **px);
 /* The size of the picture in `path` without decoding it. */
 dt_status dt_image_size(const char *path, int *H, int *W);
+#define DT_IMAGE_MAX_PIXELS (1 << 28)
+/* Read `path` as C channels at its own size: *px gets [*H, *W, C] bytes
+ * (free with free()); pictures over DT_IMAGE_MAX_PIXELS are refused. */
+dt_status dt_image_load(const char *path, int C, int *H, int *W, unsigned char **px);
 /* Write [H, W, 3] bytes as a PNG, through a temporary file renamed into place. */
 dt_status dt_image_write_png(const char *path, const unsigned char *px, int H, int W);
 

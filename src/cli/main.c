@@ -18,6 +18,8 @@
 #include "comm/comm.h"
 #include "info.h"
 #include "io/ckpt.h"
+#include "import_cmd.h"
+#include "faces_cmd.h"
 #include "ops/ops.h"
 #include "predict.h"
 #include "style_cmd.h"
@@ -39,6 +41,10 @@ static const char *usage_main =
     "  style --content C.jpg[,D.jpg...] --style S.jpg --out OUT.png [--net MODEL] [--ckpt CKPT] ...\n"
     "  sweep CONFIG --trials N --param KEY=KIND:ARGS ... [--ranks-per-trial G] [--seed S]\n"
     "        [--out DIR] [--no-early-stop] [section.key=value ...]\n"
+    "  detect --ckpt CKPT IMAGE... [--out DIR] [--score 0.5] [--iou 0.4] [--size 416]\n"
+    "  faces IMAGE... --out FACES.h5       verify A.jpg B.jpg\n"
+    "  identify IMAGE --db DB.h5           identify --add NAME IMAGE --db DB.h5\n"
+    "  import tfjs MANIFEST.json --model MODEL.ini --out OUT.h5\n"
     "  info FILE.h5\n"
     "\n"
     "`dtrain COMMAND --help` describes each command.\n";
@@ -151,6 +157,39 @@ static const char *usage_style =
     "                  the model's content and style sections)\n"
     "  --out OUT.png   the result (several pictures: OUT-<name>.png); --save-every K\n"
     "                  also writes OUT-iterK.png along the way\n";
+
+static const char *usage_import =
+    "usage: dtrain import tfjs MANIFEST.json --model MODEL.ini --out OUT.h5\n"
+    "\n"
+    "TensorFlow.js weights (a *-weights_manifest.json and the .bin shards beside\n"
+    "it; float32, or quantised uint8/uint16/float16) into a dtrain checkpoint of\n"
+    "MODEL.ini, whose [tfjs] section maps every LAYER.PARAM to a manifest weight.\n"
+    "Filters move from TensorFlow's layout to PyTorch's. The checkpoint then works\n"
+    "with eval, predict, detect, faces and train --init like any other.\n";
+
+static const char *usage_detect =
+    "usage: dtrain detect --ckpt CKPT IMAGE... [--out DIR] [--score S] [--iou T] [--size N]\n"
+    "\n"
+    "YOLO detection with a checkpoint whose model has [preprocess] and [yolo]\n"
+    "sections (models/faces/tiny_face_detector.ini): decode the grid, keep boxes\n"
+    "scoring >= S (default: the model's, 0.5), non-max suppression per class at\n"
+    "IoU T (0.4). Prints each box (class, score, x1 y1 x2 y2 in picture pixels);\n"
+    "--out DIR also writes DIR/NAME.png with the boxes drawn and labelled.\n"
+    "--size N runs the network at N x N input (a multiple of 32; default its own).\n";
+
+static const char *usage_faces =
+    "usage: dtrain faces IMAGE... --out FACES.h5 [--models DIR]\n"
+    "       dtrain verify A.jpg B.jpg [--threshold 0.6] [--models DIR]\n"
+    "       dtrain identify IMAGE --db DB.h5 [--threshold 0.6] [--models DIR]\n"
+    "       dtrain identify --add NAME IMAGE --db DB.h5 [--models DIR]\n"
+    "\n"
+    "Face recognition with face-api's pretrained networks (launch/get_faces.sh\n"
+    "fetches and converts them into DIR: default $DTRAIN_FACES, else\n"
+    "~/.cache/dtrain/faces). faces: every face's box, 68 landmarks, aligned crop\n"
+    "and 128-d descriptor, printed and written to HDF5. verify: the distance\n"
+    "between the largest faces of two pictures, \"same person\" under the\n"
+    "threshold. identify: names every face from the database (or says it is not\n"
+    "in it); --add enrols the picture's largest face under NAME.\n";
 
 static const char *usage_info =
     "usage: dtrain info MODEL.ini [--input C,H,W]\n"
@@ -706,6 +745,91 @@ static int real_arg(const char *v, double lo, double hi, double *out)
     return 1;
 }
 
+/* Where launch/get_faces.sh put the face networks. */
+static const char *faces_dir(void)
+{
+    static char dir[4096];
+    const char *e = getenv("DTRAIN_FACES"), *c = getenv("DTRAIN_CACHE"), *x = getenv("XDG_CACHE_HOME");
+    if (e && *e) return e;
+    if (c && *c) snprintf(dir, sizeof dir, "%s/faces", c);
+    else if (x && *x) snprintf(dir, sizeof dir, "%s/dtrain/faces", x);
+    else snprintf(dir, sizeof dir, "%s/.cache/dtrain/faces", getenv("HOME") ? getenv("HOME") : ".");
+    return dir;
+}
+
+/* detect, faces, verify, identify: options anywhere, the rest are pictures; rank 0 works. */
+static int faces_command(int argc, char **argv, int rank, const char *cmd, const char *usage)
+{
+    const char *ckpt = NULL, *out = NULL, *db = NULL, *add = NULL, *models = faces_dir();
+    double score = -1, iou = -1, thr = 0.6;
+    long size = 0;
+    char **pics = calloc((size_t)argc, sizeof *pics);
+    int np = 0;
+    if (!pics) return usage_error(rank, "out of memory", NULL, usage);
+    for (int i = 2; i < argc; i++) {
+        const char *s = argv[i];
+        if (s[0] != '-' || !s[1]) {
+            pics[np++] = argv[i];
+            continue;
+        }
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int ok = v != NULL;
+        if (!strcmp(s, "--ckpt") && !strcmp(cmd, "detect")) ckpt = v;
+        else if (!strcmp(s, "--out") && (!strcmp(cmd, "detect") || !strcmp(cmd, "faces"))) out = v;
+        else if (!strcmp(s, "--score") && !strcmp(cmd, "detect")) ok = v && real_arg(v, 0, 1, &score);
+        else if (!strcmp(s, "--iou") && !strcmp(cmd, "detect")) ok = v && real_arg(v, 0, 1, &iou);
+        else if (!strcmp(s, "--size") && !strcmp(cmd, "detect")) ok = v && whole(v, 32, 4096, &size) && size % 32 == 0;
+        else if (!strcmp(s, "--models") && strcmp(cmd, "detect")) models = v;
+        else if (!strcmp(s, "--threshold") && (!strcmp(cmd, "verify") || !strcmp(cmd, "identify")))
+            ok = v && real_arg(v, 0, 100, &thr);
+        else if (!strcmp(s, "--db") && !strcmp(cmd, "identify")) db = v;
+        else if (!strcmp(s, "--add") && !strcmp(cmd, "identify")) add = v;
+        else {
+            free(pics);
+            return usage_error(rank, "unknown option", s, usage);
+        }
+        if (!ok) {
+            free(pics);
+            return usage_error(rank, v ? "bad value for" : "missing value after", s, usage);
+        }
+        i++;
+    }
+    const char *miss = !strcmp(cmd, "detect") && !ckpt              ? "missing --ckpt CKPT"
+                       : !strcmp(cmd, "faces") && !out              ? "missing --out FACES.h5"
+                       : !strcmp(cmd, "identify") && !db            ? "missing --db DB.h5"
+                       : np == 0                                    ? "missing IMAGE"
+                       : !strcmp(cmd, "verify") && np != 2          ? "expected two pictures A B"
+                       : !strcmp(cmd, "identify") && np != 1        ? "expected one picture"
+                                                                    : NULL;
+    int rc = 0;
+    if (miss) rc = usage_error(rank, miss, NULL, usage);
+    else if (rank == 0) {
+        if (!strcmp(cmd, "detect"))
+            rc = dt_cli_detect(&(dt_detect_args){ckpt, out, score, iou, (int)size, pics, np});
+        else if (!strcmp(cmd, "faces")) rc = dt_cli_faces(&(dt_faces_args){models, out, pics, np});
+        else if (!strcmp(cmd, "verify")) rc = dt_cli_verify(&(dt_verify_args){models, pics[0], pics[1], thr});
+        else rc = dt_cli_identify(&(dt_identify_args){models, db, pics[0], add, thr});
+    }
+    free(pics);
+    return rc;
+}
+
+/* import tfjs MANIFEST --model MODEL --out OUT (options in any order after MANIFEST); rank 0 works. */
+static int import_command(int argc, char **argv, int rank)
+{
+    const char *model = NULL, *out = NULL;
+    if (argc < 4 || strcmp(argv[2], "tfjs"))
+        return usage_error(rank, "expected the format `tfjs` and a manifest", argc > 2 ? argv[2] : NULL, usage_import);
+    for (int i = 4; i < argc; i += 2) {
+        if (i + 1 >= argc) return usage_error(rank, "missing value after", argv[i], usage_import);
+        if (!strcmp(argv[i], "--model")) model = argv[i + 1];
+        else if (!strcmp(argv[i], "--out")) out = argv[i + 1];
+        else return usage_error(rank, "unknown option", argv[i], usage_import);
+    }
+    if (!model || !out) return usage_error(rank, !model ? "missing --model MODEL.ini" : "missing --out OUT.h5", NULL, usage_import);
+    return rank == 0 ? dt_cli_import_tfjs(argv[3], model, out) : 0;
+}
+
 static int style_command(int argc, char **argv, dt_comm *world)
 {
     int rank = dt_comm_rank(world);
@@ -797,6 +921,11 @@ int main(int argc, char **argv)
                         : !strcmp(cmd, "sweep")       ? usage_sweep
                         : !strcmp(cmd, "style")       ? usage_style
                         : !strcmp(cmd, "info")        ? usage_info
+                        : !strcmp(cmd, "import")      ? usage_import
+                        : !strcmp(cmd, "detect")      ? usage_detect
+                        : !strcmp(cmd, "faces")       ? usage_faces
+                        : !strcmp(cmd, "verify")      ? usage_faces
+                        : !strcmp(cmd, "identify")    ? usage_faces
                         : !strcmp(cmd, "predict")     ? usage_predict
                                                       : NULL;
     if (!cmd) {
@@ -814,6 +943,10 @@ int main(int argc, char **argv)
     } else if (!strcmp(cmd, "predict")) {
         if (argc < 5 || strcmp(argv[2], "--ckpt")) rc = usage_error(rank, "expected --ckpt FILE IMAGE...", NULL, usage_predict);
         else if (rank == 0) rc = dt_cli_predict(argv[3], argv + 4, argc - 4, stdout);
+    } else if (!strcmp(cmd, "detect") || !strcmp(cmd, "faces") || !strcmp(cmd, "verify") || !strcmp(cmd, "identify")) {
+        rc = faces_command(argc, argv, rank, cmd, usage);
+    } else if (!strcmp(cmd, "import")) {
+        rc = import_command(argc, argv, rank);
     } else if (!strcmp(cmd, "sweep")) {
         rc = sweep_command(argc, argv, world);
     } else if (!strcmp(cmd, "style")) {

@@ -409,6 +409,30 @@ void dt_ckpt_close(dt_ckpt *c)
 
 int dt_ckpt_has(dt_ckpt *c, const char *path) { return path_exists(c->file, path); }
 
+dt_status dt_ckpt_shape(dt_ckpt *c, const char *path, int max, int *ndim, int64_t *dims)
+{
+    char name[512], cause[256];
+    disp_name(name, sizeof name, path);
+    if (!path_exists(c->file, path)) return dt_error(DT_ERR_DATA, "%s: %s is missing", c->path, name);
+    hid_t ds = H5Dopen2(c->file, path, H5P_DEFAULT);
+    if (ds < 0) return dt_error(DT_ERR_DATA, "%s: %s is not a data set", c->path, name);
+    hid_t sp = H5Dget_space(ds);
+    hsize_t fd[H5S_MAX_RANK];
+    int nd = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
+    dt_status st = DT_OK;
+    if (nd < 0 || H5Sget_simple_extent_dims(sp, fd, NULL) < 0)
+        st = dt_error(DT_ERR_IO, "%s: cannot read %s: %s", c->path, name, h5_cause(cause, sizeof cause));
+    else if (nd > max)
+        st = dt_error(DT_ERR_DATA, "%s: %s has %d dimensions, expected at most %d", c->path, name, nd, max);
+    else {
+        *ndim = nd;
+        for (int k = 0; k < nd; k++) dims[k] = fd[k] > (hsize_t)INT64_MAX ? INT64_MAX : (int64_t)fd[k];
+    }
+    if (sp >= 0) H5Sclose(sp);
+    H5Dclose(ds);
+    return st;
+}
+
 dt_status dt_ckpt_read(dt_ckpt *c, const char *path, dt_arr_type type, void *data, int ndim,
                        const int64_t *dims)
 {

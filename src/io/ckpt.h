@@ -46,6 +46,8 @@ typedef struct dt_ckpt dt_ckpt; /* an open checkpoint for reading */
 dt_status dt_ckpt_open(const char *path, dt_ckpt **out);
 void dt_ckpt_close(dt_ckpt *c);
 int dt_ckpt_has(dt_ckpt *c, const char *path);
+/* The shape of the data set at path (at most max dimensions). */
+dt_status dt_ckpt_shape(dt_ckpt *c, const char *path, int max, int *ndim, int64_t *dims);
 /* Read an array whose shape must equal `dims` exactly (error names the
  * file, the path, the expected and the found shape). */
 dt_status dt_ckpt_read(dt_ckpt *c, const char *path, dt_arr_type type, void *data, int ndim,

@@ -143,6 +143,14 @@ static dt_status configure_layer(dt_net *net, dt_ini *m, const char *sec, const 
     return dt_ini_check_unused_section(m, sec);
 }
 
+int dt_net_side_section(const char *sec)
+{
+    static const char *const side[] = {"preprocess", "yolo", "tfjs"};
+    for (size_t i = 0; i < sizeof side / sizeof *side; i++)
+        if (!strcmp(sec, side[i])) return 1;
+    return 0;
+}
+
 static dt_status configure_sections(dt_net *net, dt_ini *m)
 {
     int ns = dt_ini_nsections(m), k = 0;
@@ -154,6 +162,10 @@ static dt_status configure_sections(dt_net *net, dt_ini *m)
     for (int i = 0; i < ns; i++) {
         const char *sec = dt_ini_section(m, i), *type;
         if (!strcmp(sec, "input")) continue;
+        if (dt_net_side_section(sec)) { /* read by the commands that use them */
+            dt_ini_mark_used(m, sec);
+            continue;
+        }
         if (!dt_ini_has(m, sec, "type"))
             return dt_error(DT_ERR_CONFIG, "%s:%d: [%s] missing required key 'type'", dt_ini_name(m),
                             dt_ini_section_line(m, i), sec);

@@ -8,6 +8,11 @@
  * with [model] loss = auto | bce | softmax_ce in the config. Any other model
  * without losses is headless: it runs forward only (features, inference).
  *
+ * Side sections describe how commands use the network and are not layers:
+ * [preprocess] (how a picture becomes the input: detect, faces), [yolo] (how
+ * the output decodes into boxes) and [tfjs] (which TensorFlow.js weight
+ * fills each parameter: dtrain import tfjs). The network skips them.
+ *
  * Every layer section takes `trainable = 0` to freeze its parameters: they
  * get no gradient, no optimizer state, and sit after the trained ones in
  * the flat buffer, outside the prefix [0, ntrain) that is reduced and updated. */
@@ -54,6 +59,8 @@ typedef struct {
  * Errors name the model file, section and key. */
 dt_status dt_net_build(dt_ini *model, int64_t maxn, dt_loss loss, dt_net **out);
 void dt_net_free(dt_net *net);
+/* Whether a model section of this name is a side section (see above). */
+int dt_net_side_section(const char *sec);
 
 /* Initial values from np.random.seed(seed), layer by layer. */
 dt_status dt_net_init(dt_net *net, uint32_t seed);

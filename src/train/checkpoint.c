@@ -116,6 +116,24 @@ dt_status dt_ckpt_save_run(const char *path, const dt_setup *s, const dt_optim *
     return st;
 }
 
+dt_status dt_ckpt_save_net(const char *path, const dt_net *net, const char *model_file, const char *model_text,
+                           const char *source)
+{
+    array_list l;
+    DT_TRY(list_arrays(net, NULL, NULL, &l));
+    dt_ckpt_attr at[] = {
+        {"step", DT_ATTR_INT, 0, 0, NULL},         {"epoch", DT_ATTR_INT, 0, 0, NULL},
+        {"epoch_step", DT_ATTR_INT, 0, 0, NULL},   {"ranks", DT_ATTR_INT, 1, 0, NULL},
+        {"global_batch", DT_ATTR_INT, 0, 0, NULL}, {"init_seed", DT_ATTR_INT, 0, 0, NULL},
+        {"dtype", DT_ATTR_STR, 0, 0, DT_REAL_NAME}, {"model_file", DT_ATTR_STR, 0, 0, model_file},
+        {"model", DT_ATTR_STR, 0, 0, model_text},  {"config", DT_ATTR_STR, 0, 0, ""},
+        {"optimizer", DT_ATTR_STR, 0, 0, "none"},  {"source", DT_ATTR_STR, 0, 0, source},
+    };
+    dt_status st = dt_ckpt_write(path, l.a, l.n, at, (int)(sizeof at / sizeof *at));
+    free_arrays(&l);
+    return st;
+}
+
 /* Every array of the network (and of the optimizer, when o and st are given) from an open checkpoint. */
 static dt_status read_arrays(dt_ckpt *c, const char *path, const dt_net *net, const dt_optim *o, dt_real *const *st)
 {

@@ -37,6 +37,12 @@ dt_status dt_ckpt_save_run(const char *path, const dt_setup *s, const dt_optim *
 dt_status dt_ckpt_load_run(const char *path, dt_setup *s, const dt_optim *o, dt_real *const *opt_state,
                            dt_progress *pr);
 
+/* A network's parameters alone (no optimizer, progress 0), with its model
+ * text, as a checkpoint that dt_net_load, predict and train --init read;
+ * `source` says where the weights came from (an imported file). */
+dt_status dt_ckpt_save_net(const char *path, const dt_net *net, const char *model_file, const char *model_text,
+                           const char *source);
+
 /* A network with its weights, on this process alone (predict, tools):
  * built from model_text, or when NULL from the model text the checkpoint
  * holds (with the [model] loss of its config), for batches of maxn rows;
