@@ -141,6 +141,30 @@ static void max2x2(const dt_real *x, dt_real *y, int32_t *arg, int64_t W, int64_
     }
 }
 
+/* n outputs of one row whose windows (input rows [h0, h1), columns from
+ * c0 + o*sw, kw wide) lie inside the input: taps in row-major order, each
+ * over all n outputs, so the first maximum still wins (strict >) and NaN
+ * loses every comparison, as in the general loop. */
+static void max_row(const dt_real *x, int64_t W, int64_t h0, int64_t h1, int64_t c0, int64_t sw, int64_t kw, int64_t n,
+                    dt_real *y, int32_t *arg)
+{
+    for (int64_t o = 0; o < n; o++) {
+        y[o] = x[h0 * W + c0 + o * sw];
+        arg[o] = (int32_t)(h0 * W + c0 + o * sw);
+    }
+    for (int64_t h = h0; h < h1; h++)
+        for (int64_t j = h == h0 ? 1 : 0; j < kw; j++) {
+            const dt_real *r = x + h * W + c0 + j;
+            int32_t base = (int32_t)(h * W + c0 + j);
+            for (int64_t o = 0; o < n; o++) {
+                dt_real v = r[o * sw];
+                int gt = v > y[o];
+                y[o] = gt ? v : y[o];
+                arg[o] = gt ? base + (int32_t)(o * sw) : arg[o];
+            }
+        }
+}
+
 static void pool_forward(dt_layer *l, const dt_pass *ps)
 {
     const pool_priv *p = l->priv;
@@ -152,6 +176,10 @@ static void pool_forward(dt_layer *l, const dt_pass *ps)
             max2x2(l->x[0] + pl * H * W, l->y + pl * OH * OW, arg + pl * OH * OW, W, OH, OW);
         return;
     }
+    /* outputs [olo, ohi) of a row have their whole window inside the input's columns */
+    int64_t olo = (p->pw + p->sw - 1) / p->sw, ohi = W + p->pw >= p->kw ? (W + p->pw - p->kw) / p->sw + 1 : 0;
+    olo = olo < OW ? olo : OW;
+    ohi = ohi > olo ? (ohi < OW ? ohi : OW) : olo;
     for (int64_t pl = 0; pl < planes; pl++) {
         const dt_real *x = l->x[0] + pl * H * W;
         dt_real *y = l->y + pl * OH * OW;
@@ -159,16 +187,27 @@ static void pool_forward(dt_layer *l, const dt_pass *ps)
             int64_t h0 = oh * p->sh - p->ph, h1 = h0 + p->kh;
             h0 = h0 > 0 ? h0 : 0;
             h1 = h1 < H ? h1 : H;
+            if (p->max && ohi > olo) /* the interior tap by tap: each output's chain is independent of its neighbours' */
+                max_row(x, W, h0, h1, olo * p->sw - p->pw, p->sw, p->kw, ohi - olo, y + oh * OW + olo,
+                        arg + pl * OH * OW + oh * OW + olo);
             for (int64_t ow = 0; ow < OW; ow++) {
+                if (p->max && ow == olo && ohi > olo) ow = ohi;
+                if (ow >= OW) break;
                 int64_t w0 = ow * p->sw - p->pw, w1 = w0 + p->kw;
                 w0 = w0 > 0 ? w0 : 0;
                 w1 = w1 < W ? w1 : W;
                 if (p->max) {
+                    /* selects, not branches: on ReLU outputs a branch mispredicts half the time */
                     int64_t best = h0 * W + w0;
+                    dt_real bv = x[best];
                     for (int64_t h = h0; h < h1; h++)
-                        for (int64_t w = w0; w < w1; w++)
-                            if (x[h * W + w] > x[best]) best = h * W + w; /* strict: first max wins ties */
-                    y[oh * OW + ow] = x[best];
+                        for (int64_t w = w0; w < w1; w++) {
+                            dt_real v = x[h * W + w];
+                            int gt = v > bv; /* strict: first max wins ties */
+                            best = gt ? h * W + w : best;
+                            bv = gt ? v : bv;
+                        }
+                    y[oh * OW + ow] = bv;
                     arg[pl * OH * OW + oh * OW + ow] = (int32_t)best;
                 } else {
                     dt_real s = 0;
