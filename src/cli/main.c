@@ -165,7 +165,7 @@ static const char *usage_import =
     "it; float32, or quantised uint8/uint16/float16) into a dtrain checkpoint of\n"
     "MODEL.ini, whose [tfjs] section maps every LAYER.PARAM to a manifest weight.\n"
     "Filters move from TensorFlow's layout to PyTorch's. The checkpoint then works\n"
-    "with eval, predict, detect, faces and train --init like any other.\n";
+    "with detect and faces, and as [model] weights of a training config.\n";
 
 static const char *usage_detect =
     "usage: dtrain detect --ckpt CKPT IMAGE... [--out DIR] [--score S] [--iou T] [--size N]\n"

@@ -11,26 +11,25 @@
 #include "style_cmd.h"
 #include "train/style.h"
 
-/* The mean colour VGG's images are centred on, as the course does. */
-static const double mean_rgb[3] = {123.68, 116.779, 103.939};
-
-static dt_status load(const char *path, int H, int W, dt_real *x)
+/* A picture in the network's pixel scale (train/style.h). */
+static dt_status load(const dt_style *s, const char *path, int H, int W, dt_real *x)
 {
     unsigned char *px;
     DT_TRY(dt_image_read(path, 3, H, W, &px));
     for (int c = 0; c < 3; c++)
-        for (int64_t i = 0; i < (int64_t)H * W; i++) x[c * (int64_t)H * W + i] = (dt_real)(px[i * 3 + c] - mean_rgb[c]);
+        for (int64_t i = 0; i < (int64_t)H * W; i++)
+            x[c * (int64_t)H * W + i] = (dt_real)((px[i * 3 + c] - s->mean[c]) / s->divide);
     free(px);
     return DT_OK;
 }
 
-static dt_status save(const char *path, const dt_real *x, int H, int W)
+static dt_status save(const dt_style *s, const char *path, const dt_real *x, int H, int W)
 {
     unsigned char *px = malloc((size_t)H * W * 3);
     if (!px) return dt_error(DT_ERR_NOMEM, "out of memory");
     for (int c = 0; c < 3; c++)
         for (int64_t i = 0; i < (int64_t)H * W; i++) {
-            double v = x[c * (int64_t)H * W + i] + mean_rgb[c] + 0.5;
+            double v = x[c * (int64_t)H * W + i] * s->divide + s->mean[c] + 0.5;
             px[i * 3 + c] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
         }
     dt_status st = dt_image_write_png(path, px, H, W);
@@ -58,8 +57,8 @@ static dt_status one(dt_style *s, const dt_style_cli *a, const char *content, in
     int64_t len = 3 * (int64_t)H * W;
     dt_real *c = dt_alloc((size_t)len * sizeof *c), *st = dt_alloc((size_t)len * sizeof *st);
     dt_status r = c && st ? DT_OK : dt_error(DT_ERR_NOMEM, "out of memory");
-    if (!r) r = load(content, H, W, c);
-    if (!r) r = load(a->style, H, W, st);
+    if (!r) r = load(s, content, H, W, c);
+    if (!r) r = load(s, a->style, H, W, st);
     if (!r) r = dt_style_start(s, c, st);
     dt_free(c);
     dt_free(st);
@@ -75,13 +74,13 @@ static dt_status one(dt_style *s, const dt_style_cli *a, const char *content, in
                     a->iters, s->j, s->jc, s->js, (double)(it + 1) / (dt_comm_time() - t0));
         if (a->save_every > 0 && (it + 1) % a->save_every == 0 && it + 1 < a->iters) {
             out_name(a->out, content, several, it + 1, path, sizeof path);
-            DT_TRY(save(path, s->x, H, W));
+            DT_TRY(save(s, path, s->x, H, W));
         }
         fflush(log);
     }
     double secs = dt_comm_time() - t0;
     out_name(a->out, content, several, -1, path, sizeof path);
-    DT_TRY(save(path, s->x, H, W));
+    DT_TRY(save(s, path, s->x, H, W));
     dt_style_measure(s); /* the final image's costs (a step reports those before its update) */
     fprintf(log, "style: %s + %s -> %s: J %.6g -> %.6g, J_content %.6g -> %.6g, J_style %.6g -> %.6g; %ld iterations in %.1f s (%.2f it/s)\n",
             content, a->style, path, j0, s->j, jc0, s->jc, js0, s->js, a->iters, secs, (double)a->iters / secs);

@@ -82,6 +82,21 @@ static dt_status wire_costs(dt_ini *m, const dt_style_opts *o)
     return n ? DT_OK : dt_error(DT_ERR_ARG, "--style-layers: no layers");
 }
 
+/* The network's pixel scale: its [preprocess] mean and divide, else the course's (VGG's mean, 1). */
+static dt_status pixel_scale(dt_ini *m, dt_style *s)
+{
+    static const double vgg[3] = {123.68, 116.779, 103.939};
+    memcpy(s->mean, vgg, sizeof vgg);
+    s->divide = 1;
+    if (!dt_ini_has_section(m, "preprocess")) return DT_OK;
+    const char *v;
+    DT_TRY(dt_ini_str(m, "preprocess", "mean", "123.68,116.779,103.939", &v));
+    if (sscanf(v, "%lf , %lf , %lf", &s->mean[0], &s->mean[1], &s->mean[2]) != 3)
+        return dt_error(DT_ERR_CONFIG, "%s: [preprocess] mean = '%s': expected three numbers R,G,B",
+                        dt_ini_where(m, "preprocess", "mean"), v);
+    return dt_ini_real(m, "preprocess", "divide", 0, 1, 1e-6, 1e6, &s->divide);
+}
+
 dt_status dt_style_init(dt_style *s, const dt_style_opts *o)
 {
     memset(s, 0, sizeof *s);
@@ -93,6 +108,7 @@ dt_status dt_style_init(dt_style *s, const dt_style_opts *o)
     char shape[64];
     snprintf(shape, sizeof shape, "input.shape=3,%d,%d", o->height, o->width);
     dt_status st = dt_ini_override(m, shape);
+    if (!st) st = pixel_scale(m, s);
     if (!st) st = wire_costs(m, o);
     char *text = st ? NULL : dt_ini_dump(m);
     if (!st && !text) st = dt_error(DT_ERR_NOMEM, "out of memory");
@@ -142,7 +158,7 @@ dt_status dt_style_start(dt_style *s, const dt_real *content, const dt_real *sty
     dt_rng_seed(&r, s->o.seed);
     int64_t len = dt_shape_size(net->in);
     for (int64_t i = 0; i < len; i++) { /* the course's generate_noise_image */
-        double u = -20 + 40 * dt_rng_double(&r);
+        double u = (-20 + 40 * dt_rng_double(&r)) / s->divide;
         s->x[i] = (dt_real)(s->o.noise * u + (1 - s->o.noise) * content[i]);
     }
     s->inv.t = 0; /* a new image: Adam starts afresh */
@@ -163,7 +179,7 @@ static void costs(dt_style *s, const double *sums)
 
 void dt_style_step(dt_style *s)
 {
-    dt_invert_step(&s->inv, &(dt_targets){0}, s->o.lr, NULL);
+    dt_invert_step(&s->inv, &(dt_targets){0}, s->o.lr / s->divide, NULL); /* Adam's steps are lr in x's units */
     costs(s, s->inv.sums);
 }
 

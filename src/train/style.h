@@ -8,8 +8,11 @@
  * sections (models/style/random_multiscale.ini); the options choose the
  * content layer and the style layers and their weights:
  *   content weight = alpha; style layer l's weight = beta · lambda_l.
- * Images are [3, H, W] in the network's pixel scale (0..255 minus the mean
- * colour, as the course feeds VGG). */
+ * Images are [3, H, W] in the network's pixel scale: (pixel − mean) / divide
+ * with the model's [preprocess] mean and divide (a pretrained network's own
+ * normalisation), else 0..255 minus VGG's mean colour, as the course feeds
+ * VGG. The noise (±20 pixel levels) and Adam's learning rate are in pixel
+ * levels whatever the scale, so every network sees the same pixel steps. */
 #ifndef DT_STYLE_H
 #define DT_STYLE_H
 
@@ -32,6 +35,7 @@ typedef struct {
     dt_real *x;        /* [3, H, W]: the generated image */
     int content;       /* index of the content loss */
     double jc, js, j;  /* the last step's costs, before its update */
+    double mean[3], divide; /* the pixel scale (above) */
     dt_style_opts o;
 } dt_style;
 
