@@ -143,13 +143,13 @@ int dt_cli_faces(const dt_faces_args *a)
 {
     dt_facenets f;
     if (dt_facenets_load(a->models, &f)) return fail();
-    int cap = 64, total = 0, rc = 0;
+    int cap = 64, total = 0, rc = 0, oom = 0;
     dt_face *all = malloc((size_t)cap * sizeof *all);
     int64_t *which = malloc((size_t)cap * sizeof *which);
     static dt_face faces[MAX_FACES];
     for (int i = 0; all && which && i < a->nimages; i++) {
         int n, h, w;
-        if (find_faces(&f, a->images[i], faces, &n, &h, &w)) {
+        if (find_faces(&f, a->images[i], faces, &n, &h, &w)) { /* reported; the others' faces are still written */
             rc = fail();
             continue;
         }
@@ -164,16 +164,20 @@ int dt_cli_faces(const dt_faces_args *a)
             int64_t *nw = na ? realloc(which, (size_t)cap * sizeof *which) : NULL;
             if (na) all = na;
             if (nw) which = nw;
-            if (!na || !nw) break;
+            if (!na || !nw) {
+                fprintf(stderr, "dtrain: error: out of memory for %d faces\n", cap);
+                oom = 1;
+                break;
+            }
         }
         memcpy(all + total, faces, (size_t)n * sizeof *faces);
         for (int k = 0; k < n; k++) which[total + k] = i;
         total += n;
     }
-    if (!all || !which) {
-        fprintf(stderr, "dtrain: error: out of memory for %d faces\n", cap);
+    if (!all || !which || oom) {
+        if (!oom) fprintf(stderr, "dtrain: error: out of memory for %d faces\n", cap);
         rc = 2;
-    } else if (!rc) {
+    } else {
         int64_t m = total ? total : 0;
         double *box = malloc((size_t)(m ? m : 1) * 5 * sizeof *box), *lm = malloc((size_t)(m ? m : 1) * 136 * sizeof *lm);
         double *al = malloc((size_t)(m ? m : 1) * 4 * sizeof *al), *de = malloc((size_t)(m ? m : 1) * 128 * sizeof *de);

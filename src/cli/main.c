@@ -172,7 +172,7 @@ static const char *usage_detect =
     "\n"
     "YOLO detection with a checkpoint whose model has [preprocess] and [yolo]\n"
     "sections (models/faces/tiny_face_detector.ini): decode the grid, keep boxes\n"
-    "scoring >= S (default: the model's, 0.5), non-max suppression per class at\n"
+    "scoring above S (default: the model's, 0.5), non-max suppression per class at\n"
     "IoU T (0.4). Prints each box (class, score, x1 y1 x2 y2 in picture pixels);\n"
     "--out DIR also writes DIR/NAME.png with the boxes drawn and labelled.\n"
     "--size N runs the network at N x N input (a multiple of 32; default its own).\n";
@@ -186,7 +186,8 @@ static const char *usage_faces =
     "Face recognition with face-api's pretrained networks (launch/get_faces.sh\n"
     "fetches and converts them into DIR: default $DTRAIN_FACES, else\n"
     "~/.cache/dtrain/faces). faces: every face's box, 68 landmarks, aligned crop\n"
-    "and 128-d descriptor, printed and written to HDF5. verify: the distance\n"
+    "and 128-d descriptor, printed and written to HDF5 (a picture that cannot be\n"
+    "read is reported and the others' faces are written). verify: the distance\n"
     "between the largest faces of two pictures, \"same person\" under the\n"
     "threshold. identify: names every face from the database (or says it is not\n"
     "in it); --add enrols the picture's largest face under NAME.\n";

@@ -102,50 +102,46 @@ static float decode(const unsigned char *p, const encoding *e)
     }
 }
 
-/* The group's shards, concatenated: checked to be plain names in dir. */
+/* The group's shards, concatenated: checked to be plain names in dir, and
+ * read at the sizes first seen (a shard that changes meanwhile is an error). */
 static dt_status read_shards(const char *path, const char *dir, const cJSON *paths, unsigned char **buf, int64_t *len)
 {
     *buf = NULL;
     *len = 0;
-    if (!cJSON_IsArray(paths) || cJSON_GetArraySize(paths) < 1)
-        return dt_error(DT_ERR_DATA, "%s: a weight group needs 'paths', a non-empty array of file names", path);
+    int n = cJSON_IsArray(paths) ? cJSON_GetArraySize(paths) : 0;
+    if (n < 1 || n > 10000)
+        return dt_error(DT_ERR_DATA, "%s: a weight group needs 'paths', an array of 1 to 10000 file names", path);
+    int64_t *size = calloc((size_t)n, sizeof *size), total = 0;
+    if (!size) return dt_error(DT_ERR_NOMEM, "out of memory");
     char file[4096];
-    int64_t total = 0;
-    const cJSON *p;
-    for (int pass = 0; pass < 2; pass++) { /* sizes, then contents */
+    dt_status st = DT_OK;
+    for (int pass = 0; pass < 2 && !st; pass++) { /* sizes, then contents */
         int64_t at = 0;
-        cJSON_ArrayForEach(p, paths)
-        {
+        for (int i = 0; i < n && !st; i++) {
+            const cJSON *p = cJSON_GetArrayItem(paths, i);
             if (!cJSON_IsString(p) || !p->valuestring[0] || strchr(p->valuestring, '/') || !strcmp(p->valuestring, "..")) {
-                free(*buf);
-                *buf = NULL;
-                return dt_error(DT_ERR_DATA, "%s: shard path '%s': expected a file name beside the manifest", path,
-                                cJSON_IsString(p) ? p->valuestring : "(not a string)");
+                st = dt_error(DT_ERR_DATA, "%s: shard path '%s': expected a file name beside the manifest", path,
+                              cJSON_IsString(p) ? p->valuestring : "(not a string)");
+                break;
             }
             snprintf(file, sizeof file, "%s/%s", dir, p->valuestring);
             FILE *f = fopen(file, "rb");
             struct stat sb;
-            if (!f || fstat(fileno(f), &sb) || !S_ISREG(sb.st_mode)) {
-                if (f) fclose(f);
-                free(*buf);
-                *buf = NULL;
-                return dt_error(DT_ERR_IO, "%s: cannot open shard %s", path, file);
-            }
-            if (pass == 0) total += sb.st_size;
-            else {
-                size_t n = fread(*buf + at, 1, (size_t)sb.st_size, f);
-                if ((int64_t)n != sb.st_size) {
-                    fclose(f);
-                    free(*buf);
-                    *buf = NULL;
-                    return dt_error(DT_ERR_IO, "%s: read error", file);
-                }
-                at += sb.st_size;
-            }
-            fclose(f);
+            if (!f || fstat(fileno(f), &sb) || !S_ISREG(sb.st_mode)) st = dt_error(DT_ERR_IO, "%s: cannot open shard %s", path, file);
+            else if (pass == 0) size[i] = sb.st_size, total += sb.st_size;
+            else if (sb.st_size != size[i] || fread(*buf + at, 1, (size_t)size[i], f) != (size_t)size[i])
+                st = dt_error(DT_ERR_IO, "%s: read error (did it change while being read?)", file);
+            at += size[i];
+            if (f) fclose(f);
         }
-        if (pass == 0 && !(*buf = malloc((size_t)(total ? total : 1))))
-            return dt_error(DT_ERR_NOMEM, "%s: out of memory for %lld bytes of shards", path, (long long)total);
+        if (!st && pass == 0 && !(*buf = malloc((size_t)(total ? total : 1))))
+            st = dt_error(DT_ERR_NOMEM, "%s: out of memory for %lld bytes of shards", path, (long long)total);
+    }
+    free(size);
+    if (st) {
+        free(*buf);
+        *buf = NULL;
+        return st;
     }
     *len = total;
     return DT_OK;
@@ -183,7 +179,12 @@ static dt_status read_weight(const char *path, const cJSON *w, const unsigned ch
     out->size = size;
     out->name = strdup(name);
     out->data = malloc((size_t)(size ? size : 1) * sizeof *out->data);
-    if (!out->name || !out->data) return dt_error(DT_ERR_NOMEM, "%s: out of memory for weight '%s'", path, name);
+    if (!out->name || !out->data) {
+        free(out->name);
+        free(out->data);
+        out->name = NULL, out->data = NULL;
+        return dt_error(DT_ERR_NOMEM, "%s: out of memory for weight '%s'", path, name);
+    }
     for (int64_t i = 0; i < size; i++) out->data[i] = decode(buf + *at + i * e.bytes, &e);
     *at += size * e.bytes;
     return DT_OK;

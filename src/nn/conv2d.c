@@ -20,15 +20,11 @@
 #include "nn/layer.h"
 #include "ops/im2col.h"
 
-/* Output planes smaller than this go through one batch-wide gemm at inference. */
-#define WIDE_BELOW 256
-
 typedef struct {
     dt_conv_geom g;
     int f, bias;
     int keep_z;   /* z kept apart from y, for a loss (see above) */
     int identity; /* 1x1 kernel, stride 1, no padding: col is x itself */
-    int wide;     /* small output planes: inference runs one batch-wide gemm (see conv_forward) */
     dt_init init;
 } conv_priv;
 
@@ -113,9 +109,7 @@ static dt_status conv_configure(dt_layer *l, dt_ini *m, const char *sec)
     l->nparams = p->bias ? 2 : 1;
     l->params[0] = (dt_param){.name = "W", .ndim = 4, .dims = {p->f, g->c, g->kh, g->kw}, .size = p->f * K, .decay = 1};
     if (p->bias) l->params[1] = (dt_param){.name = "b", .ndim = 1, .dims = {p->f}, .size = p->f};
-    p->wide = P < WIDE_BELOW;
-    /* per example: z kept for the loss, then (wide) col and the gemm's [F, N*P] output */
-    l->scratch_len = (p->keep_z ? p->f * P : 0) + (p->wide ? (K + p->f) * P : 0);
+    l->scratch_len = p->keep_z ? p->f * P : 0;
     l->scratch_fixed = p->identity ? 0 : K * P;
     return DT_OK;
 }
@@ -137,35 +131,6 @@ static dt_status conv_init(dt_layer *l, dt_rng *rng)
  * needs a [F, N, P] <-> [N, F, P] reshuffle each way, and one example's col
  * and dz stay in L2 while the batch's col (14 MB there) would not. col is
  * rebuilt in backward rather than kept for the batch: as fast, N times less memory. */
-/* Inference on small planes (a ResNet's last stages: 4x4 with 2304-deep
- * columns): one gemm over col [K, N*P] packs W once instead of once per
- * example, which costs more than the product when P is a few dozen. Not in
- * training, whose per-example products keep every rank count's results
- * bitwise equal; there backward dominates anyway. */
-static void conv_forward_wide(dt_layer *l, const dt_pass *ps, dt_real *z)
-{
-    const conv_priv *p = l->priv;
-    const dt_conv_geom *g = &p->g;
-    int64_t N = ps->n, F = p->f, K = (int64_t)g->c * g->kh * g->kw, P = (int64_t)g->oh * g->ow, NP = N * P;
-    int64_t chw = (int64_t)g->c * g->h * g->w;
-    const dt_real *W = l->params[0].w, *b = p->bias ? l->params[1].w : NULL;
-    dt_real *col = l->scratch + l->scratch_fixed + (p->keep_z ? N * F * P : 0), *zw = col + K * NP;
-    for (int64_t e = 0; e < N; e++) {
-        const dt_real *xe = l->x[0] + e * chw;
-        if (p->identity)
-            for (int64_t k = 0; k < K; k++) memcpy(col + k * NP + e * P, xe + k * P, (size_t)P * sizeof *col);
-        else
-            dt_im2col(g, xe, col + e * P, NP);
-    }
-    if (b)
-        for (int64_t f = 0; f < F; f++)
-            for (int64_t q = 0; q < NP; q++) zw[f * NP + q] = b[f];
-    dt_gemm(0, 0, F, NP, K, 1, W, K, col, NP, b ? 1 : 0, zw, NP);
-    for (int64_t e = 0; e < N; e++) /* [F, N, P] -> [N, F, P] */
-        for (int64_t f = 0; f < F; f++) memcpy(z + (e * F + f) * P, zw + f * NP + e * P, (size_t)P * sizeof *z);
-    dt_act_forward(l->act, z, l->y, N, F * P, l->act_alpha);
-}
-
 static void conv_forward(dt_layer *l, const dt_pass *ps)
 {
     const conv_priv *p = l->priv;
@@ -174,11 +139,6 @@ static void conv_forward(dt_layer *l, const dt_pass *ps)
     int64_t chw = (int64_t)g->c * g->h * g->w;
     const dt_real *W = l->params[0].w, *b = p->bias ? l->params[1].w : NULL;
     dt_real *col = l->scratch, *z = p->keep_z ? l->scratch + l->scratch_fixed : l->y;
-    if (p->wide && !ps->train && ps->n > 1) {
-        conv_forward_wide(l, ps, z);
-        l->z = p->keep_z || l->act == DT_ACT_LINEAR ? z : NULL;
-        return;
-    }
     for (int64_t e = 0; e < ps->n; e++) {
         const dt_real *xe = l->x[0] + e * chw;
         dt_real *ze = z + e * F * P;

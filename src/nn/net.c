@@ -162,10 +162,7 @@ static dt_status configure_sections(dt_net *net, dt_ini *m)
     for (int i = 0; i < ns; i++) {
         const char *sec = dt_ini_section(m, i), *type;
         if (!strcmp(sec, "input")) continue;
-        if (dt_net_side_section(sec)) { /* read by the commands that use them */
-            dt_ini_mark_used(m, sec);
-            continue;
-        }
+        if (dt_net_side_section(sec)) continue; /* read, and checked, by the commands that use them */
         if (!dt_ini_has(m, sec, "type"))
             return dt_error(DT_ERR_CONFIG, "%s:%d: [%s] missing required key 'type'", dt_ini_name(m),
                             dt_ini_section_line(m, i), sec);
@@ -181,7 +178,9 @@ static dt_status configure_sections(dt_net *net, dt_ini *m)
         else DT_TRY(configure_loss(net, m, sec, lops, k));
     }
     if (net->nlayers == 0) return dt_error(DT_ERR_CONFIG, "%s: the model has no layers", dt_ini_name(m));
-    return dt_ini_check_unused(m);
+    for (int i = 0; i < ns; i++)
+        if (!dt_net_side_section(dt_ini_section(m, i))) DT_TRY(dt_ini_check_unused_section(m, dt_ini_section(m, i)));
+    return DT_OK;
 }
 
 /* The older spelling: no loss sections, and a sigmoid or softmax output

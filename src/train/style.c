@@ -8,6 +8,7 @@
 
 #include "core/rng.h"
 #include "train/checkpoint.h"
+#include "vision/facepipe.h"
 
 /* The model's first section of loss type `type`, or NULL. */
 static const char *loss_section(dt_ini *m, const char *type, int from)
@@ -89,12 +90,11 @@ static dt_status pixel_scale(dt_ini *m, dt_style *s)
     memcpy(s->mean, vgg, sizeof vgg);
     s->divide = 1;
     if (!dt_ini_has_section(m, "preprocess")) return DT_OK;
-    const char *v;
-    DT_TRY(dt_ini_str(m, "preprocess", "mean", "123.68,116.779,103.939", &v));
-    if (sscanf(v, "%lf , %lf , %lf", &s->mean[0], &s->mean[1], &s->mean[2]) != 3)
-        return dt_error(DT_ERR_CONFIG, "%s: [preprocess] mean = '%s': expected three numbers R,G,B",
-                        dt_ini_where(m, "preprocess", "mean"), v);
-    return dt_ini_real(m, "preprocess", "divide", 0, 1, 1e-6, 1e6, &s->divide);
+    dt_prep p;
+    DT_TRY(dt_prep_read(m, &p));
+    memcpy(s->mean, p.mean, sizeof p.mean);
+    s->divide = p.divide;
+    return DT_OK;
 }
 
 dt_status dt_style_init(dt_style *s, const dt_style_opts *o)

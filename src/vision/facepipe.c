@@ -25,7 +25,7 @@
 
 static const char *const pad_names[] = {"bottom_right", "center", NULL};
 
-static dt_status read_prep(dt_ini *m, dt_prep *p)
+dt_status dt_prep_read(dt_ini *m, dt_prep *p)
 {
     if (!dt_ini_has_section(m, "preprocess"))
         return dt_error(DT_ERR_CONFIG, "%s: no [preprocess] section (how a picture becomes the input: pad, mean, divide)",
@@ -38,7 +38,7 @@ static dt_status read_prep(dt_ini *m, dt_prep *p)
     if (sscanf(s, "%lf , %lf , %lf", &p->mean[0], &p->mean[1], &p->mean[2]) != 3)
         return dt_error(DT_ERR_CONFIG, "%s: [preprocess] mean = '%s': expected three numbers R,G,B",
                         dt_ini_where(m, "preprocess", "mean"), s);
-    DT_TRY(dt_ini_real(m, "preprocess", "divide", 0, 1, 1e-12, 1e12, &p->divide));
+    DT_TRY(dt_ini_real(m, "preprocess", "divide", 0, 1, 1e-6, 1e6, &p->divide));
     return dt_ini_check_unused_section(m, "preprocess");
 }
 
@@ -64,7 +64,7 @@ dt_status dt_vnet_load(const char *ckpt, int64_t maxn, int size, dt_vnet *v, dt_
     char *text, *sized = NULL, shape[64];
     dt_ini *m;
     dt_status st = read_model(ckpt, &text, &m);
-    if (!st) st = read_prep(m, &v->prep);
+    if (!st) st = dt_prep_read(m, &v->prep);
     if (!st && size > 0) { /* the same network at another input size */
         snprintf(shape, sizeof shape, "input.shape=3,%d,%d", size, size);
         st = dt_ini_override(m, shape);

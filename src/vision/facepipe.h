@@ -20,6 +20,10 @@ typedef struct {
     double divide;   /* then divided by this */
 } dt_prep;
 
+/* The model's [preprocess] section (pad = bottom_right | center, mean =
+ * R,G,B (0,0,0), divide (1)); unknown keys are errors. */
+dt_status dt_prep_read(dt_ini *m, dt_prep *p);
+
 /* A picture network: its model, weights and input geometry. */
 typedef struct {
     dt_net *net;
