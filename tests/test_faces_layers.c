@@ -230,6 +230,9 @@ static const struct {
                  "[a]\ntype = add\ninputs = c1, z\nactivation = relu\n" HEAD_SOFTMAX, 3},
     {IN("2,3,3") "[z]\ntype = zeropad\npadding = 1,0,2,1\nchannels = 1\n"
                  "[c]\ntype = conv2d\nfilters = 2\nkernel = 2\nactivation = relu\n" HEAD_SIGMOID, 2},
+    /* l2norm: an embedding normalised, then a classifier on it; on images, over all C·H·W values */
+    {IN("6") "[e]\ntype = dense\nunits = 5\n[n]\ntype = l2norm\n" HEAD_SOFTMAX, 3},
+    {IN("2,3,3") "[n]\ntype = l2norm\n[c]\ntype = conv2d\nfilters = 2\nkernel = 2\nactivation = tanh\n" HEAD_SIGMOID, 2},
 };
 
 START_TEST(gradients)

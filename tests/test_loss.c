@@ -230,6 +230,7 @@ START_TEST(input_gradient_of_every_layer_type)
         {"zeropad", "[l]\ntype = zeropad\npadding = 1,0,2,1\n"},
         {"dwconv2d", "[l]\ntype = dwconv2d\nkernel = 3\npadding = same\nstride = 2\n"},
         {"scale", "[l]\ntype = scale\nactivation = tanh\n"},
+        {"l2norm", "[l]\ntype = l2norm\n"},
         {"maxpool", "[l]\ntype = maxpool\nkernel = 2\n"},
         {"avgpool", "[l]\ntype = avgpool\nkernel = 3\nstride = 1\n"},
         {"batchnorm", "[l]\ntype = batchnorm\n"},

@@ -5,12 +5,12 @@
 
 extern const dt_layer_ops dt_dense_ops, dt_dropout_ops, dt_activation_ops, dt_conv2d_ops, dt_zeropad_ops,
     dt_maxpool_ops, dt_avgpool_ops, dt_batchnorm_ops, dt_flatten_ops, dt_global_avgpool_ops, dt_add_ops,
-    dt_dwconv2d_ops, dt_scale_ops;
+    dt_dwconv2d_ops, dt_scale_ops, dt_l2norm_ops;
 
 static const dt_layer_ops *const types[] = {
     &dt_dense_ops,   &dt_dropout_ops,   &dt_activation_ops, &dt_conv2d_ops,           &dt_zeropad_ops, &dt_maxpool_ops,
     &dt_avgpool_ops, &dt_batchnorm_ops, &dt_flatten_ops,    &dt_global_avgpool_ops, &dt_add_ops,     &dt_dwconv2d_ops,
-    &dt_scale_ops};
+    &dt_scale_ops,   &dt_l2norm_ops};
 
 const dt_layer_ops *dt_layer_find(const char *type)
 {
