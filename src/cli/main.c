@@ -20,6 +20,7 @@
 #include "io/ckpt.h"
 #include "import_cmd.h"
 #include "faces_cmd.h"
+#include "scenes_cmd.h"
 #include "ops/ops.h"
 #include "predict.h"
 #include "style_cmd.h"
@@ -45,6 +46,7 @@ static const char *usage_main =
     "  faces IMAGE... --out FACES.h5       verify A.jpg B.jpg\n"
     "  identify IMAGE --db DB.h5           identify --add NAME IMAGE --db DB.h5\n"
     "  import tfjs MANIFEST.json --model MODEL.ini --out OUT.h5\n"
+    "  make-scenes --out SCENES.h5 [--train N] [--test N] [--seed S] ...\n"
     "  info FILE.h5\n"
     "\n"
     "`dtrain COMMAND --help` describes each command.\n";
@@ -191,6 +193,18 @@ static const char *usage_faces =
     "between the largest faces of two pictures, \"same person\" under the\n"
     "threshold. identify: names every face from the database (or says it is not\n"
     "in it); --add enrols the picture's largest face under NAME.\n";
+
+static const char *usage_scenes =
+    "usage: dtrain make-scenes --out SCENES.h5 [--train 4000] [--test 500] [--seed 1]\n"
+    "                          [--size 128] [--items 5] [--min 14] [--max 56] [--fmnist DIR]\n"
+    "\n"
+    "A detection data set that needs no download: Fashion-MNIST items scaled to\n"
+    "--min..--max pixels, 1 to --items of them on each --size x --size textured\n"
+    "canvas (they may overlap a little), their boxes recorded. train_x, test_x:\n"
+    "uint8 [n, size, size]; train_y, test_y: float32 [n, items, 5] rows of class,\n"
+    "x1, y1, x2, y2 in pixels (x2, y2 exclusive), class -1 where a scene has fewer\n"
+    "boxes. The same options give the same file. --fmnist: the IDX files\n"
+    "(default /usr/share/datasets/fashion-mnist, Debian's dataset-fashion-mnist).\n";
 
 static const char *usage_info =
     "usage: dtrain info MODEL.ini [--input C,H,W]\n"
@@ -567,7 +581,7 @@ static int fail_on(dt_comm *c, dt_status st)
 static int usage_error(int rank, const char *msg, const char *arg, const char *usage)
 {
     char cmd[64] = "";
-    sscanf(usage, "usage: dtrain %63[a-z]", cmd);
+    sscanf(usage, "usage: dtrain %63[a-z-]", cmd);
     if (rank == 0)
         fprintf(stderr, "dtrain: error: %s%s%s%s (see dtrain %s%s--help)\n", msg, arg ? " '" : "", arg ? arg : "",
                 arg ? "'" : "", strcmp(cmd, "COMMAND") ? cmd : "", strcmp(cmd, "COMMAND") ? " " : "");
@@ -815,6 +829,32 @@ static int faces_command(int argc, char **argv, int rank, const char *cmd, const
     return rc;
 }
 
+/* make-scenes --out F [--train N] ...; rank 0 works. */
+static int scenes_command(int argc, char **argv, int rank)
+{
+    dt_scenes_args a = {.fmnist = "/usr/share/datasets/fashion-mnist", .train = 4000, .test = 500, .size = 128,
+                        .items = 5, .min_item = 14, .max_item = 56, .seed = 1};
+    for (int i = 2; i < argc; i += 2) {
+        const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long n = 0;
+        if (!v) return usage_error(rank, "missing value after", s, usage_scenes);
+        int num = strcmp(s, "--out") && strcmp(s, "--fmnist");
+        if (num && !whole(v, 0, 100000000, &n)) return usage_error(rank, "expected a whole number after", s, usage_scenes);
+        if (!strcmp(s, "--out")) a.out = v;
+        else if (!strcmp(s, "--fmnist")) a.fmnist = v;
+        else if (!strcmp(s, "--train")) a.train = n;
+        else if (!strcmp(s, "--test")) a.test = n;
+        else if (!strcmp(s, "--seed") && n <= 4294967295L) a.seed = (uint32_t)n;
+        else if (!strcmp(s, "--size")) a.size = (int)(n < 100000 ? n : 100000);
+        else if (!strcmp(s, "--items")) a.items = (int)(n < 100000 ? n : 100000);
+        else if (!strcmp(s, "--min")) a.min_item = (int)(n < 100000 ? n : 100000);
+        else if (!strcmp(s, "--max")) a.max_item = (int)(n < 100000 ? n : 100000);
+        else return usage_error(rank, "unknown option", s, usage_scenes);
+    }
+    if (!a.out) return usage_error(rank, "missing --out SCENES.h5", NULL, usage_scenes);
+    return rank == 0 ? dt_cli_make_scenes(&a) : 0;
+}
+
 /* import tfjs MANIFEST --model MODEL --out OUT (options in any order after MANIFEST); rank 0 works. */
 static int import_command(int argc, char **argv, int rank)
 {
@@ -923,6 +963,7 @@ int main(int argc, char **argv)
                         : !strcmp(cmd, "style")       ? usage_style
                         : !strcmp(cmd, "info")        ? usage_info
                         : !strcmp(cmd, "import")      ? usage_import
+                        : !strcmp(cmd, "make-scenes") ? usage_scenes
                         : !strcmp(cmd, "detect")      ? usage_detect
                         : !strcmp(cmd, "faces")       ? usage_faces
                         : !strcmp(cmd, "verify")      ? usage_faces
@@ -946,6 +987,8 @@ int main(int argc, char **argv)
         else if (rank == 0) rc = dt_cli_predict(argv[3], argv + 4, argc - 4, stdout);
     } else if (!strcmp(cmd, "detect") || !strcmp(cmd, "faces") || !strcmp(cmd, "verify") || !strcmp(cmd, "identify")) {
         rc = faces_command(argc, argv, rank, cmd, usage);
+    } else if (!strcmp(cmd, "make-scenes")) {
+        rc = scenes_command(argc, argv, rank);
     } else if (!strcmp(cmd, "import")) {
         rc = import_command(argc, argv, rank);
     } else if (!strcmp(cmd, "sweep")) {

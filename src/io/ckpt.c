@@ -73,6 +73,8 @@ static hid_t mem_type(dt_arr_type t)
     case DT_ARR_U32: return H5T_NATIVE_UINT32;
     case DT_ARR_I64: return H5T_NATIVE_INT64;
     case DT_ARR_F64: return H5T_NATIVE_DOUBLE;
+    case DT_ARR_U8: return H5T_NATIVE_UINT8;
+    case DT_ARR_F32: return H5T_NATIVE_FLOAT;
     }
     return -1;
 }
@@ -85,6 +87,8 @@ static hid_t file_type(dt_arr_type t)
     case DT_ARR_U32: return H5T_STD_U32LE;
     case DT_ARR_I64: return H5T_STD_I64LE;
     case DT_ARR_F64: return H5T_IEEE_F64LE;
+    case DT_ARR_U8: return H5T_STD_U8LE;
+    case DT_ARR_F32: return H5T_IEEE_F32LE;
     }
     return -1;
 }
@@ -447,7 +451,7 @@ dt_status dt_ckpt_read(dt_ckpt *c, const char *path, dt_arr_type type, void *dat
 
     dt_status st = DT_OK;
     hid_t ft = H5Dget_type(ds), sp = H5Dget_space(ds);
-    int want_float = type == DT_ARR_REAL || type == DT_ARR_F64;
+    int want_float = type == DT_ARR_REAL || type == DT_ARR_F64 || type == DT_ARR_F32;
     H5T_class_t cls = ft < 0 ? H5T_NO_CLASS : H5Tget_class(ft);
     int nd = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
     hsize_t fd[H5S_MAX_RANK], wd[H5S_MAX_RANK];

@@ -17,7 +17,7 @@
 
 #include "core/core.h"
 
-typedef enum { DT_ARR_REAL = 0, DT_ARR_U32 = 1, DT_ARR_I64 = 2, DT_ARR_F64 = 3 } dt_arr_type;
+typedef enum { DT_ARR_REAL = 0, DT_ARR_U32 = 1, DT_ARR_I64 = 2, DT_ARR_F64 = 3, DT_ARR_U8 = 4, DT_ARR_F32 = 5 } dt_arr_type;
 
 typedef struct {
     const char *path; /* "params/fc1/W": groups are created as needed */
