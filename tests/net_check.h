@@ -62,6 +62,10 @@ static void gc_probe(gc_ctx *c, dt_real *v, double g, double *d2, double *a2, do
     *n2 += gn * gn;
 }
 
+/* Dense targets to use instead of drawn ones (losses that need sensible
+ * targets, such as boxes), [n, target_len]; NULL: drawn. */
+static const dt_real *gc_fixed_targets;
+
 /* Build the model, draw inputs (seed 5) and labels (i mod classes), and
  * return the relative difference over parameters and inputs. */
 static double gc_check(const char *model_text, int64_t n, int classes, double l2)
@@ -90,6 +94,7 @@ static double gc_check(const char *model_text, int64_t n, int classes, double l2
     dt_rng_seed(&r, 5);
     for (int64_t i = 0; i < n * c.in; i++) c.x[i] = (dt_real)dt_rng_randn(&r);
     for (int64_t i = 0; i < n * net->target_len; i++) c.t[i] = (dt_real)dt_rng_randn(&r);
+    if (gc_fixed_targets) memcpy(c.t, gc_fixed_targets, (size_t)(n * net->target_len) * sizeof *c.t);
     for (int64_t i = 0; i < n; i++) {
         c.y[i] = (int32_t)(i % classes);
         c.ids[i] = i;

@@ -453,6 +453,10 @@ static void on_eval(printer *p, const dt_event *ev)
 {
     split_result r = {1, ev->loss, ev->accuracy, ev->correct, ev->count, ""};
     fmt_losses(ev, r.losses, sizeof r.losses);
+    if (ev->has_map) { /* a detector's score goes with its losses */
+        size_t at = strlen(r.losses);
+        snprintf(r.losses + at, sizeof r.losses - at, ", mAP@0.5 %.4f", ev->map50);
+    }
     if (!p->training) { /* dtrain eval: nothing follows */
         print_final_eval(&r, ev->split);
         return;

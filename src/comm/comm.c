@@ -3,6 +3,7 @@
 #include "comm/comm_mpi.h"
 
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -337,6 +338,63 @@ dt_status dt_comm_agree(dt_comm *c, dt_status local)
     else
         dt_error((dt_status)code, "rank %d: %s", first, msg);
     return (dt_status)code;
+}
+
+dt_status dt_comm_gatherv_f64(dt_comm *c, const double *mine, int64_t n, double **all, int64_t *total)
+{
+    *all = NULL;
+    *total = 0;
+    if (n < 0 || n > INT_MAX) return dt_error(DT_ERR_ARG, "gathering %lld values from one rank: too many", (long long)n);
+    double *count = c->rank == 0 ? malloc((size_t)c->size * sizeof *count) : NULL;
+    if (c->rank == 0 && !count) return dt_error(DT_ERR_NOMEM, "out of memory");
+    dt_status st = dt_comm_gather_f64(c, (double)n, count);
+    int *cnt = NULL, *at = NULL;
+    double *buf = NULL;
+    /* rank 0 sizes the result; every rank then learns whether it could */
+    if (!st && c->rank == 0) {
+        int64_t sum = 0;
+        for (int r = 0; r < c->size; r++) sum += (int64_t)count[r];
+        cnt = malloc((size_t)c->size * sizeof *cnt);
+        at = malloc((size_t)c->size * sizeof *at);
+        buf = malloc((size_t)(sum ? sum : 1) * sizeof *buf);
+        if (sum > INT_MAX || !cnt || !at || !buf) st = dt_error(DT_ERR_NOMEM, "out of memory for %lld gathered values", (long long)sum);
+        for (int r = 0, o = 0; !st && r < c->size; o += cnt[r], r++) cnt[r] = (int)count[r], at[r] = o;
+        *total = sum;
+    }
+    double *send = malloc((size_t)(n ? n : 1) * sizeof *send); /* ours, not the caller's: see below */
+    if (!st && !send) st = dt_error(DT_ERR_NOMEM, "out of memory");
+    if (send) memcpy(send, mine, (size_t)n * sizeof *send);
+    if (c->size > 1) st = dt_comm_agree(c, st);
+    free(count);
+    if (st) {
+        free(cnt), free(at), free(buf), free(send);
+        *total = 0;
+        return st;
+    }
+    if (c->size == 1) memcpy(buf, mine, (size_t)n * sizeof *buf), free(send);
+    else {
+        /* a wait that times out leaves the request posted: its buffers must outlive it */
+        dt_status w = DT_OK;
+        MPI_Request rq;
+        int rc = MPI_Igatherv(send, (int)n, MPI_DOUBLE, buf, cnt, at, MPI_DOUBLE, 0, c->comm, &rq);
+        if (rc != MPI_SUCCESS) w = dt_comm_mpi_fail(c, rc, "gatherv");
+        else w = dt_comm_wait(c, &rq, 1, "gatherv");
+        if (w && dt_comm_broken(c)) {
+            dt_comm_keep(send), dt_comm_keep(buf), dt_comm_keep(cnt), dt_comm_keep(at);
+        } else {
+            free(send);
+            if (w) free(buf), free(cnt), free(at);
+        }
+        if (w) {
+            *total = 0;
+            return w;
+        }
+    }
+    free(cnt);
+    free(at);
+    if (c->rank == 0) *all = buf;
+    else free(buf);
+    return DT_OK;
 }
 
 double dt_comm_time(void) { return MPI_Wtime(); }

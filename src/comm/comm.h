@@ -82,6 +82,11 @@ dt_status dt_comm_replicas_equal(dt_comm *c, const dt_real *buf, int64_t n, int 
 /* Rank r's value lands in all[r] on rank 0 (all has dt_comm_size() entries there). */
 dt_status dt_comm_gather_f64(dt_comm *c, double v, double *all);
 
+/* Rank r's n doubles (n may differ by rank), concatenated in rank order,
+ * into *all (malloc'ed) with *total values on rank 0; NULL and 0 elsewhere.
+ * Collective: a rank that fails (memory) fails every rank. */
+dt_status dt_comm_gatherv_f64(dt_comm *c, const double *mine, int64_t n, double **all, int64_t *total);
+
 /* Seconds on MPI's clock. */
 double dt_comm_time(void);
 

@@ -84,6 +84,12 @@ dt_status dt_metrics_log(dt_metrics *m, int64_t step, int64_t epoch, const char 
 dt_status dt_metrics_log_losses(dt_metrics *m, int64_t step, int64_t epoch, const char *split, double loss,
                                 double accuracy, double lr, double seconds, const dt_loss_values *lv)
 {
+    return dt_metrics_log_eval(m, step, epoch, split, loss, accuracy, NAN, lr, seconds, lv);
+}
+
+dt_status dt_metrics_log_eval(dt_metrics *m, int64_t step, int64_t epoch, const char *split, double loss,
+                              double accuracy, double map50, double lr, double seconds, const dt_loss_values *lv)
+{
     FILE *f = m->f;
     fprintf(f, "{\"step\": %lld, \"epoch\": %lld", (long long)step, (long long)epoch);
     if (split) {
@@ -92,6 +98,7 @@ dt_status dt_metrics_log_losses(dt_metrics *m, int64_t step, int64_t epoch, cons
     }
     put_num(f, "loss", loss);
     put_num(f, "accuracy", accuracy);
+    put_num(f, "map50", map50);
     put_num(f, "lr", lr);
     put_num(f, "time", seconds);
     if (lv && lv->n > 0) {

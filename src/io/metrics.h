@@ -28,5 +28,8 @@ typedef struct {
 /* dt_metrics_log with each loss's value (lv may be NULL or empty). */
 dt_status dt_metrics_log_losses(dt_metrics *m, int64_t step, int64_t epoch, const char *split, double loss,
                                 double accuracy, double lr, double seconds, const dt_loss_values *lv);
+/* The same with a detector's "map50" (left out when NaN). */
+dt_status dt_metrics_log_eval(dt_metrics *m, int64_t step, int64_t epoch, const char *split, double loss,
+                              double accuracy, double map50, double lr, double seconds, const dt_loss_values *lv);
 
 #endif

@@ -2,7 +2,7 @@
  *
  * A loss is a section of the model file, like a layer:
  *   [xent]
- *   type = softmax_ce        (softmax_ce, bce, mse, content, style)
+ *   type = softmax_ce        (softmax_ce, bce, mse, content, style, yolo)
  *   inputs = fc3             (the layer it reads; default: the section above)
  *   weight = 1               (its factor in the objective)
  * The objective is Σ weight · (mean over the batch of the loss per row); a
@@ -69,6 +69,8 @@ struct dt_loss_term {
     int dy_accum;  /* another loss wrote src->dy first: add into it */
     dt_real *ref;  /* [ops->ref_size]: the captured reference, or NULL */
     dt_real *work; /* [ops->ref_size]: the same quantity for the row being compared */
+    int64_t tlen;  /* dense targets: reals per row (size, unless configure says otherwise) */
+    void *priv;    /* the loss's own state, dt_alloc'ed by configure, dt_free'd with the network */
 };
 
 const dt_loss_ops *dt_loss_find(const char *type);

@@ -113,6 +113,7 @@ static dt_status configure_loss(dt_net *net, dt_ini *m, const char *sec, const d
     t->input = in;
     t->src = &net->layers[in];
     t->size = dt_shape_size(t->src->out);
+    t->tlen = t->size;
     net->nlosses++;
     DT_TRY(ops->configure(t, m, sec));
     if (ops->ref_size) {
@@ -229,11 +230,11 @@ static dt_status losses_targets(dt_net *net, dt_ini *m)
         if (net->target != DT_TARGET_NONE && net->target != k)
             return dt_error(DT_ERR_CONFIG, "%s: [%s] reads %s targets, but another loss reads %s ones: a data set gives one kind",
                             dt_ini_name(m), t->name, dt_target_names[k], dt_target_names[net->target]);
-        if (k == DT_TARGET_DENSE && net->target_len && net->target_len != t->size)
+        if (k == DT_TARGET_DENSE && net->target_len && net->target_len != t->tlen)
             return dt_error(DT_ERR_CONFIG, "%s: [%s] reads %lld values per row, but another loss reads %lld of the same target",
-                            dt_ini_name(m), t->name, (long long)t->size, (long long)net->target_len);
+                            dt_ini_name(m), t->name, (long long)t->tlen, (long long)net->target_len);
         net->target = k;
-        if (k == DT_TARGET_DENSE) net->target_len = t->size;
+        if (k == DT_TARGET_DENSE) net->target_len = t->tlen;
     }
     return DT_OK;
 }
@@ -404,6 +405,7 @@ void dt_net_free(dt_net *net)
     for (int j = 0; net->losses && j < net->nlosses; j++) {
         dt_free(net->losses[j].ref);
         dt_free(net->losses[j].work);
+        dt_free(net->losses[j].priv);
     }
     dt_free(net->losses);
     dt_free(net->loss_names);

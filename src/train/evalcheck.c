@@ -392,14 +392,23 @@ static dt_status eval_run(const dt_run_args *a, dt_setup *s)
     const dt_net *net = s->net;
     double *each = calloc((size_t)net->nlosses + 1, sizeof *each);
     dt_status st = each ? DT_OK : dt_error(DT_ERR_NOMEM, "out of memory");
+    static double ap[DT_EVAL_MAX_CLASSES];
     for (int i = 0; i < 2 && !st; i++) {
-        dt_eval_result e = {.each = each};
+        dt_eval_result e = {.each = each, .ap = ap};
         if (sets[i]->total == 0 || net->nlosses == 0) continue; /* headless: nothing to measure */
         if ((st = dt_evaluate(s, sets[i], &e))) break;
         double acc = net->classifier < 0 ? NAN : e.count ? (double)e.correct / (double)e.count : 0;
         emit(a, s, (dt_event){.kind = DT_EV_EVAL, .split = names[i], .loss = e.loss, .accuracy = acc,
                               .correct = e.correct, .count = e.count, .nlosses = dt_net_named_losses(net),
-                              .loss_names = net->loss_names, .losses = each});
+                              .loss_names = net->loss_names, .losses = each, .has_map = e.has_map, .map50 = e.map50});
+        if (e.has_map && s->rank == 0) { /* the detector's per-class table */
+            printf("%s: average precision at IoU 0.5 per class (mAP %.4f)\n", names[i], e.map50);
+            for (int k = 0; k < e.nclasses; k++) {
+                const char *cn = sets[i]->class_names && k < sets[i]->nclasses ? sets[i]->class_names[k] : NULL;
+                if (isnan(ap[k])) printf("  %3d %-20s  -  (no boxes)\n", k, cn ? cn : "");
+                else printf("  %3d %-20s %.4f\n", k, cn ? cn : "", ap[k]);
+            }
+        }
     }
     free(each);
     DT_TRY(st);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "comm/comm.h"
+#include "train/deteval.h"
 
 dt_status dt_setup_read_text(dt_comm *c, const char *path, char **text)
 {
@@ -277,15 +278,27 @@ dt_status dt_evaluate(dt_setup *s, const dt_dataset *d, dt_eval_result *r)
     int ns = dt_net_nsums(net);
     double *sums = calloc((size_t)ns, sizeof *sums);
     if (!sums) return dt_error(DT_ERR_NOMEM, "out of memory");
+    dt_deteval de;
+    int detector = dt_deteval_init(&de, net) && d->t;
+    dt_status st = DT_OK;
     dt_pass p = {.train = 0};
     for (int64_t r0 = lo; r0 < hi; r0 += net->maxn) {
         p.n = hi - r0 < net->maxn ? hi - r0 : net->maxn;
         dt_net_forward(net, d->x + r0 * d->features, &p);
         dt_targets tg = {.labels = d->y + r0, .dense = d->t ? d->t + r0 * d->tlen : NULL};
         dt_net_loss(net, &tg, p.n, 0, sums, &correct);
+        if (detector && !st) st = dt_deteval_add(&de, d, r0, p.n); /* agreed in dt_deteval_finish */
+    }
+    /* every rank goes through the same collectives, whatever failed locally */
+    if (detector) st = dt_comm_agree(s->comm, st);
+    if (detector && !st) st = dt_deteval_finish(&de, s->comm, r);
+    if (detector) dt_deteval_free(&de);
+    if (st) {
+        free(sums);
+        return st;
     }
     int64_t counts[2] = {correct, hi - lo};
-    dt_status st = dt_comm_allreduce_f64(s->comm, sums, ns);
+    st = dt_comm_allreduce_f64(s->comm, sums, ns);
     if (!st) st = dt_comm_allreduce_i64(s->comm, counts, 2);
     double m = counts[1] ? (double)counts[1] : 1;
     r->loss = counts[1] ? sums[0] / m : 0;

@@ -37,12 +37,19 @@ dt_status dt_setup_net(dt_setup *s, int64_t maxn);
 dt_status dt_setup_net_sized(dt_setup *s, int64_t need, int64_t want);
 void dt_setup_free(dt_setup *s);
 
-/* Exact loss and accuracy over a whole split, summed over ranks. */
+/* Exact loss and accuracy over a whole split, summed over ranks; for a
+ * detector (a yolo loss), the mean average precision at IoU 0.5 over the
+ * whole split, from every rank's detections gathered on rank 0. */
 typedef struct {
     double loss;           /* the objective's mean */
     int64_t correct, count;
     double *each;          /* NULL, or [nlosses]: each loss's mean, filled in */
+    int has_map;           /* a detector: map50 and ap are set */
+    double map50;          /* mAP at IoU 0.5 (PASCAL VOC, all-point), on every rank */
+    double *ap;            /* NULL, or [DT_EVAL_MAX_CLASSES]: each class's AP (NaN: no boxes of it) */
+    int nclasses;
 } dt_eval_result;
+#define DT_EVAL_MAX_CLASSES 1000
 dt_status dt_evaluate(dt_setup *s, const dt_dataset *d, dt_eval_result *r);
 
 #endif

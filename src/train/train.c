@@ -259,10 +259,12 @@ static dt_status log_eval(run *r, int64_t step, int64_t epoch, double lr, double
         double now = dt_comm_time() - t0;
         dt_loss_values lv = loss_values(r, r->eval_each);
         if (r->metrics && !r->io_err)
-            r->io_err = dt_metrics_log_losses(r->metrics, step, epoch, names[i], e.loss, acc, lr, now, &lv);
+            r->io_err = dt_metrics_log_eval(r->metrics, step, epoch, names[i], e.loss, acc, e.has_map ? e.map50 : NAN, lr,
+                                            now, &lv);
         dt_event ev = {.kind = DT_EV_EVAL, .step = step, .epoch = epoch, .split = names[i],
                        .loss = e.loss, .accuracy = acc, .correct = e.correct, .count = e.count,
-                       .seconds = now, .nlosses = lv.n, .loss_names = lv.names, .losses = lv.values};
+                       .seconds = now, .nlosses = lv.n, .loss_names = lv.names, .losses = lv.values,
+                       .has_map = e.has_map, .map50 = e.map50};
         emit(r, ev);
         if (i == 1) r->last_eval = ev;
     }

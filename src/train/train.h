@@ -31,6 +31,9 @@ typedef struct {
     int nlosses;
     const char *const *loss_names;
     const double *losses;
+    /* DT_EV_EVAL of a detector: mean average precision at IoU 0.5 */
+    int has_map;
+    double map50;
 } dt_event;
 
 typedef void (*dt_event_fn)(void *user, const dt_event *ev);
