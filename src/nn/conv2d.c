@@ -28,77 +28,21 @@ typedef struct {
     dt_init init;
 } conv_priv;
 
-/* "a" or "a,b" of positive integers (b defaults to a). */
-static dt_status read_pair(dt_ini *m, const char *sec, const char *key, int required, long def, int out[2])
-{
-    long v[2] = {def, def};
-    int n;
-    DT_TRY(dt_ini_ints(m, sec, key, required, v, 2, &n));
-    if (n == 1) v[1] = v[0];
-    for (int i = 0; i < 2; i++)
-        if (v[i] < 1 || v[i] > (1L << 20)) {
-            const char *s;
-            DT_TRY(dt_ini_str(m, sec, key, "", &s));
-            return dt_error(DT_ERR_CONFIG, "%s: [%s] %s = '%s': expected one or two positive integers",
-                            dt_ini_where(m, sec, key), sec, key, s);
-        }
-    out[0] = (int)v[0];
-    out[1] = (int)v[1];
-    return DT_OK;
-}
-
-/* padding: same | valid | "p" | "ph,pw"; sets top/left into g and returns bottom/right. */
-static dt_status read_padding(dt_ini *m, const char *sec, conv_priv *p, int *pb, int *pr)
-{
-    dt_conv_geom *g = &p->g;
-    const char *s;
-    DT_TRY(dt_ini_str(m, sec, "padding", "valid", &s));
-    if (!strcmp(s, "same")) {
-        g->oh = (g->h + g->sh - 1) / g->sh;
-        g->ow = (g->w + g->sw - 1) / g->sw;
-        int th = (g->oh - 1) * g->sh + g->kh - g->h, tw = (g->ow - 1) * g->sw + g->kw - g->w;
-        th = th > 0 ? th : 0;
-        tw = tw > 0 ? tw : 0;
-        g->pt = th / 2, *pb = th - th / 2;
-        g->pl = tw / 2, *pr = tw - tw / 2;
-        return DT_OK;
-    }
-    long v[2] = {0, 0};
-    int n = 1;
-    if (strcmp(s, "valid") && (dt_ini_ints(m, sec, "padding", 1, v, 2, &n) || v[0] < 0 || v[n - 1] < 0 ||
-                               v[0] > (1L << 20) || v[n - 1] > (1L << 20)))
-        return dt_error(DT_ERR_CONFIG, "%s: [%s] padding = '%s': expected same, valid, p or ph,pw (p >= 0)",
-                        dt_ini_where(m, sec, "padding"), sec, s);
-    g->pt = *pb = (int)v[0];
-    g->pl = *pr = (int)v[n - 1];
-    return DT_OK;
-}
-
 static dt_status conv_configure(dt_layer *l, dt_ini *m, const char *sec)
 {
     long filters, bias;
-    int k[2], s[2], pb = 0, pr = 0;
     conv_priv *p = dt_alloc(sizeof *p);
     if (!p) return dt_error(DT_ERR_NOMEM, "out of memory");
     l->priv = p;
     DT_TRY(dt_ini_int(m, sec, "filters", 1, 0, 1, 1L << 20, &filters));
-    DT_TRY(read_pair(m, sec, "kernel", 1, 0, k));
-    DT_TRY(read_pair(m, sec, "stride", 0, 1, s));
+    dt_window w;
+    DT_TRY(dt_layer_read_window(m, sec, l->in.h, l->in.w, &w));
     dt_conv_geom *g = &p->g;
-    *g = (dt_conv_geom){.c = l->in.c, .h = l->in.h, .w = l->in.w, .kh = k[0], .kw = k[1], .sh = s[0], .sw = s[1]};
-    DT_TRY(read_padding(m, sec, p, &pb, &pr));
+    *g = (dt_conv_geom){.c = l->in.c, .h = l->in.h, .w = l->in.w, .kh = w.kh, .kw = w.kw, .sh = w.sh, .sw = w.sw,
+                        .pt = w.pt, .pl = w.pl, .oh = w.oh, .ow = w.ow};
     DT_TRY(dt_ini_int(m, sec, "bias", 0, 1, 0, 1, &bias));
     DT_TRY(dt_layer_read_act(l, m, sec, "linear"));
     DT_TRY(dt_init_read(m, sec, "he", &p->init));
-    int64_t ph = (int64_t)g->h + g->pt + pb, pw = (int64_t)g->w + g->pl + pr;
-    if (ph < g->kh || pw < g->kw) {
-        const char *ks;
-        DT_TRY(dt_ini_str(m, sec, "kernel", "", &ks));
-        return dt_error(DT_ERR_CONFIG, "%s: [%s] kernel = %s: larger than the padded input (%lldx%lld)",
-                        dt_ini_where(m, sec, "kernel"), sec, ks, (long long)ph, (long long)pw);
-    }
-    g->oh = (int)((ph - g->kh) / g->sh + 1);
-    g->ow = (int)((pw - g->kw) / g->sw + 1);
     p->f = (int)filters;
     p->bias = (int)bias;
     p->keep_z = l->act == DT_ACT_SIGMOID || l->act == DT_ACT_SOFTMAX;

@@ -54,74 +54,21 @@ typedef struct {
     dt_init init;
 } dw_priv;
 
-/* "a" or "a,b" of positive integers (b defaults to a); as conv2d's. */
-static dt_status read_pair(dt_ini *m, const char *sec, const char *key, int required, long def, int out[2])
-{
-    long v[2] = {def, def};
-    int n;
-    DT_TRY(dt_ini_ints(m, sec, key, required, v, 2, &n));
-    if (n == 1) v[1] = v[0];
-    for (int i = 0; i < 2; i++)
-        if (v[i] < 1 || v[i] > (1L << 20)) {
-            const char *s;
-            DT_TRY(dt_ini_str(m, sec, key, "", &s));
-            return dt_error(DT_ERR_CONFIG, "%s: [%s] %s = '%s': expected one or two positive integers",
-                            dt_ini_where(m, sec, key), sec, key, s);
-        }
-    out[0] = (int)v[0];
-    out[1] = (int)v[1];
-    return DT_OK;
-}
-
-/* padding: same | valid | "p" | "ph,pw"; sets pt, pl and the bottom/right amounts (as conv2d's). */
-static dt_status read_padding(dt_ini *m, const char *sec, plane_geom *g)
-{
-    const char *s;
-    DT_TRY(dt_ini_str(m, sec, "padding", "valid", &s));
-    if (!strcmp(s, "same")) {
-        int64_t oh = (g->h + g->sh - 1) / g->sh, ow = (g->w + g->sw - 1) / g->sw;
-        int64_t th = (oh - 1) * g->sh + g->kh - g->h, tw = (ow - 1) * g->sw + g->kw - g->w;
-        th = th > 0 ? th : 0;
-        tw = tw > 0 ? tw : 0;
-        g->pt = th / 2, g->pb = th - th / 2;
-        g->pl = tw / 2, g->pr = tw - tw / 2;
-        return DT_OK;
-    }
-    long v[2] = {0, 0};
-    int n = 1;
-    if (strcmp(s, "valid") && (dt_ini_ints(m, sec, "padding", 1, v, 2, &n) || v[0] < 0 || v[n - 1] < 0 ||
-                               v[0] > (1L << 20) || v[n - 1] > (1L << 20)))
-        return dt_error(DT_ERR_CONFIG, "%s: [%s] padding = '%s': expected same, valid, p or ph,pw (p >= 0)",
-                        dt_ini_where(m, sec, "padding"), sec, s);
-    g->pt = g->pb = v[0];
-    g->pl = g->pr = v[n - 1];
-    return DT_OK;
-}
-
 static dt_status dw_configure(dt_layer *l, dt_ini *m, const char *sec)
 {
     long bias;
-    int k[2] = {0, 0}, s[2] = {1, 1};
     dw_priv *p = dt_alloc(sizeof *p);
     if (!p) return dt_error(DT_ERR_NOMEM, "out of memory");
     l->priv = p;
-    DT_TRY(read_pair(m, sec, "kernel", 1, 0, k));
-    DT_TRY(read_pair(m, sec, "stride", 0, 1, s));
+    dt_window w;
+    DT_TRY(dt_layer_read_window(m, sec, l->in.h, l->in.w, &w));
     plane_geom *g = &p->g;
-    *g = (plane_geom){.h = l->in.h, .w = l->in.w, .kh = k[0], .kw = k[1], .sh = s[0], .sw = s[1]};
-    DT_TRY(read_padding(m, sec, g));
+    *g = (plane_geom){.h = l->in.h, .w = l->in.w, .kh = w.kh, .kw = w.kw, .sh = w.sh, .sw = w.sw,
+                      .pt = w.pt, .pb = w.pb, .pl = w.pl, .pr = w.pr, .oh = w.oh, .ow = w.ow};
     DT_TRY(dt_ini_int(m, sec, "bias", 0, 1, 0, 1, &bias));
     DT_TRY(dt_layer_read_act(l, m, sec, "linear"));
     DT_TRY(dt_init_read(m, sec, "he", &p->init));
     int64_t ph = g->h + g->pt + g->pb, pw = g->w + g->pl + g->pr;
-    if (ph < g->kh || pw < g->kw) {
-        const char *ks;
-        DT_TRY(dt_ini_str(m, sec, "kernel", "", &ks));
-        return dt_error(DT_ERR_CONFIG, "%s: [%s] kernel = %s: larger than the padded input (%lldx%lld)",
-                        dt_ini_where(m, sec, "kernel"), sec, ks, (long long)ph, (long long)pw);
-    }
-    g->oh = (ph - g->kh) / g->sh + 1;
-    g->ow = (pw - g->kw) / g->sw + 1;
     p->bias = (int)bias;
     p->keep_z = l->act == DT_ACT_SIGMOID || l->act == DT_ACT_SOFTMAX;
     int64_t c = l->in.c, kk = g->kh * g->kw;

@@ -119,6 +119,19 @@ const dt_layer_ops *dt_layer_find(const char *type);
 /* "dense, dropout, ..." for error messages. */
 const char *dt_layer_type_list(void);
 
+/* A sliding window's geometry over an input plane in_h x in_w (conv2d,
+ * dwconv2d): keys kernel ("k" or "kh,kw", required), stride (1) and
+ * padding = valid | same | "p" | "ph,pw" (valid). `same` is TensorFlow's:
+ * OH = ceil(H / SH), total padding max((OH-1)·SH + KH − H, 0), the odd row
+ * (column) at the bottom (right). Errors name the key; a kernel larger than
+ * the padded input is one. */
+typedef struct {
+    int kh, kw, sh, sw;
+    int pt, pb, pl, pr; /* zero padding above, below, left, right */
+    int oh, ow;
+} dt_window;
+dt_status dt_layer_read_window(dt_ini *model, const char *sec, int in_h, int in_w, dt_window *w);
+
 /* Shared by layers that take an `activation` key (and `alpha` for leaky relu). */
 dt_status dt_layer_read_act(dt_layer *l, dt_ini *model, const char *sec, const char *def);
 
