@@ -48,6 +48,41 @@ START_TEST(by_hand)
 }
 END_TEST
 
+/* Two anchors, a zero head: anchor 0 (1x1 cell) is responsible for a box
+ * filling the cell; anchor 1 (w x w cells) decodes to a box of side w/1
+ * around the same centre, IoU 1/w² with it. At ignore 0.6: w = 1.2 (IoU
+ * 0.69) is not penalised, w = 1.4 (IoU 0.51) pays noobj · σ(0)² = 0.25. */
+static double two_anchor_loss(double w)
+{
+    char text[512];
+    snprintf(text, sizeof text,
+             "[input]\nshape = 1,1,1\n[head]\ntype = conv2d\nfilters = 10\nkernel = 1\n"
+             "[det]\ntype = yolo\nanchors = 1,1, %g,%g\nclasses = 1\nimage = 32\nboxes = 1\n",
+             w, w);
+    dt_ini *m;
+    dt_net *net;
+    ck_assert_int_eq(dt_ini_parse("t", text, &m), DT_OK);
+    ck_assert_msg(dt_net_build(m, 1, DT_LOSS_AUTO, &net) == DT_OK, "%s", dt_errmsg());
+    dt_ini_free(m);
+    memset(net->params, 0, (size_t)net->nparams * sizeof *net->params);
+    dt_real x[1] = {1};
+    const dt_real box[] = {0, 0, 0, 32, 32};
+    dt_pass p = {.n = 1};
+    dt_net_forward(net, x, &p);
+    double sums[4] = {0};
+    dt_targets tg = {.dense = box};
+    dt_net_loss(net, &tg, 1, 0, sums, NULL);
+    dt_net_free(net);
+    return sums[0];
+}
+
+START_TEST(ignore_threshold)
+{
+    ck_assert_double_eq_tol(two_anchor_loss(1.2), 1.25, 1e-6);        /* responsible anchor's obj term only */
+    ck_assert_double_eq_tol(two_anchor_loss(1.4), 1.25 + 0.25, 1e-6); /* plus the other's no-object term */
+}
+END_TEST
+
 /* Finite differences through a 1x1 conv head on a 4x4 grid: two anchors,
  * three classes, boxes in several cells (two in one cell, other anchors),
  * a row without boxes; ignore = 1 keeps the loss smooth. */
@@ -99,6 +134,7 @@ int main(void)
     TCase *t = tcase_create("det");
     tcase_set_timeout(t, 60);
     tcase_add_test(t, by_hand);
+    tcase_add_test(t, ignore_threshold);
     tcase_add_test(t, gradients);
     tcase_add_test(t, bad_keys);
     suite_add_tcase(s, t);

@@ -58,7 +58,9 @@ int dt_cli_make_scenes(const dt_scenes_args *a)
     dt_dataset *train = NULL, *test = NULL;
     unsigned char *tx = NULL, *vx = NULL;
     float *ty = NULL, *vy = NULL;
-    dt_status st = load_fmnist(a->fmnist, &train, &test);
+    dt_scenes_opts o = {1, a->size, a->min_item, a->max_item, a->items, a->seed, 0};
+    dt_status st = dt_scenes_check(&o); /* before anything is read or allocated */
+    if (!st) st = load_fmnist(a->fmnist, &train, &test);
     if (!st) st = draw(a, train, a->train, a->seed, &tx, &ty);
     if (!st) st = draw(a, test, a->test, a->seed ^ 0x5bd1e995u, &vx, &vy);
     if (!st) {

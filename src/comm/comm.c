@@ -344,10 +344,17 @@ dt_status dt_comm_gatherv_f64(dt_comm *c, const double *mine, int64_t n, double 
 {
     *all = NULL;
     *total = 0;
-    if (n < 0 || n > INT_MAX) return dt_error(DT_ERR_ARG, "gathering %lld values from one rank: too many", (long long)n);
+    /* every rank takes part in every collective below, whatever failed locally */
+    dt_status st = DT_OK;
+    if (n < 0 || n > INT_MAX) st = dt_error(DT_ERR_ARG, "gathering %lld values from one rank: too many", (long long)n);
     double *count = c->rank == 0 ? malloc((size_t)c->size * sizeof *count) : NULL;
-    if (c->rank == 0 && !count) return dt_error(DT_ERR_NOMEM, "out of memory");
-    dt_status st = dt_comm_gather_f64(c, (double)n, count);
+    if (!st && c->rank == 0 && !count) st = dt_error(DT_ERR_NOMEM, "out of memory");
+    if (c->size > 1) st = dt_comm_agree(c, st);
+    if (st) {
+        free(count);
+        return st;
+    }
+    st = dt_comm_gather_f64(c, (double)n, count);
     int *cnt = NULL, *at = NULL;
     double *buf = NULL;
     /* rank 0 sizes the result; every rank then learns whether it could */

@@ -60,8 +60,7 @@ static void background(dt_rng *r, int S, float *img)
         }
 }
 
-dt_status dt_scenes_make(const dt_scenes_opts *o, const dt_real *items, const int32_t *labels, int64_t m, float *img,
-                         float *boxes)
+dt_status dt_scenes_check(const dt_scenes_opts *o)
 {
     if (o->size < 16 || o->size > 4096) return dt_error(DT_ERR_ARG, "scenes: --size %d: expected 16 to 4096", o->size);
     if (o->min_item < 4 || o->max_item < o->min_item || o->max_item > o->size)
@@ -69,6 +68,13 @@ dt_status dt_scenes_make(const dt_scenes_opts *o, const dt_real *items, const in
                         o->max_item, o->size);
     if (o->max_items < 1 || o->max_items > 100)
         return dt_error(DT_ERR_ARG, "scenes: %d items per scene: expected 1 to 100", o->max_items);
+    return DT_OK;
+}
+
+dt_status dt_scenes_make(const dt_scenes_opts *o, const dt_real *items, const int32_t *labels, int64_t m, float *img,
+                         float *boxes)
+{
+    DT_TRY(dt_scenes_check(o));
     if (m < 1) return dt_error(DT_ERR_ARG, "scenes: no items to place");
     const int S = o->size, B = o->max_items;
     float *it = malloc((size_t)o->max_item * o->max_item * sizeof *it);

@@ -31,6 +31,8 @@ typedef struct {
     int flat;           /* tests: a black background, so boxes can be checked against pixels */
 } dt_scenes_opts;
 
+/* Whether the options are in range (DT_ERR_ARG naming the one that is not). */
+dt_status dt_scenes_check(const dt_scenes_opts *o);
 /* Draw o->n scenes from m items (items [m, 28·28] in 0..1, labels [m]):
  * img [n, size, size], boxes [n, max_items, 5]. Options out of range are
  * errors (DT_ERR_ARG) naming them. */

@@ -122,7 +122,8 @@ static double image_loss(yolo_priv *p, const dt_real *y, const dt_real *tb, int 
     int *cls = p->cls_of, *resp = p->resp, nb = 0;
     for (int b = 0; b < p->boxes; b++) {
         const dt_real *r = tb + 5 * b;
-        if (r[0] < 0 || r[3] <= r[1] || r[4] <= r[2]) continue; /* no box, or an empty one */
+        if (!(r[0] >= 0) || !(r[3] > r[1]) || !(r[4] > r[2]) || !isfinite(r[3] - r[1]) || !isfinite(r[4] - r[2]))
+            continue; /* no box, an empty one, or not numbers */
         double x1 = r[1] / p->img_w, y1 = r[2] / p->img_h, x2 = r[3] / p->img_w, y2 = r[4] / p->img_h;
         box[nb][0] = (x1 + x2) / 2, box[nb][1] = (y1 + y2) / 2, box[nb][2] = x2 - x1, box[nb][3] = y2 - y1;
         cls[nb] = r[0] < p->nc ? (int)r[0] : p->nc - 1;
@@ -130,9 +131,8 @@ static double image_loss(yolo_priv *p, const dt_real *y, const dt_real *tb, int 
     }
     for (int q = 0; q < A * HW; q++) resp[q] = -1;
     for (int b = 0; b < nb; b++) {
-        int j = (int)(box[b][0] * gw), i = (int)(box[b][1] * gh), best = 0;
-        j = j < 0 ? 0 : j >= gw ? gw - 1 : j;
-        i = i < 0 ? 0 : i >= gh ? gh - 1 : i;
+        double cj = floor(box[b][0] * gw), ci = floor(box[b][1] * gh); /* clamped before conversion */
+        int j = cj < 0 ? 0 : cj >= gw ? gw - 1 : (int)cj, i = ci < 0 ? 0 : ci >= gh ? gh - 1 : (int)ci, best = 0;
         double bo = -1;
         for (int a = 0; a < A; a++) {
             double o = iou_c(0, 0, box[b][2] * gw, box[b][3] * gh, 0, 0, p->anchors[2 * a], p->anchors[2 * a + 1]);

@@ -73,9 +73,11 @@ dt_status dt_deteval_add(dt_deteval *e, const dt_dataset *d, int64_t r0, int64_t
     return DT_OK;
 }
 
-/* Rank 0: mAP of the gathered rows. */
-static dt_status score(const double *det, int64_t nd, const double *gt, int64_t ng, int nc, double *ap, double *map)
+/* Rank 0: mAP of the gathered rows; ap gets the first `keep` classes' APs. */
+static dt_status score(const double *det, int64_t nd, const double *gt, int64_t ng, int nc, int keep, double *ap, double *map)
 {
+    double *all = malloc((size_t)nc * sizeof *all);
+    if (!all) return dt_error(DT_ERR_NOMEM, "out of memory for mAP");
     dt_det *D = malloc((size_t)(nd ? nd : 1) * sizeof *D), *G = malloc((size_t)(ng ? ng : 1) * sizeof *G);
     int64_t *di = malloc((size_t)(nd ? nd : 1) * sizeof *di), *gi = malloc((size_t)(ng ? ng : 1) * sizeof *gi);
     dt_status st = D && G && di && gi ? DT_OK : dt_error(DT_ERR_NOMEM, "out of memory for mAP");
@@ -89,8 +91,9 @@ static dt_status score(const double *det, int64_t nd, const double *gt, int64_t 
         gi[k] = (int64_t)v[0];
         G[k] = (dt_det){v[2], v[3], v[4], v[5], 1, (int)v[1]};
     }
-    if (!st) st = dt_map(D, di, nd, G, gi, ng, nc, 0.5, ap, map);
-    free(D), free(G), free(di), free(gi);
+    if (!st) st = dt_map(D, di, nd, G, gi, ng, nc, 0.5, all, map);
+    if (!st) memcpy(ap, all, (size_t)keep * sizeof *ap);
+    free(D), free(G), free(di), free(gi), free(all);
     return st;
 }
 
@@ -102,9 +105,11 @@ dt_status dt_deteval_finish(dt_deteval *e, dt_comm *c, dt_eval_result *r)
     double res[1 + DT_EVAL_MAX_CLASSES];
     dt_status st = dt_comm_gatherv_f64(c, e->det, e->nd, &det, &nd);
     if (!st) st = dt_comm_gatherv_f64(c, e->gt, e->ng, &gt, &ng);
-    if (!st) {
-        dt_status s0 = dt_comm_rank(c) == 0 ? score(det, nd / 7, gt, ng / 6, e->h.nclasses, res + 1, res) : DT_OK;
+    if (!st) { /* the others wait while rank 0 scores: no timeout for that */
+        dt_comm_patient(c, 1);
+        dt_status s0 = dt_comm_rank(c) == 0 ? score(det, nd / 7, gt, ng / 6, e->h.nclasses, nc, res + 1, res) : DT_OK;
         st = dt_comm_agree(c, s0);
+        dt_comm_patient(c, 0);
     }
     free(det);
     free(gt);

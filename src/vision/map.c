@@ -17,9 +17,33 @@ static int by_score(const void *a, const void *b)
     return (x->i > y->i) - (x->i < y->i);
 }
 
+/* Ground-truth boxes by image: byimg lists their indices sorted by image,
+ * so one image's boxes are a range found by binary search. */
+static const int64_t *g_img; /* for the qsort below */
+static int by_image(const void *a, const void *b)
+{
+    int64_t x = g_img[*(const int64_t *)a], y = g_img[*(const int64_t *)b];
+    if (x != y) return x < y ? -1 : 1;
+    return (*(const int64_t *)a > *(const int64_t *)b) - (*(const int64_t *)a < *(const int64_t *)b);
+}
+
+/* [*lo, *hi) of byimg whose boxes belong to image img. */
+static void image_range(const int64_t *byimg, const int64_t *gt_img, int64_t ng, int64_t img, int64_t *lo, int64_t *hi)
+{
+    int64_t a = 0, b = ng;
+    while (a < b) {
+        int64_t m = a + (b - a) / 2;
+        if (gt_img[byimg[m]] < img) a = m + 1;
+        else b = m;
+    }
+    *lo = a;
+    for (b = a; b < ng && gt_img[byimg[b]] == img; b++) {}
+    *hi = b;
+}
+
 /* AP of class c. order: this class's detections, ranked; used: scratch [ng]. */
 static double class_ap(const dt_det *det, const int64_t *det_img, const ranked *order, int64_t nc, const dt_det *gt,
-                       const int64_t *gt_img, int64_t ng, int c, double iou_thr, char *used)
+                       const int64_t *gt_img, const int64_t *byimg, int64_t ng, int c, double iou_thr, char *used)
 {
     int64_t npos = 0;
     for (int64_t g = 0; g < ng; g++) {
@@ -37,10 +61,12 @@ static double class_ap(const dt_det *det, const int64_t *det_img, const ranked *
     int64_t tp = 0;
     for (int64_t k = 0; k < nc; k++) {
         const dt_det *d = &det[order[k].i];
-        int64_t best = -1;
+        int64_t best = -1, lo, hi;
         double bo = -1;
-        for (int64_t g = 0; g < ng; g++) {
-            if (gt[g].cls != c || gt_img[g] != det_img[order[k].i]) continue;
+        image_range(byimg, gt_img, ng, det_img[order[k].i], &lo, &hi);
+        for (int64_t q = lo; q < hi; q++) { /* this image's boxes, in input order */
+            int64_t g = byimg[q];
+            if (gt[g].cls != c) continue;
             double o = dt_iou(d, &gt[g]);
             if (o > bo) bo = o, best = g;
         }
@@ -74,11 +100,16 @@ dt_status dt_map(const dt_det *det, const int64_t *det_img, int64_t nd, const dt
                             nclasses - 1);
     ranked *order = malloc((size_t)(nd ? nd : 1) * sizeof *order);
     char *used = malloc((size_t)(ng ? ng : 1));
-    if (!order || !used) {
+    int64_t *byimg = malloc((size_t)(ng ? ng : 1) * sizeof *byimg);
+    if (!order || !used || !byimg) {
         free(order);
         free(used);
+        free(byimg);
         return dt_error(DT_ERR_NOMEM, "out of memory for mAP over %lld detections", (long long)nd);
     }
+    for (int64_t g = 0; g < ng; g++) byimg[g] = g;
+    g_img = gt_img;
+    qsort(byimg, (size_t)ng, sizeof *byimg, by_image);
     double sum = 0;
     int counted = 0;
     dt_status st = DT_OK;
@@ -89,12 +120,13 @@ dt_status dt_map(const dt_det *det, const int64_t *det_img, int64_t nd, const dt
         qsort(order, (size_t)nc, sizeof *order, by_score);
         int64_t npos = 0;
         for (int64_t g = 0; g < ng; g++) npos += gt[g].cls == c;
-        ap[c] = class_ap(det, det_img, order, nc, gt, gt_img, ng, c, iou_thr, used);
+        ap[c] = class_ap(det, det_img, order, nc, gt, gt_img, byimg, ng, c, iou_thr, used);
         if (npos > 0 && isnan(ap[c])) st = dt_error(DT_ERR_NOMEM, "out of memory for mAP");
         if (npos > 0 && !st) sum += ap[c], counted++;
     }
     free(order);
     free(used);
+    free(byimg);
     *map = counted ? sum / counted : NAN;
     return st;
 }
