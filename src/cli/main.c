@@ -18,9 +18,8 @@
 #include "comm/comm.h"
 #include "info.h"
 #include "io/ckpt.h"
-#include "import_cmd.h"
-#include "faces_cmd.h"
-#include "scenes_cmd.h"
+#include "args.h"
+#include "vision_cmds.h"
 #include "ops/ops.h"
 #include "predict.h"
 #include "style_cmd.h"
@@ -159,52 +158,6 @@ static const char *usage_style =
     "                  the model's content and style sections)\n"
     "  --out OUT.png   the result (several pictures: OUT-<name>.png); --save-every K\n"
     "                  also writes OUT-iterK.png along the way\n";
-
-static const char *usage_import =
-    "usage: dtrain import tfjs MANIFEST.json --model MODEL.ini --out OUT.h5\n"
-    "\n"
-    "TensorFlow.js weights (a *-weights_manifest.json and the .bin shards beside\n"
-    "it; float32, or quantised uint8/uint16/float16) into a dtrain checkpoint of\n"
-    "MODEL.ini, whose [tfjs] section maps every LAYER.PARAM to a manifest weight.\n"
-    "Filters move from TensorFlow's layout to PyTorch's. The checkpoint then works\n"
-    "with detect and faces, and as [model] weights of a training config.\n";
-
-static const char *usage_detect =
-    "usage: dtrain detect --ckpt CKPT IMAGE... [--out DIR] [--score S] [--iou T] [--size N]\n"
-    "\n"
-    "YOLO detection with a checkpoint whose model has [preprocess] and [yolo]\n"
-    "sections (models/faces/tiny_face_detector.ini): decode the grid, keep boxes\n"
-    "scoring above S (default: the model's, 0.5), non-max suppression per class at\n"
-    "IoU T (0.4). Prints each box (class, score, x1 y1 x2 y2 in picture pixels);\n"
-    "--out DIR also writes DIR/NAME.png with the boxes drawn and labelled.\n"
-    "--size N runs the network at N x N input (a multiple of 32; default its own).\n";
-
-static const char *usage_faces =
-    "usage: dtrain faces IMAGE... --out FACES.h5 [--models DIR]\n"
-    "       dtrain verify A.jpg B.jpg [--threshold 0.6] [--models DIR]\n"
-    "       dtrain identify IMAGE --db DB.h5 [--threshold 0.6] [--models DIR]\n"
-    "       dtrain identify --add NAME IMAGE --db DB.h5 [--models DIR]\n"
-    "\n"
-    "Face recognition with face-api's pretrained networks (launch/get_faces.sh\n"
-    "fetches and converts them into DIR: default $DTRAIN_FACES, else\n"
-    "~/.cache/dtrain/faces). faces: every face's box, 68 landmarks, aligned crop\n"
-    "and 128-d descriptor, printed and written to HDF5 (a picture that cannot be\n"
-    "read is reported and the others' faces are written). verify: the distance\n"
-    "between the largest faces of two pictures, \"same person\" under the\n"
-    "threshold. identify: names every face from the database (or says it is not\n"
-    "in it); --add enrols the picture's largest face under NAME.\n";
-
-static const char *usage_scenes =
-    "usage: dtrain make-scenes --out SCENES.h5 [--train 4000] [--test 500] [--seed 1]\n"
-    "                          [--size 128] [--items 5] [--min 14] [--max 56] [--fmnist DIR]\n"
-    "\n"
-    "A detection data set that needs no download: Fashion-MNIST items scaled to\n"
-    "--min..--max pixels, 1 to --items of them on each --size x --size textured\n"
-    "canvas (they may overlap a little), their boxes recorded. train_x, test_x:\n"
-    "uint8 [n, size, size]; train_y, test_y: float32 [n, items, 5] rows of class,\n"
-    "x1, y1, x2, y2 in pixels (x2, y2 exclusive), class -1 where a scene has fewer\n"
-    "boxes. The same options give the same file. --fmnist: the IDX files\n"
-    "(default /usr/share/datasets/fashion-mnist, Debian's dataset-fashion-mnist).\n";
 
 static const char *usage_info =
     "usage: dtrain info MODEL.ini [--input C,H,W]\n"
@@ -582,16 +535,6 @@ static int fail_on(dt_comm *c, dt_status st)
 }
 
 /* One line, pointing at --help rather than printing the whole usage. */
-static int usage_error(int rank, const char *msg, const char *arg, const char *usage)
-{
-    char cmd[64] = "";
-    sscanf(usage, "usage: dtrain %63[a-z-]", cmd);
-    if (rank == 0)
-        fprintf(stderr, "dtrain: error: %s%s%s%s (see dtrain %s%s--help)\n", msg, arg ? " '" : "", arg ? arg : "",
-                arg ? "'" : "", strcmp(cmd, "COMMAND") ? cmd : "", strcmp(cmd, "COMMAND") ? " " : "");
-    return 2;
-}
-
 static int has_help(int argc, char **argv)
 {
     for (int i = 2; i < argc; i++)
@@ -618,7 +561,7 @@ static int run_command(int argc, char **argv, dt_comm *world, const char *cmd, c
         if (!strcmp(s, "--out") || !strcmp(s, "--resume") || !strcmp(s, "--ckpt") || !strcmp(s, "--grid") ||
             !strcmp(s, "--grid-size") || !strcmp(s, "--mistakes") || !strcmp(s, "--trace") || !strcmp(s, "--split") ||
             !strcmp(s, "--features")) {
-            if (last) { rc = usage_error(rank, "missing value after", s, usage); break; }
+            if (last) { rc = dt_cli_usage_error(rank, "missing value after", s, usage); break; }
             const char *v = argv[++i];
             int eval = !strcmp(cmd, "eval");
             char *end;
@@ -630,36 +573,36 @@ static int run_command(int argc, char **argv, dt_comm *world, const char *cmd, c
             else if (!strcmp(s, "--mistakes") && eval) a.mistakes = v;
             else if (!strcmp(s, "--split") && eval) a.split = v;
             else if (!strcmp(s, "--features") && eval) {
-                if (i + 1 >= argc) { rc = usage_error(rank, "--features wants OUT.h5 LAYER: missing LAYER after", v, usage); break; }
+                if (i + 1 >= argc) { rc = dt_cli_usage_error(rank, "--features wants OUT.h5 LAYER: missing LAYER after", v, usage); break; }
                 a.features = v;
                 a.features_layer = argv[++i];
             }
             else if (!strcmp(s, "--grid-size") && eval) {
                 long n = strtol(v, &end, 10);
                 if (*end || end == v || n < 2 || n > 2000) {
-                    rc = usage_error(rank, "--grid-size wants a whole number from 2 to 2000, not", v, usage);
+                    rc = dt_cli_usage_error(rank, "--grid-size wants a whole number from 2 to 2000, not", v, usage);
                     break;
                 }
                 a.grid_size = (int)n;
-            } else { rc = usage_error(rank, "unknown option", s, usage); break; }
+            } else { rc = dt_cli_usage_error(rank, "unknown option", s, usage); break; }
         } else if (!strcmp(s, "--quiet")) {
             pr.quiet = 1;
         } else if (s[0] == '-') {
-            rc = usage_error(rank, "unknown option", s, usage);
+            rc = dt_cli_usage_error(rank, "unknown option", s, usage);
             break;
         } else if (!a.config) {
             a.config = s;
         } else if (strchr(s, '=')) {
             over[nover++] = argv[i];
         } else {
-            rc = usage_error(rank, "unexpected argument", s, usage);
+            rc = dt_cli_usage_error(rank, "unexpected argument", s, usage);
             break;
         }
     }
-    if (!rc && !a.config) rc = usage_error(rank, "missing CONFIG", NULL, usage);
-    if (!rc && !strcmp(cmd, "eval") && !a.ckpt) rc = usage_error(rank, "missing --ckpt FILE", NULL, usage);
-    if (!rc && a.grid_size && !a.grid) rc = usage_error(rank, "--grid-size needs --grid OUT.csv", NULL, usage);
-    if (!rc && a.split && !a.features) rc = usage_error(rank, "--split needs --features OUT.h5 LAYER", NULL, usage);
+    if (!rc && !a.config) rc = dt_cli_usage_error(rank, "missing CONFIG", NULL, usage);
+    if (!rc && !strcmp(cmd, "eval") && !a.ckpt) rc = dt_cli_usage_error(rank, "missing --ckpt FILE", NULL, usage);
+    if (!rc && a.grid_size && !a.grid) rc = dt_cli_usage_error(rank, "--grid-size needs --grid OUT.csv", NULL, usage);
+    if (!rc && a.split && !a.features) rc = dt_cli_usage_error(rank, "--split needs --features OUT.h5 LAYER", NULL, usage);
     if (rc) {
         free(over);
         return rc;
@@ -698,16 +641,6 @@ static int run_command(int argc, char **argv, dt_comm *world, const char *cmd, c
     return st ? fail_on(world, st) : rc;
 }
 
-static int whole(const char *v, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || *end || end == v || n < lo || n > hi) return 0;
-    *out = n;
-    return 1;
-}
-
 static int sweep_command(int argc, char **argv, dt_comm *world)
 {
     int rank = dt_comm_rank(world), rc = 0;
@@ -726,153 +659,33 @@ static int sweep_command(int argc, char **argv, dt_comm *world)
             a.early_stop = 0;
         } else if (!strcmp(s, "--trials") || !strcmp(s, "--ranks-per-trial") || !strcmp(s, "--seed") || !strcmp(s, "--out") ||
                    !strcmp(s, "--param")) {
-            if (i + 1 >= argc) { rc = usage_error(rank, "missing value after", s, usage_sweep); break; }
+            if (i + 1 >= argc) { rc = dt_cli_usage_error(rank, "missing value after", s, usage_sweep); break; }
             const char *v = argv[++i];
             if (!strcmp(s, "--out")) a.out_dir = v;
             else if (!strcmp(s, "--param")) params[a.nparams++] = argv[i];
-            else if (!strcmp(s, "--trials") && !whole(v, 1, 100000, &a.trials))
-                rc = usage_error(rank, "--trials wants a whole number from 1 to 100000, not", v, usage_sweep);
-            else if (!strcmp(s, "--ranks-per-trial") && !whole(v, 1, 1L << 20, &a.ranks_per_trial))
-                rc = usage_error(rank, "--ranks-per-trial wants a positive whole number, not", v, usage_sweep);
-            else if (!strcmp(s, "--seed") && !whole(v, 0, 4294967295L, &a.seed))
-                rc = usage_error(rank, "--seed wants a whole number from 0 to 4294967295, not", v, usage_sweep);
+            else if (!strcmp(s, "--trials") && !dt_cli_whole(v, 1, 100000, &a.trials))
+                rc = dt_cli_usage_error(rank, "--trials wants a whole number from 1 to 100000, not", v, usage_sweep);
+            else if (!strcmp(s, "--ranks-per-trial") && !dt_cli_whole(v, 1, 1L << 20, &a.ranks_per_trial))
+                rc = dt_cli_usage_error(rank, "--ranks-per-trial wants a positive whole number, not", v, usage_sweep);
+            else if (!strcmp(s, "--seed") && !dt_cli_whole(v, 0, 4294967295L, &a.seed))
+                rc = dt_cli_usage_error(rank, "--seed wants a whole number from 0 to 4294967295, not", v, usage_sweep);
         } else if (s[0] == '-') {
-            rc = usage_error(rank, "unknown option", s, usage_sweep);
+            rc = dt_cli_usage_error(rank, "unknown option", s, usage_sweep);
         } else if (!a.config) {
             a.config = s;
         } else if (strchr(s, '=')) {
             over[a.noverrides++] = argv[i];
         } else {
-            rc = usage_error(rank, "unexpected argument", s, usage_sweep);
+            rc = dt_cli_usage_error(rank, "unexpected argument", s, usage_sweep);
         }
     }
-    if (!rc && !a.config) rc = usage_error(rank, "missing CONFIG", NULL, usage_sweep);
+    if (!rc && !a.config) rc = dt_cli_usage_error(rank, "missing CONFIG", NULL, usage_sweep);
     a.overrides = over;
     a.params = params;
     dt_status st = rc ? DT_OK : dt_sweep(&a);
     free(over);
     free(params);
     return rc ? rc : st ? fail_on(world, st) : 0;
-}
-
-static int real_arg(const char *v, double lo, double hi, double *out)
-{
-    char *end;
-    double x = strtod(v, &end);
-    if (*end || end == v || !(x >= lo && x <= hi)) return 0;
-    *out = x;
-    return 1;
-}
-
-/* Where launch/get_faces.sh put the face networks. */
-static const char *faces_dir(void)
-{
-    static char dir[4096];
-    const char *e = getenv("DTRAIN_FACES"), *c = getenv("DTRAIN_CACHE"), *x = getenv("XDG_CACHE_HOME");
-    if (e && *e) return e;
-    if (c && *c) snprintf(dir, sizeof dir, "%s/faces", c);
-    else if (x && *x) snprintf(dir, sizeof dir, "%s/dtrain/faces", x);
-    else snprintf(dir, sizeof dir, "%s/.cache/dtrain/faces", getenv("HOME") ? getenv("HOME") : ".");
-    return dir;
-}
-
-/* detect, faces, verify, identify: options anywhere, the rest are pictures; rank 0 works. */
-static int faces_command(int argc, char **argv, int rank, const char *cmd, const char *usage)
-{
-    const char *ckpt = NULL, *out = NULL, *db = NULL, *add = NULL, *models = faces_dir();
-    double score = -1, iou = -1, thr = 0.6;
-    long size = 0;
-    char **pics = calloc((size_t)argc, sizeof *pics);
-    int np = 0;
-    if (!pics) return usage_error(rank, "out of memory", NULL, usage);
-    for (int i = 2; i < argc; i++) {
-        const char *s = argv[i];
-        if (s[0] != '-' || !s[1]) {
-            pics[np++] = argv[i];
-            continue;
-        }
-        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        int ok = v != NULL;
-        if (!strcmp(s, "--ckpt") && !strcmp(cmd, "detect")) ckpt = v;
-        else if (!strcmp(s, "--out") && (!strcmp(cmd, "detect") || !strcmp(cmd, "faces"))) out = v;
-        else if (!strcmp(s, "--score") && !strcmp(cmd, "detect")) ok = v && real_arg(v, 0, 1, &score);
-        else if (!strcmp(s, "--iou") && !strcmp(cmd, "detect")) ok = v && real_arg(v, 0, 1, &iou);
-        else if (!strcmp(s, "--size") && !strcmp(cmd, "detect")) ok = v && whole(v, 32, 4096, &size) && size % 32 == 0;
-        else if (!strcmp(s, "--models") && strcmp(cmd, "detect")) models = v;
-        else if (!strcmp(s, "--threshold") && (!strcmp(cmd, "verify") || !strcmp(cmd, "identify")))
-            ok = v && real_arg(v, 0, 100, &thr);
-        else if (!strcmp(s, "--db") && !strcmp(cmd, "identify")) db = v;
-        else if (!strcmp(s, "--add") && !strcmp(cmd, "identify")) add = v;
-        else {
-            free(pics);
-            return usage_error(rank, "unknown option", s, usage);
-        }
-        if (!ok) {
-            free(pics);
-            return usage_error(rank, v ? "bad value for" : "missing value after", s, usage);
-        }
-        i++;
-    }
-    const char *miss = !strcmp(cmd, "detect") && !ckpt              ? "missing --ckpt CKPT"
-                       : !strcmp(cmd, "faces") && !out              ? "missing --out FACES.h5"
-                       : !strcmp(cmd, "identify") && !db            ? "missing --db DB.h5"
-                       : np == 0                                    ? "missing IMAGE"
-                       : !strcmp(cmd, "verify") && np != 2          ? "expected two pictures A B"
-                       : !strcmp(cmd, "identify") && np != 1        ? "expected one picture"
-                                                                    : NULL;
-    int rc = 0;
-    if (miss) rc = usage_error(rank, miss, NULL, usage);
-    else if (rank == 0) {
-        if (!strcmp(cmd, "detect"))
-            rc = dt_cli_detect(&(dt_detect_args){ckpt, out, score, iou, (int)size, pics, np});
-        else if (!strcmp(cmd, "faces")) rc = dt_cli_faces(&(dt_faces_args){models, out, pics, np});
-        else if (!strcmp(cmd, "verify")) rc = dt_cli_verify(&(dt_verify_args){models, pics[0], pics[1], thr});
-        else rc = dt_cli_identify(&(dt_identify_args){models, db, pics[0], add, thr});
-    }
-    free(pics);
-    return rc;
-}
-
-/* make-scenes --out F [--train N] ...; rank 0 works. */
-static int scenes_command(int argc, char **argv, int rank)
-{
-    dt_scenes_args a = {.fmnist = "/usr/share/datasets/fashion-mnist", .train = 4000, .test = 500, .size = 128,
-                        .items = 5, .min_item = 14, .max_item = 56, .seed = 1};
-    for (int i = 2; i < argc; i += 2) {
-        const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        long n = 0;
-        if (!v) return usage_error(rank, "missing value after", s, usage_scenes);
-        int num = strcmp(s, "--out") && strcmp(s, "--fmnist");
-        if (num && !whole(v, 0, 100000000, &n)) return usage_error(rank, "expected a whole number after", s, usage_scenes);
-        if (!strcmp(s, "--out")) a.out = v;
-        else if (!strcmp(s, "--fmnist")) a.fmnist = v;
-        else if (!strcmp(s, "--train")) a.train = n;
-        else if (!strcmp(s, "--test")) a.test = n;
-        else if (!strcmp(s, "--seed") && n <= 4294967295L) a.seed = (uint32_t)n;
-        else if (!strcmp(s, "--size")) a.size = (int)(n < 100000 ? n : 100000);
-        else if (!strcmp(s, "--items")) a.items = (int)(n < 100000 ? n : 100000);
-        else if (!strcmp(s, "--min")) a.min_item = (int)(n < 100000 ? n : 100000);
-        else if (!strcmp(s, "--max")) a.max_item = (int)(n < 100000 ? n : 100000);
-        else return usage_error(rank, "unknown option", s, usage_scenes);
-    }
-    if (!a.out) return usage_error(rank, "missing --out SCENES.h5", NULL, usage_scenes);
-    return rank == 0 ? dt_cli_make_scenes(&a) : 0;
-}
-
-/* import tfjs MANIFEST --model MODEL --out OUT (options in any order after MANIFEST); rank 0 works. */
-static int import_command(int argc, char **argv, int rank)
-{
-    const char *model = NULL, *out = NULL;
-    if (argc < 4 || strcmp(argv[2], "tfjs"))
-        return usage_error(rank, "expected the format `tfjs` and a manifest", argc > 2 ? argv[2] : NULL, usage_import);
-    for (int i = 4; i < argc; i += 2) {
-        if (i + 1 >= argc) return usage_error(rank, "missing value after", argv[i], usage_import);
-        if (!strcmp(argv[i], "--model")) model = argv[i + 1];
-        else if (!strcmp(argv[i], "--out")) out = argv[i + 1];
-        else return usage_error(rank, "unknown option", argv[i], usage_import);
-    }
-    if (!model || !out) return usage_error(rank, !model ? "missing --model MODEL.ini" : "missing --out OUT.h5", NULL, usage_import);
-    return rank == 0 ? dt_cli_import_tfjs(argv[3], model, out) : 0;
 }
 
 static int style_command(int argc, char **argv, dt_comm *world)
@@ -883,8 +696,8 @@ static int style_command(int argc, char **argv, dt_comm *world)
                       .iters = 200};
     for (int i = 2; i < argc; i++) {
         const char *s = argv[i];
-        if (s[0] != '-' || s[1] != '-') return usage_error(rank, "unexpected argument", s, usage_style);
-        if (i + 1 >= argc) return usage_error(rank, "missing value after", s, usage_style);
+        if (s[0] != '-' || s[1] != '-') return dt_cli_usage_error(rank, "unexpected argument", s, usage_style);
+        if (i + 1 >= argc) return dt_cli_usage_error(rank, "missing value after", s, usage_style);
         const char *v = argv[++i];
         long n;
         double x;
@@ -899,27 +712,27 @@ static int style_command(int argc, char **argv, dt_comm *world)
             char *e1, *e2;
             long h = strtol(v, &e1, 10), w = *e1 == 'x' ? strtol(e1 + 1, &e2, 10) : -1;
             if (*e1 != 'x' || *e2 || h < 8 || w < 8 || h > 8192 || w > 8192)
-                return usage_error(rank, "--size wants HxW, each from 8 to 8192, not", v, usage_style);
+                return dt_cli_usage_error(rank, "--size wants HxW, each from 8 to 8192, not", v, usage_style);
             a.o.height = (int)h, a.o.width = (int)w;
         } else if (!strcmp(s, "--iters") || !strcmp(s, "--save-every") || !strcmp(s, "--seed")) {
-            if (!whole(v, !strcmp(s, "--iters") ? 1 : 0, !strcmp(s, "--seed") ? 4294967295L : 10000000, &n))
-                return usage_error(rank, "expected a whole number in range after", s, usage_style);
+            if (!dt_cli_whole(v, !strcmp(s, "--iters") ? 1 : 0, !strcmp(s, "--seed") ? 4294967295L : 10000000, &n))
+                return dt_cli_usage_error(rank, "expected a whole number in range after", s, usage_style);
             if (!strcmp(s, "--iters")) a.iters = n;
             else if (!strcmp(s, "--save-every")) a.save_every = n;
             else a.o.seed = (uint32_t)n;
         } else if (!strcmp(s, "--alpha") || !strcmp(s, "--beta") || !strcmp(s, "--lr") || !strcmp(s, "--noise")) {
             int noise = !strcmp(s, "--noise");
-            if (!real_arg(v, 0, noise ? 1 : 1e12, &x))
-                return usage_error(rank, noise ? "--noise wants a number from 0 to 1, not" : "expected a number >= 0 after", noise ? v : s, usage_style);
+            if (!dt_cli_real(v, 0, noise ? 1 : 1e12, &x))
+                return dt_cli_usage_error(rank, noise ? "--noise wants a number from 0 to 1, not" : "expected a number >= 0 after", noise ? v : s, usage_style);
             if (!strcmp(s, "--alpha")) a.o.alpha = x;
             else if (!strcmp(s, "--beta")) a.o.beta = x;
             else if (!strcmp(s, "--lr")) a.o.lr = x;
             else a.o.noise = x;
-        } else return usage_error(rank, "unknown option", s, usage_style);
+        } else return dt_cli_usage_error(rank, "unknown option", s, usage_style);
     }
-    if (!a.contents) return usage_error(rank, "missing --content C.jpg", NULL, usage_style);
-    if (!a.style) return usage_error(rank, "missing --style S.jpg", NULL, usage_style);
-    if (!a.out) return usage_error(rank, "missing --out OUT.png", NULL, usage_style);
+    if (!a.contents) return dt_cli_usage_error(rank, "missing --content C.jpg", NULL, usage_style);
+    if (!a.style) return dt_cli_usage_error(rank, "missing --style S.jpg", NULL, usage_style);
+    if (!a.out) return dt_cli_usage_error(rank, "missing --out OUT.png", NULL, usage_style);
     return dt_cli_style(&a, world, stdout);
 }
 
@@ -966,35 +779,25 @@ int main(int argc, char **argv)
                         : !strcmp(cmd, "sweep")       ? usage_sweep
                         : !strcmp(cmd, "style")       ? usage_style
                         : !strcmp(cmd, "info")        ? usage_info
-                        : !strcmp(cmd, "import")      ? usage_import
-                        : !strcmp(cmd, "make-scenes") ? usage_scenes
-                        : !strcmp(cmd, "detect")      ? usage_detect
-                        : !strcmp(cmd, "faces")       ? usage_faces
-                        : !strcmp(cmd, "verify")      ? usage_faces
-                        : !strcmp(cmd, "identify")    ? usage_faces
                         : !strcmp(cmd, "predict")     ? usage_predict
-                                                      : NULL;
+                                                      : dt_cli_vision_usage(cmd);
     if (!cmd) {
-        rc = usage_error(rank, "missing COMMAND", NULL, usage_main);
+        rc = dt_cli_usage_error(rank, "missing COMMAND", NULL, usage_main);
     } else if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         if (rank == 0) fputs(usage_main, stdout);
     } else if (!usage) {
-        rc = usage_error(rank, "unknown command", cmd, usage_main);
+        rc = dt_cli_usage_error(rank, "unknown command", cmd, usage_main);
     } else if (has_help(argc, argv)) {
         if (rank == 0) fputs(usage, stdout);
     } else if (!strcmp(cmd, "info")) {
         const char *input = argc == 5 && !strcmp(argv[3], "--input") ? argv[4] : NULL;
-        if (argc != 3 && !input) rc = usage_error(rank, "expected FILE [--input C,H,W]", NULL, usage_info);
+        if (argc != 3 && !input) rc = dt_cli_usage_error(rank, "expected FILE [--input C,H,W]", NULL, usage_info);
         else if (rank == 0 && (st = dt_cli_info(argv[2], input, stdout))) rc = fail(rank, st);
     } else if (!strcmp(cmd, "predict")) {
-        if (argc < 5 || strcmp(argv[2], "--ckpt")) rc = usage_error(rank, "expected --ckpt FILE IMAGE...", NULL, usage_predict);
+        if (argc < 5 || strcmp(argv[2], "--ckpt")) rc = dt_cli_usage_error(rank, "expected --ckpt FILE IMAGE...", NULL, usage_predict);
         else if (rank == 0) rc = dt_cli_predict(argv[3], argv + 4, argc - 4, stdout);
-    } else if (!strcmp(cmd, "detect") || !strcmp(cmd, "faces") || !strcmp(cmd, "verify") || !strcmp(cmd, "identify")) {
-        rc = faces_command(argc, argv, rank, cmd, usage);
-    } else if (!strcmp(cmd, "make-scenes")) {
-        rc = scenes_command(argc, argv, rank);
-    } else if (!strcmp(cmd, "import")) {
-        rc = import_command(argc, argv, rank);
+    } else if (dt_cli_vision_usage(cmd)) {
+        rc = dt_cli_vision(argc, argv, rank, cmd);
     } else if (!strcmp(cmd, "sweep")) {
         rc = sweep_command(argc, argv, world);
     } else if (!strcmp(cmd, "style")) {
