@@ -403,6 +403,29 @@ dt_status dt_ini_ints(dt_ini *ini, const char *sec, const char *key, int require
     }
 }
 
+dt_status dt_ini_reals(dt_ini *ini, const char *sec, const char *key, int required, double *vals, int max, int *n)
+{
+    entry *e = find(ini, sec, key);
+    *n = 0;
+    if (!e) return required ? missing(ini, sec, key) : DT_OK;
+    e->used = 1;
+    const char *p = e->val;
+    for (;;) {
+        char *end;
+        double v = strtod(p, &end);
+        if (end == p || *n == max || !isfinite(v))
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] %s = '%s': expected up to %d comma-separated numbers",
+                            where_of(ini, e), sec, key, e->val, max);
+        vals[(*n)++] = v;
+        while (*end == ' ' || *end == '\t') end++;
+        if (!*end) return DT_OK;
+        if (*end != ',')
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] %s = '%s': expected comma-separated numbers", where_of(ini, e), sec,
+                            key, e->val);
+        p = end + 1;
+    }
+}
+
 dt_status dt_ini_check_unused_section(const dt_ini *ini, const char *sec)
 {
     for (int i = 0; i < ini->n; i++) {

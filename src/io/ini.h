@@ -50,6 +50,9 @@ dt_status dt_ini_enum(dt_ini *ini, const char *sec, const char *key,
 dt_status dt_ini_ints(dt_ini *ini, const char *sec, const char *key, int required,
                       long *vals, int max, int *n);
 
+/* Comma-separated finite numbers ("1.6,2.1"); at most `max` of them. */
+dt_status dt_ini_reals(dt_ini *ini, const char *sec, const char *key, int required, double *vals, int max, int *n);
+
 /* Error naming the first entry no getter asked for. */
 dt_status dt_ini_check_unused(const dt_ini *ini);
 /* Mark every key of section sec as read (a section another command reads). */

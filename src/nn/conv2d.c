@@ -96,19 +96,6 @@ static void conv_forward(dt_layer *l, const dt_pass *ps)
     l->z = p->keep_z || l->act == DT_ACT_LINEAR ? z : NULL;
 }
 
-/* Sum of n reals in independent lanes, so it vectorises without -ffast-math. */
-static dt_real row_sum(const dt_real *v, int64_t n)
-{
-    enum { L = 16 };
-    dt_real acc[L] = {0}, s = 0;
-    int64_t i = 0;
-    for (; i + L <= n; i += L)
-        for (int k = 0; k < L; k++) acc[k] += v[i + k];
-    for (; i < n; i++) s += v[i];
-    for (int k = 0; k < L; k++) s += acc[k];
-    return s;
-}
-
 static void conv_backward(dt_layer *l, const dt_pass *ps)
 {
     const conv_priv *p = l->priv;
@@ -123,7 +110,7 @@ static void conv_backward(dt_layer *l, const dt_pass *ps)
         if (!l->fused_output) /* y stands in for z: see the top of the file */
             dt_act_backward(l->act, l->y + e * fp, l->y + e * fp, dz, dz, 1, fp, l->act_alpha);
         if (db)
-            for (int64_t f = 0; f < F; f++) db[f] += row_sum(dz + f * P, P);
+            for (int64_t f = 0; f < F; f++) db[f] += dt_sum(dz + f * P, P);
         if (dW) { /* NULL when frozen */
             if (!p->identity) dt_im2col(g, xe, col, P);
             dt_gemm(0, 1, F, K, P, 1, dz, P, p->identity ? xe : col, P, 1, dW, K);

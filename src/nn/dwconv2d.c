@@ -382,18 +382,6 @@ static void adjoint(const dw_priv *p, const dt_real *dz, dt_real *dx, int acc, c
         dt_layer_put_dx(dx + iy * g->w, acc, buf + (g->pt + iy) * pw + g->pl, g->w);
 }
 
-/* Sum of n reals in independent lanes (vectorises without -ffast-math). */
-static dt_real row_sum(const dt_real *v, int64_t n)
-{
-    dt_real acc[L] = {0}, s = 0;
-    int64_t i = 0;
-    for (; i + L <= n; i += L)
-        for (int k = 0; k < L; k++) acc[k] += v[i + k];
-    for (; i < n; i++) s += v[i];
-    for (int k = 0; k < L; k++) s += acc[k];
-    return s;
-}
-
 static void dw_backward(dt_layer *l, const dt_pass *ps)
 {
     const dw_priv *p = l->priv;
@@ -409,7 +397,7 @@ static void dw_backward(dt_layer *l, const dt_pass *ps)
     for (int64_t q = 0; q < ps->n * C; q++) {
         int64_t c = q % C, iw = 0;
         const dt_real *dz = l->dy + q * P;
-        if (db) db[c] += row_sum(dz, P);
+        if (db) db[c] += dt_sum(dz, P);
         if (dW) {
             const dt_real *x = padded(p, l->x[0] + q * HW, bx, &iw);
             grad(x, iw, dz, g, dW + c * kk);

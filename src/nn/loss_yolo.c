@@ -40,21 +40,13 @@ typedef struct {
     int *resp;   /* [A, gh, gw] the box each prediction is responsible for, or -1 */
 } yolo_priv;
 
+/* Up to max positive numbers of key (dt_ini_reals, then the sign). */
 static dt_status read_pairs(dt_ini *m, const char *sec, const char *key, int max, double *v, int *n)
 {
-    const char *s;
-    DT_TRY(dt_ini_str(m, sec, key, NULL, &s));
-    int used;
-    double a;
-    *n = 0;
-    for (const char *p = s; sscanf(p, " %lf%n", &a, &used) == 1; p += used) {
-        if (*n == max || !(a > 0) || !isfinite(a))
-            return dt_error(DT_ERR_CONFIG, "%s: [%s] %s = '%s': expected at most %d positive numbers", dt_ini_where(m, sec, key),
-                            sec, key, s, max);
-        v[(*n)++] = a;
-        while (p[used] == ' ') used++;
-        if (p[used] == ',') used++;
-    }
+    DT_TRY(dt_ini_reals(m, sec, key, 1, v, max, n));
+    for (int i = 0; i < *n; i++)
+        if (!(v[i] > 0))
+            return dt_error(DT_ERR_CONFIG, "%s: [%s] %s: expected positive numbers", dt_ini_where(m, sec, key), sec, key);
     return DT_OK;
 }
 

@@ -77,3 +77,15 @@ void dt_act_backward(dt_act f, const dt_real *z, const dt_real *y, const dt_real
         break;
     }
 }
+
+dt_real dt_sum(const dt_real *v, int64_t n)
+{
+    enum { L = 16 };
+    dt_real acc[L] = {0}, s = 0;
+    int64_t i = 0;
+    for (; i + L <= n; i += L)
+        for (int k = 0; k < L; k++) acc[k] += v[i + k];
+    for (; i < n; i++) s += v[i];
+    for (int k = 0; k < L; k++) s += acc[k];
+    return s;
+}

@@ -1,5 +1,5 @@
-/* ops.h — numeric kernels over flat arrays: the one gemm wrapper and the
- * element-wise activations. Row-major throughout. */
+/* ops.h — numeric kernels over flat arrays: the one gemm wrapper, a sum,
+ * and the element-wise activations. Row-major throughout. */
 #ifndef DT_OPS_H
 #define DT_OPS_H
 
@@ -14,6 +14,10 @@ const char *dt_blas_name(void);
 
 void dt_gemm(int ta, int tb, int64_t m, int64_t n, int64_t k, dt_real alpha, const dt_real *a,
              int64_t lda, const dt_real *b, int64_t ldb, dt_real beta, dt_real *c, int64_t ldc);
+
+/* Σ v[0..n) in 16 independent lanes, so it vectorises without -ffast-math
+ * (the order of the additions is fixed: results are reproducible). */
+dt_real dt_sum(const dt_real *v, int64_t n);
 
 typedef enum {
     DT_ACT_LINEAR = 0,

@@ -33,11 +33,12 @@ dt_status dt_prep_read(dt_ini *m, dt_prep *p)
     int pad;
     DT_TRY(dt_ini_enum(m, "preprocess", "pad", "bottom_right", pad_names, &pad));
     p->center = pad == 1;
-    const char *s;
-    DT_TRY(dt_ini_str(m, "preprocess", "mean", "0,0,0", &s));
-    if (sscanf(s, "%lf , %lf , %lf", &p->mean[0], &p->mean[1], &p->mean[2]) != 3)
-        return dt_error(DT_ERR_CONFIG, "%s: [preprocess] mean = '%s': expected three numbers R,G,B",
-                        dt_ini_where(m, "preprocess", "mean"), s);
+    int n;
+    p->mean[0] = p->mean[1] = p->mean[2] = 0;
+    DT_TRY(dt_ini_reals(m, "preprocess", "mean", 0, p->mean, 3, &n));
+    if (n != 0 && n != 3)
+        return dt_error(DT_ERR_CONFIG, "%s: [preprocess] mean: expected three numbers R,G,B",
+                        dt_ini_where(m, "preprocess", "mean"));
     DT_TRY(dt_ini_real(m, "preprocess", "divide", 0, 1, 1e-6, 1e6, &p->divide));
     return dt_ini_check_unused_section(m, "preprocess");
 }
@@ -141,21 +142,14 @@ static dt_status read_yolo(dt_ini *m, const dt_net *net, dt_detector *d)
 {
     if (!dt_ini_has_section(m, "yolo"))
         return dt_error(DT_ERR_CONFIG, "%s: no [yolo] section (anchors, classes, score, iou): not a detector", dt_ini_name(m));
-    const char *s;
-    DT_TRY(dt_ini_str(m, "yolo", "anchors", NULL, &s));
-    int na = 0, used;
-    double a;
-    for (const char *p = s; sscanf(p, " %lf%n", &a, &used) == 1; p += used) {
-        if (na == 2 * DT_YOLO_MAX_ANCHORS || !(a > 0))
-            return dt_error(DT_ERR_CONFIG, "%s: [yolo] anchors: expected at most %d pairs of positive sizes (w,h in cells)",
-                            dt_ini_where(m, "yolo", "anchors"), DT_YOLO_MAX_ANCHORS);
-        d->yolo.anchors[na++] = a;
-        while (p[used] == ' ') used++;
-        if (p[used] == ',') used++;
-    }
-    if (na == 0 || na % 2)
-        return dt_error(DT_ERR_CONFIG, "%s: [yolo] anchors = '%s': expected pairs w,h", dt_ini_where(m, "yolo", "anchors"), s);
+    int na;
+    DT_TRY(dt_ini_reals(m, "yolo", "anchors", 1, d->yolo.anchors, 2 * DT_YOLO_MAX_ANCHORS, &na));
+    for (int i = 0; i < na; i++)
+        if (!(d->yolo.anchors[i] > 0) || na % 2)
+            return dt_error(DT_ERR_CONFIG, "%s: [yolo] anchors: expected pairs w,h of positive sizes (in grid cells)",
+                            dt_ini_where(m, "yolo", "anchors"));
     d->yolo.nanchors = na / 2;
+    const char *s;
     DT_TRY(dt_ini_str(m, "yolo", "classes", NULL, &s));
     d->nclasses = 0;
     for (const char *p = s; *p;) {
