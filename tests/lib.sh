@@ -60,3 +60,15 @@ need_faces() {
     [ $rc -eq 0 ] || fail "launch/get_faces.sh: $(cat "$TMP/get_faces.err")"
     export DTRAIN_FACES=$FACES
 }
+
+# one_line OUTPUT PATTERN: OUTPUT is a single "dtrain: error: ..." line matching PATTERN.
+one_line() {
+    [ "$(printf '%s\n' "$1" | grep -c .)" -eq 1 ] && grep -q "^dtrain: error: .*$2" <<<"$1" ||
+        fail "expected one error line naming '$2': $1"
+}
+
+# scenes_data FILE: a [data] section reading make-scenes' FILE, boxes as dense targets.
+scenes_data() {
+    printf '[data]\nsource = hdf5\ntrain = %s\ntest = %s\ntrain_x = train_x\ntrain_y = train_y\n' "$1" "$1"
+    printf 'test_x = test_x\ntest_y = test_y\ntarget = dense\n'
+}

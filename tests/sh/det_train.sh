@@ -55,18 +55,8 @@ classes = 10
 image = 64
 boxes = 3
 INI
-cat >"$TMP/c.ini" <<INI
-[model]
-file = $TMP/m.ini
-[data]
-source = hdf5
-train = $sc
-test = $sc
-train_x = train_x
-train_y = train_y
-test_x = test_x
-test_y = test_y
-target = dense
+{ printf '[model]\nfile = %s\n' "$TMP/m.ini"; scenes_data "$sc"; } >"$TMP/c.ini"
+cat >>"$TMP/c.ini" <<INI
 [optim]
 type = adam
 lr = 0.003

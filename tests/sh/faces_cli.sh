@@ -15,7 +15,6 @@ need_faces
 for k in 1 2 3 5; do "$DTRAIN_TOPNG" "$FACES/package/demo/sample$k.jpg" "$TMP/sample$k.png" || fail "topng"; done
 det=$FACES/tiny_face_detector.h5
 q() { timeout -k 5 120 "$DTRAIN" "$@" 2>&1; }
-one_line() { [ "$(printf '%s\n' "$1" | grep -c .)" -eq 1 ] && grep -q "^dtrain: error: .*$2" <<<"$1" || fail "expected one line naming '$2': $1"; }
 
 # detect
 out=$(q detect --ckpt "$det" "$TMP/sample1.png" --out "$TMP/det") || fail "detect: $out"
