@@ -4,13 +4,18 @@
 #   MODEL=mlp  the Fashion-MNIST MLP (configs/fmnist_mlp.ini)
 #   MODEL=cnn  the Fashion-MNIST CNN (configs/fmnist_cnn.ini), with dtrain's
 #              peak resident memory per rank
-#   MODEL=all  both, one after the other
+#   MODEL=det  the scenes detector (configs/scenes_yolo.ini: YOLOv2 loss, batch 16
+#              per rank) on its first 2000 scenes, without augmentation (PyTorch
+#              reads the same scenes from make-scenes' file), with peak memory
+#   MODEL=resnet  the small ResNet (configs/fmnist_resnet.ini, models/resnet_small.ini)
+#              at batch 32 per rank, without augmentation, with peak memory
+#   MODEL=all  mlp and cnn, one after the other
 # Prints figures; it is not a pass/fail test.
 #
 # Environment:
-#   MODEL=mlp       mlp | cnn | all
+#   MODEL=mlp       mlp | cnn | det | resnet | all
 #   BUILD=build     build directory (configured as Release if new; dtrain is rebuilt if stale)
-#   STEPS           training steps per measurement (default 3000 for mlp, 300 for cnn)
+#   STEPS           training steps per measurement (default 3000 for mlp, 300 for cnn, 100 for det)
 #   REPS=3          measurements per figure; the median is reported
 #   PYTHON=/usr/bin/python3   interpreter for launch/bench_torch.py (needs torch)
 #   ACCURACY=1      also train the full config (2 ranks, as configured) and print test accuracy
@@ -25,13 +30,13 @@ REPS=${REPS:-3}
 PYTHON=${PYTHON:-/usr/bin/python3}
 ACCURACY=${ACCURACY:-0}
 TORCH_NHWC=${TORCH_NHWC:-1}
-BATCH=64 # [train] batch_per_rank of both configs; PyTorch gets the same
+BATCH=64 # [train] batch_per_rank of the mlp and cnn configs (det: 16); PyTorch gets the same
 
 die() { echo "bench.sh: error: $*" >&2; exit 1; }
 case $MODEL in
-mlp | cnn) models=("$MODEL") ;;
+mlp | cnn | det | resnet) models=("$MODEL") ;;
 all) models=(mlp cnn) ;;
-*) die "MODEL must be mlp, cnn or all (got '$MODEL')" ;;
+*) die "MODEL must be mlp, cnn, det, resnet or all (got '$MODEL')" ;;
 esac
 [[ ${STEPS-1} =~ ^[1-9][0-9]*$ ]] || die "STEPS must be a positive integer (got '$STEPS')"
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer (got '$REPS')"
@@ -75,7 +80,7 @@ warn_if_busy
 # The log stays in $tmp/dtrain.log for the caller.
 dtrain_rate() {
     local log=$tmp/dtrain.log rate
-    if ! "$@" train "$config" "train.max_steps=$steps" train.log_every=0 train.eval_every=0 \
+    if ! "$@" train "$config" "${extra[@]}" "train.max_steps=$steps" train.log_every=0 train.eval_every=0 \
         --out "$tmp/run" --quiet </dev/null >"$log" 2>&1; then
         cat "$log" >&2
         die "dtrain run failed: $*"
@@ -101,6 +106,7 @@ max_rss_mib() { awk '$1 == "bench-rss-kib" && $2 > m { m = $2 } END { if (m) pri
 torch_run() {
     local out=$tmp/torch-$1-$2-$3.txt nhwc=()
     [[ $3 == 1 ]] && nhwc=(--channels-last 1)
+    [[ $1 == det ]] && nhwc+=(--scenes "$tmp/scenes.h5")
     "$PYTHON" launch/bench_torch.py --model "$1" --ranks "$2" --steps "$steps" --reps "$REPS" --batch "$BATCH" \
         "${nhwc[@]}" </dev/null | tee "$out" >&2 || die "launch/bench_torch.py --model $1 --ranks $2 failed"
     sed -n 's/^result: \([0-9.]*\) img\/s/\1/p' "$out"
@@ -109,7 +115,9 @@ have_torch=0
 if "$PYTHON" -c 'import torch' </dev/null >/dev/null 2>&1; then have_torch=1; fi
 
 echo "== sgemm, one thread"
-"$BUILD/sgemm_peak" "$BATCH" "${models[@]}" | tee "$tmp/sgemm.txt"
+sg_models=() # sgemm_peak knows the mlp's and the cnn's products; its square-product peak serves all
+for m in "${models[@]}"; do [[ $m == det || $m == resnet ]] || sg_models+=("$m"); done
+"$BUILD/sgemm_peak" "$BATCH" "${sg_models[@]}" | tee "$tmp/sgemm.txt"
 peak=$(sed -n 's/^sgemm peak: \([0-9.]*\) GFLOP\/s/\1/p' "$tmp/sgemm.txt")
 
 row() { # label dtrain_rate torch_label torch_rate target|note
@@ -136,6 +144,7 @@ fraction() { # who rate ranks target_pct|"" convention|""
 bench() {
     local model=$1 config steps tag="" target1 target2 target_pct="" acc_target convention
     local flop_model flop_gemm
+    extra=()
     case $model in
     mlp)
         config=configs/fmnist_mlp.ini steps=${STEPS:-3000} target1=1.5 target2=2.0 acc_target=0.885
@@ -171,11 +180,45 @@ bench() {
         flop_gemm=$((3 * fwd - conv1))
         convention="3 x forward"
         ;;
+    det)
+        config=configs/scenes_yolo.ini steps=${STEPS:-100} target1=1.3 target2=1.5 acc_target=""
+        BATCH=16
+        "$BUILD/dtrain" make-scenes --out "$tmp/scenes.h5" --train 2000 --test 50 >/dev/null || die "make-scenes failed"
+        extra=(data.n=2000 data.test_n=50 data.augment=none) # the file's scenes, bitwise
+        # Forward multiply-adds per 1x128x128 scene (NCHW, 3x3 same convs):
+        #   c1   1 -> 16  at 128x128: 128*128*16*9     =  2359296
+        #   c2  16 -> 32  at 64x64:   64*64*32*16*9    = 18874368
+        #   c3  32 -> 64  at 32x32:   32*32*64*32*9    = 18874368
+        #   c4  64 -> 128 at 16x16:   16*16*128*64*9   = 18874368
+        #   c5 128 -> 128 at 16x16:   16*16*128*128*9  = 37748736
+        #   head 1x1 128 -> 75 at 16x16: 16*16*75*128  =  2457600
+        # (batch norm, leaky ReLU, pools and the loss: no multiply-adds). As
+        # for the cnn: backward is twice forward less c1's input gradient.
+        local c1=$((2 * 128 * 128 * 16 * 9))
+        local fwd=$((c1 + 2 * 3 * 18874368 + 2 * 37748736 + 2 * 2457600))
+        flop_model=$((3 * fwd))
+        flop_gemm=$((3 * fwd - c1))
+        convention="3 x forward"
+        ;;
+    resnet)
+        config=configs/fmnist_resnet.ini steps=${STEPS:-100} target1=2.0 target2=2.0 target_pct=50 acc_target=""
+        BATCH=32
+        extra=(train.batch_per_rank=32 data.augment=none) # PyTorch does not augment either
+        # Forward multiply-adds per image, as `dtrain info` counts them (convs
+        # and the dense layer; batch norm, relu, the adds and pooling have
+        # none). Backward is twice forward less the stem's input gradient.
+        local fwd stem=$((2 * 28 * 28 * 16 * 9))
+        fwd=$("$BUILD/dtrain" info models/resnet_small.ini | awk '$1 == "total" { print $NF }')
+        [[ $fwd =~ ^[0-9]+$ ]] || die "no FLOP count from dtrain info"
+        flop_model=$((3 * fwd))
+        flop_gemm=$((3 * fwd - stem))
+        convention="3 x forward"
+        ;;
     esac
     # mlp alone keeps its original headings
     [[ $MODEL == mlp ]] || tag=" $(basename "$config" .ini)"
     local wrap=()
-    [[ $model == cnn ]] && wrap=("${rss_wrap[@]}")
+    [[ $model != mlp ]] && wrap=("${rss_wrap[@]}")
 
     echo "==$tag dtrain, $steps steps, batch $BATCH per rank, $REPS reps"
     local d1=() d2=() r rate1 rate2 d1m d2m
@@ -201,7 +244,7 @@ bench() {
         contention_start
         t1m=$(torch_run "$model" 1 0)
         t2m=$(torch_run "$model" 2 0)
-        if [[ $model == cnn && $TORCH_NHWC == 1 ]]; then
+        if [[ $model != mlp && $TORCH_NHWC == 1 ]]; then
             c1m=$(torch_run "$model" 1 1)
             c2m=$(torch_run "$model" 2 1)
         fi
@@ -221,7 +264,7 @@ bench() {
     awk -v r1="$d1m" -v r2="$d2m" 'BEGIN { printf "dtrain 2-rank scaling: %.2fx the 1-rank rate\n", r2 / r1 }'
     fraction dtrain "$d1m" 1 "$target_pct" "$convention"
     fraction dtrain "$d2m" 2 "" "$convention"
-    if [[ $model == cnn ]]; then
+    if [[ $model != mlp ]]; then
         [[ -n $t1m ]] && fraction PyTorch "$t1m" 1 "" ""
         [[ -n $t2m ]] && fraction PyTorch "$t2m" 2 "" ""
         [[ -n $c1m ]] && fraction "PyTorch NHWC" "$c1m" 1 "" ""
@@ -238,7 +281,7 @@ bench() {
         fi
     fi
 
-    if [[ $ACCURACY == 1 ]]; then
+    if [[ $ACCURACY == 1 && -n $acc_target ]]; then
         echo
         echo "==$tag accuracy: $config as configured, 2 ranks (target test accuracy >= $acc_target)"
         "${mpi[@]}" "$BUILD/dtrain" train "$config" --out "$tmp/acc" --quiet </dev/null >"$tmp/acc.log" 2>&1 ||

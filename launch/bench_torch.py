@@ -7,10 +7,20 @@ one thread per process, with Adam lr 1e-3 and batch 64 per rank:
                conv 3x3x64 same, ReLU, max-pool 2, flatten, dense 128 ReLU,
                dense 10; NCHW like dtrain, or channels-last with
                --channels-last 1 (oneDNN's faster layout on CPU)
+  --model det  configs/scenes_yolo.ini's detector (models/scenes_yolo.ini):
+               five 3x3 convs (16, 32, 64, 128, 128) without bias, each with
+               batch norm and leaky ReLU 0.1, max-pools after the first three,
+               a 1x1 conv to 5 anchors x (5 + 10 classes), and the YOLOv2 loss
+               of src/nn/loss_yolo.c (same assignment, ignore mask and
+               weights), on the scenes of --scenes FILE (dtrain make-scenes)
+  --model resnet  configs/fmnist_resnet.ini's models/resnet_small.ini: a 3x3
+               stem and three stages of two bottleneck blocks (16, 32, 64
+               filters, 4x wider out; stride 2 into stages 2 and 3), batch
+               norm everywhere, global average pooling, dense 10
 The configs' step decay of the learning rate is left out: it does not change
 the cost of a step.
 
-  bench_torch.py [--model mlp|cnn] --ranks P --steps N --reps R [--warmup W] [--batch 64]
+  bench_torch.py [--model mlp|cnn|det|resnet] --ranks P --steps N --reps R [--warmup W] [--batch 64]
 
 --ranks 2 or more runs DistributedDataParallel over gloo, one process per
 rank, with the global batch (batch x ranks) split across ranks like dtrain's global
@@ -49,6 +59,66 @@ def load_train(root):
     return x, y
 
 
+def load_scenes(path):
+    import h5py  # only the detector needs it
+    with h5py.File(path, "r") as f:
+        x = torch.from_numpy(f["train_x"][...].astype(np.float32) / 255.0)
+        boxes = torch.from_numpy(f["train_y"][...].astype(np.float32))
+    return x.unsqueeze(1), boxes
+
+
+ANCHORS = torch.tensor([[1.95, 1.82], [2.19, 3.53], [4.79, 2.66], [3.36, 5.02], [5.34, 5.71]])
+
+
+def yolo_loss(out, boxes, image=128.0, classes=10, coord=1.0, obj=5.0, noobj=1.0, cls=1.0, ignore=0.6):
+    """Summed YOLOv2 loss of src/nn/loss_yolo.c: out [B, A*(5+C), gh, gw], boxes [B, K, 5] in pixels."""
+    B, _, gh, gw = out.shape
+    A = ANCHORS.shape[0]
+    p = out.view(B, A, 5 + classes, gh, gw)
+    sx, sy, tw, th, so = torch.sigmoid(p[:, :, 0]), torch.sigmoid(p[:, :, 1]), p[:, :, 2], p[:, :, 3], torch.sigmoid(p[:, :, 4])
+    valid = boxes[:, :, 0] >= 0
+    cx = (boxes[:, :, 1] + boxes[:, :, 3]) / 2 / image
+    cy = (boxes[:, :, 2] + boxes[:, :, 4]) / 2 / image
+    bw = (boxes[:, :, 3] - boxes[:, :, 1]) / image
+    bh = (boxes[:, :, 4] - boxes[:, :, 2]) / image
+    # ignore mask: decoded boxes that overlap a true box by IoU >= ignore
+    with torch.no_grad():
+        gy, gx = torch.meshgrid(torch.arange(gh, dtype=out.dtype), torch.arange(gw, dtype=out.dtype), indexing="ij")
+        px, py = (gx + sx) / gw, (gy + sy) / gh
+        pw = torch.exp(tw) * ANCHORS[:, 0].view(1, A, 1, 1) / gw
+        ph = torch.exp(th) * ANCHORS[:, 1].view(1, A, 1, 1) / gh
+        def e(t):
+            return t.reshape(B, -1, 1)
+        def b(t):
+            return t.view(B, 1, -1)
+        iw = (torch.min(e(px + pw / 2), b(cx + bw / 2)) - torch.max(e(px - pw / 2), b(cx - bw / 2))).clamp(min=0)
+        ih = (torch.min(e(py + ph / 2), b(cy + bh / 2)) - torch.max(e(py - ph / 2), b(cy - bh / 2))).clamp(min=0)
+        inter = iw * ih
+        iou = inter / (e(pw * ph) + b(bw * bh) - inter)
+        iou = torch.where(b(valid.float()) > 0, iou, torch.zeros_like(iou))
+        best = iou.max(dim=2).values.view(B, A, gh, gw)
+        # assignment: the cell of the centre, the anchor of the best shape IoU (a later box replaces an earlier one)
+        resp = torch.zeros(B, A, gh, gw, dtype=torch.bool)
+        tgt = torch.zeros(B, A, 5, gh, gw)
+        for i, k in valid.nonzero().tolist():
+            j, r = min(max(int(cx[i, k] * gw), 0), gw - 1), min(max(int(cy[i, k] * gh), 0), gh - 1)
+            w, h = float(bw[i, k]) * gw, float(bh[i, k]) * gh
+            ov = torch.min(ANCHORS[:, 0], torch.tensor(w)) * torch.min(ANCHORS[:, 1], torch.tensor(h))
+            a = int(torch.argmax(ov / (ANCHORS[:, 0] * ANCHORS[:, 1] + w * h - ov)))
+            resp[i, a, r, j] = True
+            tgt[i, a, :, r, j] = torch.tensor([float(cx[i, k]) * gw - j, float(cy[i, k]) * gh - r,
+                                               float(np.log(w / float(ANCHORS[a, 0]))), float(np.log(h / float(ANCHORS[a, 1]))),
+                                               float(boxes[i, k, 0])])
+        noobj_mask = (~resp) & (best < ignore)
+    rf = resp.float()
+    loss = coord * (rf * ((sx - tgt[:, :, 0]) ** 2 + (sy - tgt[:, :, 1]) ** 2 + (tw - tgt[:, :, 2]) ** 2 + (th - tgt[:, :, 3]) ** 2)).sum()
+    loss = loss + obj * (rf * (so - 1) ** 2).sum() + noobj * (noobj_mask.float() * so ** 2).sum()
+    logits = p[:, :, 5:].permute(0, 1, 3, 4, 2)[resp]
+    if logits.shape[0]:
+        loss = loss + cls * nn.functional.cross_entropy(logits, tgt[:, :, 4].long()[resp], reduction="sum")
+    return loss
+
+
 def worker(rank, world, args, port, queue):
     # One compute thread per process, as dtrain ranks run with OPENBLAS_NUM_THREADS=1.
     torch.set_num_threads(1)
@@ -62,10 +132,13 @@ def worker(rank, world, args, port, queue):
         os.environ["MASTER_PORT"] = str(port)
         dist.init_process_group("gloo", init_method="env://", rank=rank, world_size=world)
 
-    x, y = load_train(args.data)
+    if args.model == "det":
+        x, y = load_scenes(args.scenes)
+    else:
+        x, y = load_train(args.data)
     torch.manual_seed(0)
     model = make_model(args.model)
-    shape = (1, 28, 28) if args.model == "cnn" else (784,)
+    shape = (1, 128, 128) if args.model == "det" else (1, 28, 28) if args.model in ("cnn", "resnet") else (784,)
     x = x.view(-1, *shape)
     if args.channels_last:
         # One input channel: NCHW and NHWC images are the same bytes, so the
@@ -74,7 +147,9 @@ def worker(rank, world, args, port, queue):
     if world > 1:
         # gradient_as_bucket_view saves one gradient copy per step.
         model = nn.parallel.DistributedDataParallel(model, gradient_as_bucket_view=True)
-    loss_fn = nn.CrossEntropyLoss()
+    gb = args.batch * world
+    # the mean over the global batch, as dtrain takes it (and DDP averages over ranks)
+    loss_fn = (lambda out, t: yolo_loss(out, t) / args.batch) if args.model == "det" else nn.CrossEntropyLoss()
     # foreach=True updates all tensors per op instead of ~10 passes per tensor;
     # on CPU it is not the 1.13 default but roughly halves Adam's cost here.
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, foreach=bool(args.adam_foreach))
@@ -85,7 +160,7 @@ def worker(rank, world, args, port, queue):
     steps_per_epoch = x.shape[0] // gb  # drop the last partial batch: every step has the same shape
     gen = torch.Generator().manual_seed(1)  # same seed on every rank, so all ranks agree on the permutation
     xb = torch.empty(b, *shape)
-    yb = torch.empty(b, dtype=torch.int64)
+    yb = torch.empty(b, *y.shape[1:], dtype=y.dtype)
     state = {"perm": None, "i": steps_per_epoch}
 
     def step():
@@ -122,7 +197,40 @@ def worker(rank, world, args, port, queue):
         dist.destroy_process_group()
 
 
+def cbl(cin, cout):
+    return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.LeakyReLU(0.1)]
+
+
+class Bottleneck(nn.Module):
+    """models/resnet_small.ini's block: 1x1 (stride s), 3x3, 1x1 to 4f, each
+    with batch norm; a projection (1x1 stride s, batch norm) where the shape
+    changes; the sum through relu."""
+
+    def __init__(self, cin, f, stride):
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, f, 1, stride=stride, bias=False), nn.BatchNorm2d(f), nn.ReLU(),
+            nn.Conv2d(f, f, 3, padding=1, bias=False), nn.BatchNorm2d(f), nn.ReLU(),
+            nn.Conv2d(f, 4 * f, 1, bias=False), nn.BatchNorm2d(4 * f))
+        self.proj = None
+        if stride != 1 or cin != 4 * f:
+            self.proj = nn.Sequential(nn.Conv2d(cin, 4 * f, 1, stride=stride, bias=False), nn.BatchNorm2d(4 * f))
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + (x if self.proj is None else self.proj(x)))
+
+
 def make_model(name):
+    if name == "resnet":
+        layers = [nn.Conv2d(1, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU()]
+        cin = 16
+        for f, stride in ((16, 1), (32, 2), (64, 2)):
+            layers += [Bottleneck(cin, f, stride), Bottleneck(4 * f, f, 1)]
+            cin = 4 * f
+        return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, 10))
+    if name == "det":
+        return nn.Sequential(*cbl(1, 16), nn.MaxPool2d(2), *cbl(16, 32), nn.MaxPool2d(2), *cbl(32, 64), nn.MaxPool2d(2),
+                             *cbl(64, 128), *cbl(128, 128), nn.Conv2d(128, 75, 1))
     if name == "mlp":
         return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
     return nn.Sequential(
@@ -139,7 +247,8 @@ def free_port():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", choices=("mlp", "cnn"), default="mlp")
+    ap.add_argument("--model", choices=("mlp", "cnn", "det", "resnet"), default="mlp")
+    ap.add_argument("--scenes", help="det: the scenes file of dtrain make-scenes")
     ap.add_argument("--ranks", type=int, default=1)
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--reps", type=int, default=3)
@@ -153,8 +262,10 @@ def main():
     args = ap.parse_args()
     if args.ranks < 1 or args.steps < 1 or args.reps < 1 or args.batch < 1:
         ap.error("--ranks, --steps, --reps and --batch must be positive")
-    if args.channels_last and args.model != "cnn":
-        ap.error("--channels-last applies to --model cnn")
+    if args.channels_last and args.model == "mlp":
+        ap.error("--channels-last applies to --model cnn, det and resnet")
+    if args.model == "det" and not args.scenes:
+        ap.error("--model det needs --scenes FILE (dtrain make-scenes --out FILE)")
 
     ctx = mp.get_context("spawn")
     queue = ctx.SimpleQueue()
@@ -168,7 +279,7 @@ def main():
         label += ", channels-last"
     for i, (r, c) in enumerate(zip(rates, cpu)):
         print(f"pytorch {torch.__version__} {label}: rep {i + 1}: {r:.0f} img/s (rank 0 cpu/wall {c:.2f})")
-    if args.model == "cnn":
+    if args.model != "mlp":
         print(f"pytorch peak resident memory, rank 0: {maxrss_kib / 1024:.0f} MiB")
     print(f"result: {statistics.median(rates):.0f} img/s")
     return 0

@@ -481,6 +481,80 @@ START_TEST(config_errors)
 }
 END_TEST
 
+/* ---- folded activations -------------------------------------------------- */
+
+/* conv, batch norm, relu; conv, batch norm, leaky relu; a relu add of both. */
+static const char *fold_text =
+    "[input]\nshape = 2,5,5\n[c1]\ntype = conv2d\nfilters = 4\nkernel = 3\npadding = same\n"
+    "[bn1]\ntype = batchnorm\n[r1]\ntype = activation\nactivation = relu\n"
+    "[c2]\ntype = conv2d\nfilters = 4\nkernel = 1\n[bn2]\ntype = batchnorm\ngroup = 2\n"
+    "[r2]\ntype = activation\nactivation = leaky_relu\nalpha = 0.1\n"
+    "[sum]\ntype = add\ninputs = r1, r2\nactivation = relu\n"
+    "[out]\ntype = dense\nunits = 3\nactivation = softmax\n";
+
+/* Forward, loss and backward on 6 rows; the output and input gradient. */
+static void fold_run(dt_net *net, const dt_real *x, dt_real *dx, dt_real *out)
+{
+    int64_t n = 6, ids[6] = {0, 1, 2, 3, 4, 5};
+    int32_t y[6] = {0, 1, 2, 0, 1, 2};
+    double sums[4] = {0};
+    dt_pass p = {.n = n, .train = 1, .sample_ids = ids};
+    dt_targets tg = {.labels = y};
+    dt_net_zero_grads(net);
+    memcpy(out, dt_net_forward(net, x, &p), (size_t)(n * 3) * sizeof *out);
+    dt_net_loss(net, &tg, n, (dt_real)(1.0 / n), sums, NULL);
+    dt_net_backward(net, x, dx, &p);
+}
+
+/* Folding relu and leaky relu into batch norm changes no value: the same
+ * output, gradients and input gradient as the layers one by one; and a
+ * folded layer unfolded gives its own output (pre-activation) again. */
+START_TEST(fold_equals_unfolded)
+{
+    enum { N = 6, IN = 50 };
+    dt_net *net[2];
+    dt_real x[N * IN], dx[2][N * IN], out[2][N * 3];
+    fill_randn(x, N * IN, 3, 1, 0.5);
+    for (int f = 0; f < 2; f++) {
+        dt_net_set_folding(f);
+        net[f] = build(fold_text, N);
+        ck_assert(dt_net_init(net[f], 1) == DT_OK);
+        for (int k = 0; k < 2; k++) set_affine(find(net[f], k ? "bn2" : "bn1"));
+        fold_run(net[f], x, dx[f], out[f]);
+    }
+    dt_net_set_folding(1);
+    ck_assert(find(net[1], "r1")->folded && find(net[1], "r2")->folded);
+    ck_assert(!find(net[0], "r1")->folded && !find(net[0], "r2")->folded);
+    for (int i = 0; i < N * 3; i++) ck_assert_double_eq_tol(out[1][i], out[0][i], 1e-6);
+    for (int i = 0; i < N * IN; i++) ck_assert_msg(rel_err(dx[1][i], dx[0][i]) < 1e-5, "dx[%d] %g vs %g", i, dx[1][i], dx[0][i]);
+    for (int64_t i = 0; i < net[0]->ntrain; i++)
+        ck_assert_msg(rel_err(net[1]->grads[i], net[0]->grads[i]) < 1e-5, "grad %lld: %g vs %g", (long long)i,
+                      net[1]->grads[i], net[0]->grads[i]);
+    /* unfolded: bn1 has its own output again, with its negative values */
+    int b1 = dt_net_find(net[1], "bn1");
+    dt_net_unfold(net[1], b1);
+    ck_assert(!find(net[1], "r1")->folded && find(net[1], "r2")->folded);
+    fold_run(net[1], x, dx[1], out[1]);
+    const dt_layer *bn1 = find(net[1], "bn1"), *r1 = find(net[1], "r1");
+    int neg = 0;
+    for (int i = 0; i < N * 4 * 25; i++) {
+        neg += bn1->y[i] < 0;
+        ck_assert(r1->y[i] == (bn1->y[i] > 0 ? bn1->y[i] : 0));
+    }
+    ck_assert(neg > 0);
+    for (int i = 0; i < N * 3; i++) ck_assert_double_eq_tol(out[1][i], out[0][i], 1e-6);
+    dt_net_free(net[0]);
+    dt_net_free(net[1]);
+}
+END_TEST
+
+/* Finite differences through batch norm with relu and leaky relu folded in. */
+START_TEST(grad_folded)
+{
+    GC_ASSERT(fold_text, 6, 3, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("batchnorm");
@@ -496,6 +570,8 @@ int main(void)
     tcase_add_test(tc, sync_identical_ranks);
     tcase_add_test(tc, sync_two_ranks);
     tcase_add_test(tc, config_errors);
+    tcase_add_test(tc, fold_equals_unfolded);
+    tcase_add_test(tc, grad_folded);
     suite_add_tcase(s, tc);
     return dt_run_suite(s);
 }

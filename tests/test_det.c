@@ -7,6 +7,7 @@
 #include "check_util.h"
 #include "net_check.h"
 #include "nn/net.h"
+#include "vision/anchors.h"
 
 /* A 1x1 grid, one anchor, one class: a zero head gives σ = 0.5 everywhere. */
 static double one_cell_loss(const dt_real *boxes)
@@ -128,6 +129,28 @@ START_TEST(bad_keys)
 }
 END_TEST
 
+/* k-means of box shapes: two clean clusters are found exactly; IoU of
+ * shapes by hand; too few boxes is an error. */
+START_TEST(anchors_kmeans)
+{
+    double wh[2 * 12], out[4], iou;
+    for (int i = 0; i < 12; i++) wh[2 * i] = i % 3 ? 1 : 4, wh[2 * i + 1] = i % 3 ? 2 : 4; /* 8 of 1x2, 4 of 4x4 */
+    ck_assert_int_eq(dt_anchors_kmeans(wh, 12, 2, out, &iou), DT_OK);
+    ck_assert(out[0] == 1 && out[1] == 2 && out[2] == 4 && out[3] == 4); /* sorted by area */
+    ck_assert(iou == 1);
+    /* one anchor 2x2 for them all: 1x2 in 2x2 is 2/4, 4x4 over 2x2 is 4/16 -> (8 * 0.5 + 4 * 0.25) / 12 */
+    double one[2] = {2, 2};
+    ck_assert_double_eq_tol(dt_anchors_mean_iou(wh, 12, one, 1), 5.0 / 12, 1e-15);
+    /* k = 1: the mean shape (2, 2.6667) */
+    ck_assert_int_eq(dt_anchors_kmeans(wh, 12, 1, out, &iou), DT_OK);
+    ck_assert_double_eq_tol(out[0], 2, 1e-12);
+    ck_assert_double_eq_tol(out[1], 8.0 / 3, 1e-12);
+    ck_assert_int_eq(dt_anchors_kmeans(wh, 1, 2, out, &iou), DT_ERR_ARG);
+    wh[0] = 0;
+    ck_assert_int_eq(dt_anchors_kmeans(wh, 12, 2, out, &iou), DT_ERR_ARG);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("det");
@@ -137,6 +160,7 @@ int main(void)
     tcase_add_test(t, ignore_threshold);
     tcase_add_test(t, gradients);
     tcase_add_test(t, bad_keys);
+    tcase_add_test(t, anchors_kmeans);
     suite_add_tcase(s, t);
     return dt_run_suite(s);
 }

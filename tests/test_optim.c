@@ -71,17 +71,22 @@ START_TEST(lr_schedules)
 {
     dt_optim o = {.lr = 0.1, .decay_rate = 0.5, .decay_every = 2};
     o.decay = DT_DECAY_NONE;
-    ck_assert_double_eq_tol(dt_optim_lr(&o, 7), 0.1, 1e-15);
+    ck_assert_double_eq_tol(dt_optim_lr(&o, 7, 0), 0.1, 1e-15);
     o.decay = DT_DECAY_STEP;
-    ck_assert_double_eq_tol(dt_optim_lr(&o, 3), 0.05, 1e-15);
-    ck_assert_double_eq_tol(dt_optim_lr(&o, 4), 0.025, 1e-15);
+    ck_assert_double_eq_tol(dt_optim_lr(&o, 3, 0), 0.05, 1e-15);
+    ck_assert_double_eq_tol(dt_optim_lr(&o, 4, 0), 0.025, 1e-15);
     o.decay = DT_DECAY_EXP;
-    ck_assert_double_eq_tol(dt_optim_lr(&o, 1), 0.1 * pow(0.5, 0.5), 1e-15);
+    ck_assert_double_eq_tol(dt_optim_lr(&o, 1, 0), 0.1 * pow(0.5, 0.5), 1e-15);
     o.decay = DT_DECAY_INVTIME; /* the course's schedule_lr_decay */
     o.decay_rate = 1;
     o.decay_every = 1000;
-    ck_assert_double_eq_tol(dt_optim_lr(&o, 1999), 0.05, 1e-15);
-    ck_assert_double_eq_tol(dt_optim_lr(&o, 2000), 0.1 / 3, 1e-15);
+    ck_assert_double_eq_tol(dt_optim_lr(&o, 1999, 0), 0.05, 1e-15);
+    ck_assert_double_eq_tol(dt_optim_lr(&o, 2000, 0), 0.1 / 3, 1e-15);
+    o.decay = DT_DECAY_COSINE; /* by progress through the run, not by epoch */
+    ck_assert_double_eq_tol(dt_optim_lr(&o, 5, 0), 0.1, 1e-15);
+    ck_assert_double_eq_tol(dt_optim_lr(&o, 0, 0.25), 0.05 * (1 + sqrt(0.5)), 1e-15);
+    ck_assert_double_eq_tol(dt_optim_lr(&o, 0, 0.5), 0.05, 1e-15);
+    ck_assert_double_eq_tol(dt_optim_lr(&o, 0, 1), 0, 1e-15);
 }
 END_TEST
 

@@ -96,7 +96,7 @@ static void grid_2x2(dt_real *y)
 
 START_TEST(decode_grid)
 {
-    dt_yolo h = {2, 1, {1, 1, 2, 4}};
+    dt_yolo h = {2, 1, {1, 1, 2, 4}, 0};
     dt_real y[40];
     dt_det d[8];
     grid_2x2(y);
@@ -123,7 +123,7 @@ START_TEST(decode_grid)
     ck_assert_double_eq(d[2].x1, 0.5);
 
     /* a 1x3 grid: x by gw, y by gh */
-    dt_yolo h1 = {1, 1, {3, 1}};
+    dt_yolo h1 = {1, 1, {3, 1}, 0};
     dt_real y1[15] = {0};
     ck_assert_int_eq(dt_yolo_decode(&h1, y1, 1, 3, 0.1, d, 8), 3);
     ck_assert_double_eq(d[1].x1, 0.0);           /* (1.5 - 1.5)/3 */
@@ -135,7 +135,7 @@ END_TEST
 
 START_TEST(decode_threshold)
 {
-    dt_yolo h = {2, 1, {1, 1, 2, 4}};
+    dt_yolo h = {2, 1, {1, 1, 2, 4}, 0};
     dt_real y[40];
     dt_det d[8];
     grid_2x2(y);
@@ -148,25 +148,36 @@ START_TEST(decode_threshold)
     ck_assert_int_eq(dt_yolo_decode(&h, y, 2, 2, 1e-300, d, 8), 7);
 
     /* several classes, the course: conf × prob, kept when >= thr; ties to the first class */
-    dt_yolo m = {1, 2, {1, 1}};
+    dt_yolo m = {1, 2, {1, 1}, 0};
     dt_real ym[7] = {0, 0, 0, 0, 0, 0, 0}; /* 1x1 grid: to 0, logits (0, 0): 0.5 × 0.5 */
     ck_assert_int_eq(dt_yolo_decode(&m, ym, 1, 1, 0.25, d, 8), 1);
     ck_assert_double_eq(d[0].score, 0.25);
     ck_assert_int_eq(d[0].cls, 0);
     ck_assert_int_eq(dt_yolo_decode(&m, ym, 1, 1, nextafter(0.25, 1), d, 8), 0);
-    dt_yolo m3 = {1, 3, {1, 1}};
+    dt_yolo m3 = {1, 3, {1, 1}, 0};
     dt_real y3[8] = {0, 0, 0, 0, 0, 0, (dt_real)log(3.0), 0}; /* probs (1, 3, 1)/5 */
     ck_assert_int_eq(dt_yolo_decode(&m3, y3, 1, 1, 0.29, d, 8), 1);
     ck_assert_int_eq(d[0].cls, 1);
     ck_assert_double_eq_tol(d[0].score, 0.3, TOL);
     ck_assert_int_eq(dt_yolo_decode(&m3, y3, 1, 1, 0.31, d, 8), 0);
+    /* every class (mAP evaluation): a box per class at or above the threshold, in class order */
+    m3.every_class = 1;
+    ck_assert_int_eq(dt_yolo_decode(&m3, y3, 1, 1, 0.05, d, 8), 3);
+    for (int k = 0; k < 3; k++) {
+        ck_assert_int_eq(d[k].cls, k);
+        ck_assert_double_eq_tol(d[k].score, k == 1 ? 0.3 : 0.1, TOL);
+        ck_assert(d[k].x1 == d[0].x1 && d[k].y2 == d[0].y2);
+    }
+    ck_assert_int_eq(dt_yolo_decode(&m3, y3, 1, 1, 0.2, d, 8), 1);
+    ck_assert_int_eq(d[0].cls, 1);
+    ck_assert_int_eq(dt_yolo_decode(&m3, y3, 1, 1, 0.05, d, 2), 2); /* room for two */
 }
 END_TEST
 
 START_TEST(decode_image_correction)
 {
     /* 640x480 padded at the bottom to a square, input 416: rows scaled by 416/312 */
-    dt_yolo h = {1, 1, {1, 1}};
+    dt_yolo h = {1, 1, {1, 1}, 0};
     dt_real y[5] = {0};
     dt_det a, b;
     ck_assert_int_eq(dt_yolo_decode(&h, y, 1, 1, 0.1, &a, 1), 1);
@@ -411,7 +422,7 @@ START_TEST(faceapi_pipeline)
     enum { W = 300, H = 200, G = 4, A = 5 };
     /* TinyFaceDetector's BOX_ANCHORS */
     dt_yolo fd = {A, 1, {1.603231, 2.094468, 6.041143, 7.080126, 2.882459, 3.518061, 4.266906, 5.178857, 9.041765,
-                         10.66308}};
+                         10.66308}, 0};
     dt_real y[A * 5 * G * G];
     for (int a = 0; a < A; a++)
         for (int k = 0; k < 5; k++)

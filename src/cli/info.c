@@ -16,13 +16,6 @@ static void shape_str(dt_shape s, char *buf, size_t n)
     else snprintf(buf, n, "%dx%dx%d", s.c, s.h, s.w);
 }
 
-/* Multiply-adds of the layers with weights, counted as 2 FLOPs each. */
-static double layer_flops(const dt_layer *l)
-{
-    if (l->nparams == 0 || l->params[0].buffer || !strcmp(l->ops->type, "batchnorm")) return 0;
-    return 2.0 * (double)l->params[0].size * l->out.h * l->out.w;
-}
-
 static dt_status summary(const char *name, const char *text, const char *input, FILE *out)
 {
     dt_ini *m;
@@ -59,7 +52,7 @@ static dt_status summary(const char *name, const char *text, const char *input, 
         int64_t np = 0;
         for (int j = 0; j < l->nparams; j++)
             if (!l->params[j].buffer) np += l->params[j].size;
-        double f = layer_flops(l);
+        double f = dt_layer_flops(l);
         shape_str(l->out, sh, sizeof sh);
         fprintf(out, "%-16s %-14s %-12s %12lld %14.0f%s\n", l->name, l->ops->type, sh, (long long)np, f,
                 l->frozen && np ? "  frozen" : "");

@@ -19,6 +19,8 @@
 #include "info.h"
 #include "io/ckpt.h"
 #include "args.h"
+#include "anchors_cmd.h"
+#include "bench_cmd.h"
 #include "vision_cmds.h"
 #include "ops/ops.h"
 #include "predict.h"
@@ -46,6 +48,8 @@ static const char *usage_main =
     "  identify IMAGE --db DB.h5           identify --add NAME IMAGE --db DB.h5\n"
     "  import tfjs MANIFEST.json --model MODEL.ini --out OUT.h5\n"
     "  make-scenes --out SCENES.h5 [--train N] [--test N] [--seed S] ...\n"
+    "  anchors CONFIG [--k N] [section.key=value ...]\n"
+    "  bench CONFIG [--steps N] [--batch N] [--no-fold] [section.key=value ...]\n"
     "  info FILE.h5\n"
     "\n"
     "`dtrain COMMAND --help` describes each command.\n";
@@ -223,6 +227,8 @@ typedef struct {
     int have_best, have_train, have_test_loss; /* over the whole run */
     double final_test_loss;
     double best, final_acc, final_train;
+    int have_map, have_verify; /* the last test evaluation's figures, for the summary */
+    double final_map, final_auc, final_vacc;
     int64_t best_epoch;
 } printer;
 
@@ -410,6 +416,11 @@ static void on_eval(printer *p, const dt_event *ev)
         size_t at = strlen(r.losses);
         snprintf(r.losses + at, sizeof r.losses - at, ", mAP@0.5 %.4f", ev->map50);
     }
+    if (ev->has_verify) { /* unseen identities: verified by distance */
+        size_t at = strlen(r.losses);
+        snprintf(r.losses + at, sizeof r.losses - at, ", verification AUC %.4f, accuracy %.4f at distance %.4f",
+                 ev->verify_auc, ev->verify_acc, ev->verify_thr);
+    }
     if (!p->training) { /* dtrain eval: nothing follows */
         print_final_eval(&r, ev->split);
         return;
@@ -425,6 +436,8 @@ static void on_eval(printer *p, const dt_event *ev)
         p->final_acc = ev->accuracy;
         p->final_test_loss = ev->loss;
         p->have_test_loss = 1;
+        p->have_map = ev->has_map, p->final_map = ev->map50;
+        p->have_verify = ev->has_verify, p->final_auc = ev->verify_auc, p->final_vacc = ev->verify_acc;
         if (isnan(ev->accuracy)) { /* no classifier: no best accuracy */
         } else if (!p->have_best || ev->accuracy > p->best) {
             p->have_best = 1;
@@ -464,7 +477,11 @@ static void on_end(printer *p, const dt_event *ev)
            (long long)ev->step, ev->seconds, ev->step_seconds, ev->images_per_s,
            ev->step_seconds > 0 ? 100 * ev->comm_wait_s / ev->step_seconds : 0, ev->text);
     printf("summary: ");
-    if (p->have_best)
+    if (p->have_verify)
+        printf("final %s verification AUC %.4f, accuracy %.4f; ", p->te_name, p->final_auc, p->final_vacc);
+    else if (p->have_map)
+        printf("final %s mAP@0.5 %.4f; ", p->te_name, p->final_map);
+    else if (p->have_best)
         printf("final %s accuracy %.4f, best %.4f after epoch %lld; ", p->te_name, p->final_acc, p->best, (long long)p->best_epoch);
     else if (p->have_test_loss)
         printf("final %s loss %.6g; ", p->te_name, p->final_test_loss);
@@ -780,6 +797,8 @@ int main(int argc, char **argv)
                         : !strcmp(cmd, "style")       ? usage_style
                         : !strcmp(cmd, "info")        ? usage_info
                         : !strcmp(cmd, "predict")     ? usage_predict
+                        : !strcmp(cmd, "anchors")     ? dt_cli_anchors_usage
+                        : !strcmp(cmd, "bench")       ? dt_cli_bench_usage
                                                       : dt_cli_vision_usage(cmd);
     if (!cmd) {
         rc = dt_cli_usage_error(rank, "missing COMMAND", NULL, usage_main);
@@ -800,6 +819,10 @@ int main(int argc, char **argv)
         rc = dt_cli_vision(argc, argv, rank, cmd);
     } else if (!strcmp(cmd, "sweep")) {
         rc = sweep_command(argc, argv, world);
+    } else if (!strcmp(cmd, "anchors")) {
+        rc = dt_cli_anchors(argc, argv, world);
+    } else if (!strcmp(cmd, "bench")) {
+        rc = dt_cli_bench(argc, argv, world);
     } else if (!strcmp(cmd, "style")) {
         rc = style_command(argc, argv, world);
     } else {

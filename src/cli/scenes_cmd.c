@@ -6,7 +6,8 @@
  *                                              (x2, y2 exclusive); class -1: no box
  * Root attributes: kind ("dtrain scenes"), seed, size, items, min_item,
  * max_item. Train scenes use the training pictures, test scenes the test
- * pictures, from two streams of the seed. */
+ * pictures, from two streams of the seed. With --png DIR the first test
+ * scenes are also written as DIR/test_0000.png ... (for dtrain detect). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,25 +15,8 @@
 #include "data/data.h"
 #include "data/scenes.h"
 #include "io/ckpt.h"
+#include "image.h"
 #include "scenes_cmd.h"
-
-static dt_status load_fmnist(const char *dir, dt_dataset **train, dt_dataset **test)
-{
-    char text[5000];
-    snprintf(text, sizeof text,
-             "[data]\nsource = idx\nroot = %s\ntrain_images = train-images-idx3-ubyte.gz\n"
-             "train_labels = train-labels-idx1-ubyte.gz\ntest_images = t10k-images-idx3-ubyte.gz\n"
-             "test_labels = t10k-labels-idx1-ubyte.gz\n",
-             dir);
-    dt_ini *cfg;
-    dt_sharding mode;
-    DT_TRY(dt_ini_parse("make-scenes", text, &cfg));
-    dt_status st = dt_data_load(cfg, 0, 1, train, test, &mode);
-    dt_ini_free(cfg);
-    if (!st && ((*train)->features != 28 * 28 || (*test)->features != 28 * 28))
-        st = dt_error(DT_ERR_DATA, "%s: expected 28x28 Fashion-MNIST pictures", dir);
-    return st;
-}
 
 /* n scenes of split d: pictures as bytes, boxes as they are. */
 static dt_status draw(const dt_scenes_args *a, const dt_dataset *d, int64_t n, uint32_t seed, unsigned char **px,
@@ -53,6 +37,23 @@ static dt_status draw(const dt_scenes_args *a, const dt_dataset *d, int64_t n, u
     return st;
 }
 
+/* The first n test scenes px [n, S, S] as grey PNG files in dir. */
+static dt_status write_pngs(const char *dir, const unsigned char *px, int64_t n, int S)
+{
+    DT_TRY(dt_make_dir(dir));
+    unsigned char *rgb = malloc((size_t)S * S * 3);
+    if (!rgb) return dt_error(DT_ERR_NOMEM, "out of memory");
+    dt_status st = DT_OK;
+    for (int64_t i = 0; i < n && !st; i++) {
+        for (int64_t k = 0; k < (int64_t)S * S; k++) rgb[3 * k] = rgb[3 * k + 1] = rgb[3 * k + 2] = px[i * S * S + k];
+        char path[4200];
+        snprintf(path, sizeof path, "%s/test_%04lld.png", dir, (long long)i);
+        st = dt_image_write_png(path, rgb, S, S);
+    }
+    free(rgb);
+    return st;
+}
+
 int dt_cli_make_scenes(const dt_scenes_args *a)
 {
     dt_dataset *train = NULL, *test = NULL;
@@ -60,9 +61,9 @@ int dt_cli_make_scenes(const dt_scenes_args *a)
     float *ty = NULL, *vy = NULL;
     dt_scenes_opts o = {1, a->size, a->min_item, a->max_item, a->items, a->seed, 0};
     dt_status st = dt_scenes_check(&o); /* before anything is read or allocated */
-    if (!st) st = load_fmnist(a->fmnist, &train, &test);
+    if (!st) st = dt_scenes_items(a->fmnist, &train, &test);
     if (!st) st = draw(a, train, a->train, a->seed, &tx, &ty);
-    if (!st) st = draw(a, test, a->test, a->seed ^ 0x5bd1e995u, &vx, &vy);
+    if (!st) st = draw(a, test, a->test, DT_SCENES_TEST_SEED(a->seed), &vx, &vy);
     if (!st) {
         int64_t S = a->size, B = a->items;
         dt_ckpt_array arr[] = {
@@ -77,6 +78,7 @@ int dt_cli_make_scenes(const dt_scenes_args *a)
         };
         st = dt_ckpt_write(a->out, arr, 4, at, (int)(sizeof at / sizeof *at));
     }
+    if (!st && a->png) st = write_pngs(a->png, vx, a->npng < a->test ? a->npng : a->test, a->size);
     if (!st) {
         int64_t boxes = 0;
         for (int64_t i = 0; i < a->train * a->items; i++) boxes += ty[i * 5] >= 0;

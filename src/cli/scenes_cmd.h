@@ -9,6 +9,8 @@ typedef struct {
     int64_t train, test;      /* scenes per split */
     int size, items, min_item, max_item;
     uint32_t seed;
+    const char *png;          /* or NULL: a directory for the first `npng` test scenes as PNG files */
+    int npng;
 } dt_scenes_args;
 
 /* Returns the exit code: 0, or 2 after one "dtrain: error:" line. */

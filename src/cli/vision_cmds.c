@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "args.h"
+#include "data/scenes.h"
 #include "faces_cmd.h"
 #include "import_cmd.h"
 #include "scenes_cmd.h"
@@ -48,6 +49,7 @@ static const char *usage_faces =
 static const char *usage_scenes =
     "usage: dtrain make-scenes --out SCENES.h5 [--train 4000] [--test 500] [--seed 1]\n"
     "                          [--size 128] [--items 5] [--min 14] [--max 56] [--fmnist DIR]\n"
+    "                          [--png DIR [--png-count 8]]\n"
     "\n"
     "A detection data set that needs no download: Fashion-MNIST items scaled to\n"
     "--min..--max pixels, 1 to --items of them on each --size x --size textured\n"
@@ -55,7 +57,10 @@ static const char *usage_scenes =
     "uint8 [n, size, size]; train_y, test_y: float32 [n, items, 5] rows of class,\n"
     "x1, y1, x2, y2 in pixels (x2, y2 exclusive), class -1 where a scene has fewer\n"
     "boxes. The same options give the same file. --fmnist: the IDX files\n"
-    "(default /usr/share/datasets/fashion-mnist, Debian's dataset-fashion-mnist).\n";
+    "(default /usr/share/datasets/fashion-mnist, Debian's dataset-fashion-mnist).\n"
+    "--png DIR also writes the first test scenes as DIR/test_0000.png ... (for\n"
+    "dtrain detect). The same layout serves your own detection data: pictures\n"
+    "[n, H, W] (or [n, H, W, C]) and a float box array [n, boxes, 5].\n";
 
 /* Where launch/get_faces.sh put the face networks. */
 static const char *faces_dir(void)
@@ -129,16 +134,18 @@ static int faces_command(int argc, char **argv, int rank, const char *cmd, const
 /* make-scenes --out F [--train N] ...; rank 0 works. */
 static int scenes_command(int argc, char **argv, int rank)
 {
-    dt_scenes_args a = {.fmnist = "/usr/share/datasets/fashion-mnist", .train = 4000, .test = 500, .size = 128,
-                        .items = 5, .min_item = 14, .max_item = 56, .seed = 1};
+    dt_scenes_args a = {.fmnist = DT_SCENES_FMNIST, .train = 4000, .test = 500, .size = 128,
+                        .items = 5, .min_item = 14, .max_item = 56, .seed = 1, .npng = 8};
     for (int i = 2; i < argc; i += 2) {
         const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long n = 0;
         if (!v) return dt_cli_usage_error(rank, "missing value after", s, usage_scenes);
-        int num = strcmp(s, "--out") && strcmp(s, "--fmnist");
+        int num = strcmp(s, "--out") && strcmp(s, "--fmnist") && strcmp(s, "--png");
         if (num && !dt_cli_whole(v, 0, 100000000, &n)) return dt_cli_usage_error(rank, "expected a whole number after", s, usage_scenes);
         if (!strcmp(s, "--out")) a.out = v;
         else if (!strcmp(s, "--fmnist")) a.fmnist = v;
+        else if (!strcmp(s, "--png")) a.png = v;
+        else if (!strcmp(s, "--png-count")) a.npng = (int)(n < 100000 ? n : 100000);
         else if (!strcmp(s, "--train")) a.train = n;
         else if (!strcmp(s, "--test")) a.test = n;
         else if (!strcmp(s, "--seed") && n <= 4294967295L) a.seed = (uint32_t)n;

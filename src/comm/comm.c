@@ -137,7 +137,9 @@ dt_status dt_comm_init(int *argc, char ***argv, dt_comm **world)
     return DT_OK;
 }
 
-static void *g_pending[3]; /* leave_together's buffers, when it leaves requests pending */
+/* leave_together's buffers, when it leaves requests pending; volatile, or the
+ * compiler drops these write-only stores and LeakSanitizer calls them leaks */
+static void *volatile g_pending[3];
 
 /* Suspects that said they live (mark_broken) are suspects no more. */
 static void drain_alive(void)
@@ -401,6 +403,37 @@ dt_status dt_comm_gatherv_f64(dt_comm *c, const double *mine, int64_t n, double 
     free(at);
     if (c->rank == 0) *all = buf;
     else free(buf);
+    return DT_OK;
+}
+
+dt_status dt_comm_allgatherv_f64(dt_comm *c, const double *mine, int64_t n, double *all, int64_t cap, int64_t *total,
+                                 int64_t *first)
+{
+    if (c->size == 1) {
+        if (n > cap) return dt_error(DT_ERR_ARG, "gathering %lld values into room for %lld", (long long)n, (long long)cap);
+        if (all != mine) memmove(all, mine, (size_t)n * sizeof *all);
+        *total = n, *first = 0;
+        return DT_OK;
+    }
+    DT_TRY(dt_comm_check(c));
+    if ((size_t)(c->size + 1) * 2 * sizeof(int64_t) > DT_COMM_STAGE)
+        return dt_error(DT_ERR_ARG, "%d ranks: too many for a gather of varying counts", c->size);
+    /* the counts travel through the stage, and the int counts and offsets MPI wants sit after them */
+    int64_t *mine_n = (int64_t *)c->stage, *cnt64 = mine_n + 1;
+    int *cnt = (int *)(cnt64 + c->size), *at = cnt + c->size;
+    *mine_n = n;
+    MPI_WAIT_ON(MPI_Iallgather(mine_n, 1, MPI_INT64_T, cnt64, 1, MPI_INT64_T, c->comm, &rq_), "allgather");
+    int64_t sum = 0;
+    for (int r = 0; r < c->size; r++) {
+        if (r == c->rank) *first = sum;
+        sum += cnt64[r];
+    }
+    *total = sum;
+    /* every rank sees the same counts, so every rank takes the same branch */
+    if (sum > cap || sum > INT_MAX)
+        return dt_error(DT_ERR_ARG, "gathering %lld values into room for %lld", (long long)sum, (long long)cap);
+    for (int r = 0, o = 0; r < c->size; o += (int)cnt64[r], r++) cnt[r] = (int)cnt64[r], at[r] = o;
+    MPI_WAIT_ON(MPI_Iallgatherv(mine, (int)n, MPI_DOUBLE, all, cnt, at, MPI_DOUBLE, c->comm, &rq_), "allgatherv");
     return DT_OK;
 }
 

@@ -87,6 +87,14 @@ dt_status dt_comm_gather_f64(dt_comm *c, double v, double *all);
  * Collective: a rank that fails (memory) fails every rank. */
 dt_status dt_comm_gatherv_f64(dt_comm *c, const double *mine, int64_t n, double **all, int64_t *total);
 
+/* Rank r's n doubles (n may differ by rank), concatenated in rank order,
+ * into all (room for cap values) on every rank; *total gets the count and
+ * *first where this rank's values start. For the training step, so nothing
+ * is allocated: mine and all must stay allocated while c lives (a timed-out
+ * wait leaves MPI writing into them). More than cap values in all is an error. */
+dt_status dt_comm_allgatherv_f64(dt_comm *c, const double *mine, int64_t n, double *all, int64_t cap, int64_t *total,
+                                 int64_t *first);
+
 /* Seconds on MPI's clock. */
 double dt_comm_time(void);
 

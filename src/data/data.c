@@ -2,6 +2,7 @@
  * rows this rank holds, and the class count and names both splits share. */
 #include "data/data.h"
 #include "data/loaders.h"
+#include "data/scenes.h"
 
 #include <errno.h>
 #include <math.h>
@@ -13,9 +14,9 @@
 #define SEC "data"
 #define MAX_GEN_ROWS 100000000L
 
-enum { SRC_HDF5, SRC_IDX, SRC_PLANAR, SRC_MOONS, SRC_CIRCLES, SRC_BLOBS, SRC_RANDOM_IMAGES };
-static const char *const sources[] = {"hdf5",    "idx",   "planar",        "moons",
-                                      "circles", "blobs", "random_images", NULL};
+enum { SRC_HDF5, SRC_IDX, SRC_PLANAR, SRC_MOONS, SRC_CIRCLES, SRC_BLOBS, SRC_RANDOM_IMAGES, SRC_SCENES };
+static const char *const sources[] = {"hdf5",  "idx",           "planar", "moons", "circles",
+                                      "blobs", "random_images", "scenes", NULL};
 static const char *const shardings[] = {"global", "contiguous", NULL};
 enum { TARGET_LABEL, TARGET_DENSE, TARGET_NONE };
 static const char *const targets[] = {"label", "dense", "none", NULL};
@@ -109,6 +110,7 @@ static dt_status copy_rows(const dt_dataset *src, int64_t a, int64_t len, dt_dat
     dst->tlen = src->tlen;
     dst->tndim = src->tndim;
     memcpy(dst->tdims, src->tdims, sizeof dst->tdims);
+    memcpy(dst->tsrc, src->tsrc, sizeof dst->tsrc);
     memcpy(dst->t, src->t + a * src->tlen, (size_t)(len * src->tlen) * sizeof(dt_real));
     return DT_OK;
 }
@@ -411,6 +413,108 @@ static dt_status load_gen(dt_ini *cfg, int src, double frac, double dev, int ran
     return s;
 }
 
+/* The scenes' default class names: Fashion-MNIST's. */
+static const char *const fmnist_names[] = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                           "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+
+/* ---- splits of generated scenes ---------------------------------------- */
+
+/* Rows [a, a + len) of n drawn scenes (img [n, S, S], boxes [n, B, 5]) into
+ * the empty dst: pixels quantised to bytes and scaled by 1/255, exactly as
+ * make-scenes' file reads back; the boxes as dense targets. */
+static dt_status scene_rows(const float *img, const float *boxes, int S, int B, int64_t a, int64_t len, dt_dataset *d)
+{
+    const int64_t F = (int64_t)S * S, T = (int64_t)B * 5;
+    DT_TRY(dt_data_alloc_rows(d, len, F, "scenes"));
+    if (!(d->t = dt_alloc((size_t)(len * T + 1) * sizeof(dt_real))))
+        return dt_error(DT_ERR_NOMEM, "out of memory for %lld scenes' boxes", (long long)len);
+    d->ndim = 2, d->dims[0] = d->dims[1] = S;
+    d->tlen = T, d->tndim = 2, d->tdims[0] = B, d->tdims[1] = 5;
+    snprintf(d->tsrc, sizeof d->tsrc, "[data] source = scenes");
+    for (int64_t i = 0; i < len * F; i++) {
+        unsigned char u = (unsigned char)(img[a * F + i] * 255 + 0.5f);
+        d->x[i] = (dt_real)(u / 255.0);
+    }
+    for (int64_t i = 0; i < len * T; i++) d->t[i] = (dt_real)boxes[a * T + i];
+    memset(d->y, 0, (size_t)len * sizeof *d->y);
+    return DT_OK;
+}
+
+/* o.n scenes drawn from the pictures of `items`: *img [n, S, S], *box [n, B, 5], malloc'ed. */
+static dt_status draw_scenes(const dt_scenes_opts *o, const dt_dataset *items, float **img, float **box)
+{
+    const int64_t n = o->n ? o->n : 1, F = (int64_t)o->size * o->size, T = (int64_t)o->max_items * 5;
+    *img = malloc((size_t)(n * F) * sizeof **img);
+    *box = malloc((size_t)(n * T) * sizeof **box);
+    if (!*img || !*box)
+        return dt_error(DT_ERR_NOMEM, "out of memory for %lld scenes of %dx%d", (long long)o->n, o->size, o->size);
+    return dt_scenes_make(o, items->x, items->y, items->n, *img, *box);
+}
+
+/* source = scenes: make-scenes' data set drawn in memory. Keys n, test_n,
+ * seed, size, items, min_item, max_item, fmnist; their defaults are
+ * make-scenes' (4000 train and 500 test scenes of 128x128, 1-5 items of
+ * 14-56 pixels, seed 1). dev_fraction takes the evaluation split from the
+ * end of the training scenes, as it does for files. */
+static dt_status load_scenes(dt_ini *cfg, double frac, double dev, int rank, int nranks, dt_sharding mode,
+                             dt_dataset *train, dt_dataset *test)
+{
+    long n, tn, seed, size, items, lo, hi;
+    const char *dir;
+    DT_TRY(dt_ini_int(cfg, SEC, "n", 0, 4000, 1, MAX_GEN_ROWS, &n));
+    DT_TRY(dt_ini_int(cfg, SEC, "test_n", 0, 500, 0, MAX_GEN_ROWS, &tn));
+    DT_TRY(dt_ini_int(cfg, SEC, "seed", 0, 1, 0, 4294967295L, &seed));
+    DT_TRY(dt_ini_int(cfg, SEC, "size", 0, 128, 16, 4096, &size));
+    DT_TRY(dt_ini_int(cfg, SEC, "items", 0, 5, 1, 100, &items));
+    DT_TRY(dt_ini_int(cfg, SEC, "min_item", 0, 14, 4, 4096, &lo));
+    DT_TRY(dt_ini_int(cfg, SEC, "max_item", 0, 56, 4, 4096, &hi));
+    DT_TRY(dt_ini_str(cfg, SEC, "fmnist", DT_SCENES_FMNIST, &dir));
+    if (frac > 0)
+        return dt_error(DT_ERR_CONFIG, "%s: [data] test_fraction: scenes have their own test split (test_n)",
+                        dt_ini_where(cfg, SEC, "test_fraction"));
+    dt_scenes_opts o = {1, (int)size, (int)lo, (int)hi, (int)items, (uint32_t)seed, 0};
+    if (dt_scenes_check(&o)) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", dt_errmsg());
+        return dt_error(DT_ERR_CONFIG, "%s: [data] source = scenes: %s", dt_ini_name(cfg), msg);
+    }
+    int64_t ntr = n, nte = tn, a, len;
+    if (dev > 0) {
+        nte = held_out(n, dev);
+        ntr = n - nte;
+        if (ntr < 1)
+            return dt_error(DT_ERR_CONFIG, "%s: [data] dev_fraction = %g leaves no training scenes",
+                            dt_ini_where(cfg, SEC, "dev_fraction"), dev);
+    }
+    dt_dataset *itr = NULL, *ite = NULL;
+    float *img = NULL, *box = NULL;
+    dt_status s = dt_scenes_items(dir, &itr, &ite);
+    if (s && dt_ini_has(cfg, SEC, "fmnist")) s = blame(s, cfg, "fmnist");
+    o.n = n;
+    if (!s) s = draw_scenes(&o, itr, &img, &box); /* with dev > 0, the last nte are the evaluation split */
+    if (!s) {
+        block(ntr, rank, nranks, mode, &a, &len);
+        s = scene_rows(img, box, o.size, o.max_items, a, len, train);
+        train->offset = a, train->total = ntr;
+    }
+    int64_t base = ntr;
+    if (!s && dev == 0) {
+        free(img), free(box);
+        img = box = NULL;
+        o.n = nte, o.seed = DT_SCENES_TEST_SEED(seed), base = 0;
+        s = draw_scenes(&o, ite, &img, &box);
+    }
+    if (!s) {
+        block(nte, rank, nranks, mode, &a, &len);
+        s = scene_rows(img, box, o.size, o.max_items, base + a, len, test);
+        test->offset = a, test->total = nte;
+    }
+    free(img), free(box);
+    dt_dataset_free(itr);
+    dt_dataset_free(ite);
+    return s;
+}
+
 /* ---- classes ----------------------------------------------------------- */
 
 static char **copy_names(char *const *names, int n)
@@ -476,6 +580,92 @@ static dt_status h5_class_names(const file_split *tr, const file_split *te, char
     return DT_OK;
 }
 
+/* ---- keeping some classes ----------------------------------------------- */
+
+/* train_classes / test_classes = a list of labels and ranges ("0-6",
+ * "7,8,9"); *k = 0 when the key is absent. Sets keep[label] = its position. */
+static dt_status class_list(dt_ini *cfg, const char *key, int nclasses, int *keep, int *k)
+{
+    const char *v;
+    *k = 0;
+    DT_TRY(opt_str(cfg, key, &v));
+    if (!v) return DT_OK;
+    for (int c = 0; c < nclasses; c++) keep[c] = -1;
+    const char *p = v;
+    while (*p) {
+        char *end;
+        long a = strtol(p, &end, 10), b = a;
+        if (end == p) break;
+        p = end;
+        if (*p == '-') {
+            b = strtol(p + 1, &end, 10);
+            if (end == p + 1) break;
+            p = end;
+        }
+        while (*p == ' ' || *p == '\t') p++;
+        if (a < 0 || b < a || b >= nclasses) break;
+        for (long c = a; c <= b; c++) {
+            if (keep[c] >= 0) goto bad;
+            keep[c] = (*k)++;
+        }
+        if (*p == ',') p++;
+        while (*p == ' ' || *p == '\t') p++;
+    }
+    if (!*p && *k > 0) return DT_OK;
+bad:
+    return dt_error(DT_ERR_CONFIG, "%s: [data] %s = '%s': expected labels and ranges of the %d classes, each once (e.g. 0-6 or 7,8,9)",
+                    dt_ini_where(cfg, SEC, key), key, v, nclasses);
+}
+
+/* Keep the rows whose label is kept, relabelled by its position in the list. */
+static void keep_rows(dt_dataset *d, const int *keep, int k, char **names)
+{
+    int64_t m = 0;
+    for (int64_t i = 0; i < d->n; i++) {
+        int c = keep[d->y[i]];
+        if (c < 0) continue;
+        if (m != i) {
+            memmove(d->x + m * d->features, d->x + i * d->features, (size_t)d->features * sizeof *d->x);
+            if (d->t) memmove(d->t + m * d->tlen, d->t + i * d->tlen, (size_t)d->tlen * sizeof *d->t);
+        }
+        d->y[m++] = c;
+    }
+    d->n = d->total = m;
+    d->offset = 0;
+    if (d->class_names) { /* the kept names, in list order */
+        for (int c = 0; c < d->nclasses; c++)
+            if (keep[c] >= 0) names[keep[c]] = d->class_names[c];
+            else free(d->class_names[c]);
+        memcpy(d->class_names, names, (size_t)k * sizeof *names);
+    }
+    d->nclasses = k;
+}
+
+/* [data] train_classes, test_classes: each split keeps those classes (a
+ * verification config trains on some identities and tests on others). */
+static dt_status keep_classes(dt_ini *cfg, dt_sharding mode, dt_dataset *tr, dt_dataset *te)
+{
+    int nc = tr->nclasses, k[2];
+    int *keep = malloc((size_t)nc * 2 * sizeof *keep);
+    char **names = malloc((size_t)nc * sizeof *names);
+    dt_status s = keep && names ? DT_OK : dt_error(DT_ERR_NOMEM, "out of memory");
+    const char *keys[2] = {"train_classes", "test_classes"};
+    for (int i = 0; i < 2 && !s; i++) {
+        s = class_list(cfg, keys[i], nc, keep + i * nc, &k[i]);
+        if (!s && k[i] && (!tr->labeled || mode != DT_SHARD_GLOBAL))
+            s = dt_error(DT_ERR_CONFIG, "%s: [data] %s needs class labels and sharding = global", dt_ini_where(cfg, SEC, keys[i]),
+                         keys[i]);
+    }
+    if (!s && k[0]) keep_rows(tr, keep, k[0], names);
+    if (!s && k[0] && tr->n == 0)
+        s = dt_error(DT_ERR_DATA, "%s: [data] train_classes leaves no training rows", dt_ini_where(cfg, SEC, keys[0]));
+    /* without a list of its own the test split keeps the training classes, which the model knows */
+    if (!s && (k[1] || k[0])) keep_rows(te, k[1] ? keep + nc : keep, k[1] ? k[1] : k[0], names);
+    free(keep);
+    free(names);
+    return s;
+}
+
 dt_status dt_data_load(dt_ini *cfg, int rank, int nranks, dt_dataset **train, dt_dataset **test,
                        dt_sharding *mode)
 {
@@ -489,8 +679,11 @@ dt_status dt_data_load(dt_ini *cfg, int rank, int nranks, dt_dataset **train, dt
     DT_TRY(dt_ini_real(cfg, SEC, "test_fraction", 0, 0.0, 0.0, 1.0, &frac));
     DT_TRY(dt_ini_real(cfg, SEC, "dev_fraction", 0, 0.0, 0.0, 1.0, &dev));
     DT_TRY(parse_names(cfg, &names, &nnames));
-    DT_TRY(dt_ini_enum(cfg, SEC, "target", "label", targets, &target));
-    if (target != TARGET_LABEL && src != SRC_HDF5)
+    DT_TRY(dt_ini_enum(cfg, SEC, "target", src == SRC_SCENES ? "dense" : "label", targets, &target));
+    if (src == SRC_SCENES && target != TARGET_DENSE)
+        return dt_error(DT_ERR_CONFIG, "%s: [data] target = %s: scenes give boxes (target = dense)",
+                        dt_ini_where(cfg, SEC, "target"), targets[target]);
+    if (target != TARGET_LABEL && src != SRC_HDF5 && src != SRC_SCENES)
         return dt_error(DT_ERR_CONFIG, "%s: [data] target = %s needs source = hdf5 (this source gives class labels)",
                         dt_ini_where(cfg, SEC, "target"), targets[target]);
     *mode = (dt_sharding)shard;
@@ -526,6 +719,10 @@ dt_status dt_data_load(dt_ini *cfg, int rank, int nranks, dt_dataset **train, dt
                 names_from = where_names;
             }
         }
+    } else if (!s && src == SRC_SCENES) {
+        s = load_scenes(cfg, frac, dev, rank, nranks, *mode, tr, te);
+        if (!s && !names) nnames = 10, names = copy_names((char *const *)fmnist_names, 10);
+        if (!s && !names) s = DT_ERR_NOMEM;
     } else if (!s) {
         s = load_gen(cfg, src, frac, dev, rank, nranks, *mode, tr, te, &maxlabel, &mincls);
     }
@@ -535,6 +732,7 @@ dt_status dt_data_load(dt_ini *cfg, int rank, int nranks, dt_dataset **train, dt
         s = set_classes(names, nnames, names_from, maxlabel, mincls, src == SRC_IDX, data, tr, te);
         names = NULL; /* owned by tr now, or freed */
     }
+    if (!s) s = keep_classes(cfg, *mode, tr, te);
     free_names(names, nnames);
     for (int i = 0; i < 2; i++) {
         free(fs[i].file);

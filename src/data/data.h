@@ -7,14 +7,20 @@
  * reshape(m, -1) gives) and are scaled to [0, 1]. Labels are class indices.
  *
  * The [data] section of a config says where the data comes from:
- *   source     = hdf5 | idx | planar | moons | circles | blobs | random_images
+ *   source     = hdf5 | idx | planar | moons | circles | blobs | random_images | scenes
  *   root       = directory for relative paths (default $DTRAIN_DATA, else ../shared/data)
  *   train, test            file paths (hdf5: one file may hold both splits)
  *   train_x, train_y, test_x, test_y   HDF5 data set names
  *   train_images, train_labels, test_images, test_labels   IDX(.gz) paths
  *   n, test_n, noise, seed, classes    generator parameters
  *   shape      random_images: H,W,C (or H,W, or F) of each example
+ *   size, items, min_item, max_item, fmnist   scenes: the detection scenes of
+ *              data/scenes.h drawn in memory (n train, test_n test scenes), as
+ *              dtrain make-scenes writes them; boxes are the dense targets
  *   test_fraction          hold out the last fraction of train as test when no test split exists
+ *   train_classes, test_classes   keep only these classes in that split
+ *              ("0-6", "7,8,9"), relabelled 0, 1, ... in list order (global
+ *              sharding): identities to verify, unseen in training
  *   sharding   = global | contiguous
  *   target     = label | dense | none: what each row is compared with --
  *                a class index, a tensor (hdf5: train_y of any shape, rows
@@ -41,6 +47,7 @@ typedef struct {
     int tndim;        /* its shape */
     int64_t tdims[4];
     dt_real *t;       /* [n, tlen], or NULL */
+    char tsrc[320];   /* where the dense targets come from, for messages: "FILE: 'NAME'" */
     int nclasses;
     char **class_names; /* nclasses names, or NULL */
 } dt_dataset;

@@ -319,6 +319,7 @@ static dt_status read_dense(hid_t f, const char *path, const char *name, const c
     if (!s && !(d->t = dt_alloc((size_t)(count * y.features + 1) * sizeof(dt_real))))
         s = dt_error(DT_ERR_NOMEM, "%s: out of memory for the targets '%s'", path, name);
     if (!s) {
+        snprintf(d->tsrc, sizeof d->tsrc, "%s: '%s'", path, name);
         d->tlen = y.features;
         d->tndim = y.rank > 1 ? y.rank - 1 : 1;
         for (int i = 0; i < 4; i++) d->tdims[i] = i + 1 < y.rank ? (int64_t)y.dims[i + 1] : 0;

@@ -1,5 +1,6 @@
 /* scenes.c — Fashion-MNIST items on textured canvases (see scenes.h). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,4 +119,26 @@ dt_status dt_scenes_make(const dt_scenes_opts *o, const dt_real *items, const in
     }
     free(it);
     return DT_OK;
+}
+
+dt_status dt_scenes_items(const char *dir, dt_dataset **train, dt_dataset **test)
+{
+    char text[5000];
+    snprintf(text, sizeof text,
+             "[data]\nsource = idx\nroot = %s\ntrain_images = train-images-idx3-ubyte.gz\n"
+             "train_labels = train-labels-idx1-ubyte.gz\ntest_images = t10k-images-idx3-ubyte.gz\n"
+             "test_labels = t10k-labels-idx1-ubyte.gz\n",
+             dir);
+    dt_ini *cfg;
+    dt_sharding mode;
+    DT_TRY(dt_ini_parse("scenes", text, &cfg));
+    dt_status st = dt_data_load(cfg, 0, 1, train, test, &mode);
+    dt_ini_free(cfg);
+    if (!st && ((*train)->features != ITEM * ITEM || (*test)->features != ITEM * ITEM))
+        st = dt_error(DT_ERR_DATA, "%s: expected 28x28 Fashion-MNIST pictures", dir);
+    if (st) {
+        dt_dataset_free(*train), dt_dataset_free(*test);
+        *train = *test = NULL;
+    }
+    return st;
 }

@@ -21,6 +21,12 @@
 #define DT_SCENES_H
 
 #include "core/core.h"
+#include "data/data.h"
+
+/* Where Debian's dataset-fashion-mnist puts its IDX files. */
+#define DT_SCENES_FMNIST "/usr/share/datasets/fashion-mnist"
+/* The test split's seed: a second stream of the scenes' seed. */
+#define DT_SCENES_TEST_SEED(seed) ((uint32_t)(seed) ^ 0x5bd1e995u)
 
 typedef struct {
     int64_t n;          /* scenes */
@@ -38,5 +44,9 @@ dt_status dt_scenes_check(const dt_scenes_opts *o);
  * errors (DT_ERR_ARG) naming them. */
 dt_status dt_scenes_make(const dt_scenes_opts *o, const dt_real *items, const int32_t *labels, int64_t m, float *img,
                          float *boxes);
+
+/* The Fashion-MNIST pictures scenes are drawn from: dir's four IDX files
+ * (train and test), checked to be 28 x 28. */
+dt_status dt_scenes_items(const char *dir, dt_dataset **train, dt_dataset **test);
 
 #endif

@@ -84,11 +84,11 @@ dt_status dt_metrics_log(dt_metrics *m, int64_t step, int64_t epoch, const char 
 dt_status dt_metrics_log_losses(dt_metrics *m, int64_t step, int64_t epoch, const char *split, double loss,
                                 double accuracy, double lr, double seconds, const dt_loss_values *lv)
 {
-    return dt_metrics_log_eval(m, step, epoch, split, loss, accuracy, NAN, lr, seconds, lv);
+    return dt_metrics_log_eval(m, step, epoch, split, loss, accuracy, &DT_NO_FIGURES, lr, seconds, lv);
 }
 
 dt_status dt_metrics_log_eval(dt_metrics *m, int64_t step, int64_t epoch, const char *split, double loss,
-                              double accuracy, double map50, double lr, double seconds, const dt_loss_values *lv)
+                              double accuracy, const dt_eval_figures *x, double lr, double seconds, const dt_loss_values *lv)
 {
     FILE *f = m->f;
     fprintf(f, "{\"step\": %lld, \"epoch\": %lld", (long long)step, (long long)epoch);
@@ -98,7 +98,10 @@ dt_status dt_metrics_log_eval(dt_metrics *m, int64_t step, int64_t epoch, const 
     }
     put_num(f, "loss", loss);
     put_num(f, "accuracy", accuracy);
-    put_num(f, "map50", map50);
+    put_num(f, "map50", x->map50);
+    put_num(f, "verify_auc", x->verify_auc);
+    put_num(f, "verify_accuracy", x->verify_accuracy);
+    put_num(f, "verify_threshold", x->verify_threshold);
     put_num(f, "lr", lr);
     put_num(f, "time", seconds);
     if (lv && lv->n > 0) {

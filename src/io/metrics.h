@@ -8,6 +8,8 @@
 #ifndef DT_METRICS_H
 #define DT_METRICS_H
 
+#include <math.h>
+
 #include "core/core.h"
 
 typedef struct dt_metrics dt_metrics;
@@ -28,8 +30,15 @@ typedef struct {
 /* dt_metrics_log with each loss's value (lv may be NULL or empty). */
 dt_status dt_metrics_log_losses(dt_metrics *m, int64_t step, int64_t epoch, const char *split, double loss,
                                 double accuracy, double lr, double seconds, const dt_loss_values *lv);
-/* The same with a detector's "map50" (left out when NaN). */
+/* An evaluation's extra figures, each left out when NaN: a detector's
+ * "map50"; a verification's "verify_auc", "verify_accuracy" and
+ * "verify_threshold". */
+typedef struct {
+    double map50, verify_auc, verify_accuracy, verify_threshold;
+} dt_eval_figures;
+#define DT_NO_FIGURES ((dt_eval_figures){NAN, NAN, NAN, NAN})
+/* The same with an evaluation's figures. */
 dt_status dt_metrics_log_eval(dt_metrics *m, int64_t step, int64_t epoch, const char *split, double loss,
-                              double accuracy, double map50, double lr, double seconds, const dt_loss_values *lv);
+                              double accuracy, const dt_eval_figures *x, double lr, double seconds, const dt_loss_values *lv);
 
 #endif

@@ -25,4 +25,4 @@ static void act_backward(dt_layer *l, const dt_pass *ps)
 }
 
 const dt_layer_ops dt_activation_ops = {"activation", act_configure, NULL, act_forward, act_backward,
-                                        NULL, 1, NULL, 0};
+                                        NULL, 1, NULL, 0, 0};

@@ -12,10 +12,16 @@
  * Keys: momentum (0.1), eps (1e-5), group (0: whole local batch), sync (0).
  * Params: gamma [C] (1), beta [C] (0); buffers running_mean [C] (0),
  * running_var [C] (1).
+ * The network may fold a following relu or leaky relu into the layer
+ * (l->act, net.c): y = act(γ x̂ + β), and backward takes dy w.r.t. that y,
+ * the activation's derivative read from y's sign.
+ * x̂ is not kept: backward recomputes it from x (the previous layer's output,
+ * still there) with the mean and 1/std forward used, so a step streams
+ * x once in forward (after the sums) and dy, y, x twice in backward.
  * scratch: fixed part: work [5C+1] doubles (forward: Σx, Σx², count, then
- * the group's mean and istd, and the running-statistic sums; backward: Σdy,
- * Σdy·x̂ and the three coefficients of dx); per example: x̂ [C·H·W] and room
- * for istd [groups ≤ N, C]. */
+ * the group's mean and istd, and the running-statistic sums; backward: Σdz,
+ * Σdz·x̂ and the three coefficients of dx); per example: room for the mean
+ * and istd of [groups ≤ N, C]. */
 #include <math.h>
 
 #include "nn/layer.h"
@@ -30,7 +36,7 @@ typedef struct {
 
 enum { GAMMA, BETA, RMEAN, RVAR };
 
-/* Reals of the fixed part, rounded to 64 bytes so x̂ stays aligned. */
+/* Reals of the fixed part, rounded to 64 bytes so what follows stays aligned. */
 static int64_t work_reals(int64_t c)
 {
     int64_t bytes = (5 * c + 1) * (int64_t)sizeof(double);
@@ -38,12 +44,9 @@ static int64_t work_reals(int64_t c)
 }
 
 static double *work_of(const dt_layer *l) { return (double *)(void *)l->scratch; }
-static dt_real *xhat_of(const dt_layer *l) { return l->scratch + work_reals(((bn_priv *)l->priv)->c); }
-static dt_real *istd_of(const dt_layer *l, int64_t n)
-{
-    const bn_priv *p = l->priv;
-    return xhat_of(l) + n * p->c * p->s;
-}
+/* [groups, C] each: the mean and 1/std forward normalised each group with */
+static dt_real *mean_of(const dt_layer *l) { return l->scratch + work_reals(((bn_priv *)l->priv)->c); }
+static dt_real *istd_of(const dt_layer *l, int64_t n) { return mean_of(l) + n * ((bn_priv *)l->priv)->c; }
 
 /* Batch statistics: in training, unless frozen (then the running ones, as Keras does). */
 static int batch_stats(const dt_layer *l, const dt_pass *ps) { return ps->train && !l->frozen; }
@@ -88,7 +91,7 @@ static dt_status bn_configure(dt_layer *l, dt_ini *m, const char *sec)
     l->params[BETA] = (dt_param){.name = "beta", .ndim = 1, .dims = {c}, .size = c};
     l->params[RMEAN] = (dt_param){.name = "running_mean", .ndim = 1, .dims = {c}, .size = c, .buffer = 1};
     l->params[RVAR] = (dt_param){.name = "running_var", .ndim = 1, .dims = {c}, .size = c, .buffer = 1};
-    l->scratch_len = c * p->s + c;
+    l->scratch_len = 2 * c;
     l->scratch_fixed = work_reals(c);
     l->nstats = 2 * c + 1;
     return DT_OK;
@@ -106,48 +109,82 @@ static dt_status bn_init(dt_layer *l, dt_rng *rng)
     return DT_OK;
 }
 
-/* s1[c] = Σ a, s2[c] = Σ a·b over `rows` rows of [rows, C, S] (b = a: Σ a²). */
-static void chan_sums(const dt_real *a, const dt_real *b, int64_t rows, int64_t c, int64_t s, double *s1, double *s2)
+/* *s1 += Σ a, *s2 += Σ a·b over m values, in double. Eight independent
+ * partial sums: one serial chain of double additions waits on each add's
+ * latency, eight lanes vectorise. */
+static void lane_sums(const dt_real *a, const dt_real *b, int64_t m, double *s1, double *s2)
+{
+    enum { L = 8 };
+    double u[L] = {0}, v[L] = {0}, us = 0, vs = 0;
+    int64_t j = 0;
+    for (; j + L <= m; j += L)
+        for (int q = 0; q < L; q++) {
+            u[q] += a[j + q];
+            v[q] += (double)a[j + q] * b[j + q];
+        }
+    for (; j < m; j++) {
+        us += a[j];
+        vs += (double)a[j] * b[j];
+    }
+    for (int q = 0; q < L; q++) us += u[q], vs += v[q];
+    *s1 += us;
+    *s2 += vs;
+}
+
+/* s1[k] = Σ x, s2[k] = Σ x² per channel over `rows` rows of [rows, C, S],
+ * row by row, channel by channel, as the data lies. (Going channel-outer to
+ * keep a channel in L2 between the passes was slower: the prefetcher
+ * restarts at every plane.) */
+static void x_sums(const dt_real *x, int64_t rows, int64_t c, int64_t s, double *s1, double *s2)
 {
     for (int64_t k = 0; k < c; k++) s1[k] = s2[k] = 0;
     for (int64_t r = 0; r < rows; r++)
-        for (int64_t k = 0; k < c; k++) {
-            const dt_real *pa = a + (r * c + k) * s, *pb = b + (r * c + k) * s;
-            double u = 0, v = 0;
-            for (int64_t j = 0; j < s; j++) {
-                u += pa[j];
-                v += (double)pa[j] * pb[j];
-            }
-            s1[k] += u;
-            s2[k] += v;
-        }
+        for (int64_t k = 0; k < c; k++) lane_sums(x + (r * c + k) * s, x + (r * c + k) * s, s, &s1[k], &s2[k]);
 }
 
-/* x̂ = (x - mean)·istd and y = γ x̂ + β over `rows` rows. */
-static void normalise(const dt_real *x, dt_real *xh, dt_real *y, int64_t rows, int64_t c, int64_t s,
-                      const double *mean, const double *istd, const dt_real *gamma, const dt_real *beta)
+/* The activation folded in, as a slope for negative values: linear 1,
+ * relu 0, leaky relu alpha (>= 0). */
+static dt_real neg_slope(const dt_layer *l)
+{
+    return l->act == DT_ACT_RELU ? 0 : l->act == DT_ACT_LEAKY_RELU ? l->act_alpha : 1;
+}
+
+/* The pre-activation z = γ x̂ + β, x̂ = (x - mu)·is: forward and backward
+ * compute it alike, so backward finds z's sign from x without reading y. */
+#define BN_Z(xv) (g * (((xv) - mu) * is) + b)
+
+/* y = act(z) over `rows` rows; mean and istd [C] as forward keeps them. */
+static void normalise(const dt_real *x, dt_real *y, int64_t rows, int64_t c, int64_t s, const dt_real *mean,
+                      const dt_real *istd, const dt_real *gamma, const dt_real *beta, dt_real slope)
 {
     for (int64_t r = 0; r < rows; r++)
         for (int64_t k = 0; k < c; k++) {
-            int64_t o = (r * c + k) * s;
-            dt_real mu = (dt_real)mean[k], is = (dt_real)istd[k], g = gamma[k], b = beta[k];
-            for (int64_t j = 0; j < s; j++) {
-                dt_real v = (x[o + j] - mu) * is;
-                xh[o + j] = v;
-                y[o + j] = g * v + b;
-            }
+            const dt_real *px = x + (r * c + k) * s, mu = mean[k], is = istd[k], g = gamma[k], b = beta[k];
+            dt_real *py = y + (r * c + k) * s;
+            if (slope == 1)
+                for (int64_t j = 0; j < s; j++) py[j] = BN_Z(px[j]);
+            else if (slope == 0)
+                for (int64_t j = 0; j < s; j++) {
+                    dt_real v = BN_Z(px[j]);
+                    py[j] = v > 0 ? v : 0;
+                }
+            else
+                for (int64_t j = 0; j < s; j++) {
+                    dt_real v = BN_Z(px[j]);
+                    py[j] = v > 0 ? v : slope * v;
+                }
         }
 }
 
 static void forward_eval(dt_layer *l, const dt_pass *ps)
 {
     const bn_priv *p = l->priv;
-    double *mean = work_of(l), *istd = mean + p->c;
+    dt_real *mean = mean_of(l), *istd = istd_of(l, ps->n);
     for (int64_t k = 0; k < p->c; k++) {
         mean[k] = l->params[RMEAN].w[k];
-        istd[k] = 1 / sqrt((double)l->params[RVAR].w[k] + p->eps);
+        istd[k] = (dt_real)(1 / sqrt((double)l->params[RVAR].w[k] + p->eps));
     }
-    normalise(l->x[0], xhat_of(l), l->y, ps->n, p->c, p->s, mean, istd, l->params[GAMMA].w, l->params[BETA].w);
+    normalise(l->x[0], l->y, ps->n, p->c, p->s, mean, istd, l->params[GAMMA].w, l->params[BETA].w, neg_slope(l));
 }
 
 static void bn_forward(dt_layer *l, const dt_pass *ps)
@@ -162,11 +199,11 @@ static void bn_forward(dt_layer *l, const dt_pass *ps)
     int64_t g, ng = groups(l, ps, &g);
     double *w = work_of(l), *acc_m = w + 2 * c + 1, *acc_v = acc_m + c;
     const dt_real *rm = l->params[RMEAN].w, *rv = l->params[RVAR].w;
-    dt_real *istd_out = istd_of(l, n);
     for (int64_t k = 0; k < c; k++) acc_m[k] = acc_v[k] = 0;
     for (int64_t q = 0; q < ng; q++) {
         int64_t r0 = q * g, rows = n - r0 < g ? n - r0 : g;
-        chan_sums(l->x[0] + r0 * cs, l->x[0] + r0 * cs, rows, c, p->s, w, w + c);
+        dt_real *mean = mean_of(l) + q * c, *istd = istd_of(l, n) + q * c;
+        x_sums(l->x[0] + r0 * cs, rows, c, p->s, w, w + c);
         w[2 * c] = (double)(rows * p->s);
         if (sy) ps->allreduce(ps->ctx, w, (int)(2 * c + 1));
         double cnt = w[2 * c];
@@ -177,12 +214,11 @@ static void bn_forward(dt_layer *l, const dt_pass *ps)
             /* a group too small for a statistic leaves that running value as it was */
             acc_m[k] += cnt > 0 ? mu : rm[k];
             acc_v[k] += cnt > 1 ? var * cnt / (cnt - 1) : rv[k];
-            w[k] = mu;
-            w[c + k] = 1 / sqrt(var + p->eps);
-            istd_out[q * c + k] = (dt_real)w[c + k];
+            mean[k] = (dt_real)mu;
+            istd[k] = (dt_real)(1 / sqrt(var + p->eps));
         }
-        normalise(l->x[0] + r0 * cs, xhat_of(l) + r0 * cs, l->y + r0 * cs, rows, c, p->s, w, w + c,
-                  l->params[GAMMA].w, l->params[BETA].w);
+        normalise(l->x[0] + r0 * cs, l->y + r0 * cs, rows, c, p->s, mean, istd, l->params[GAMMA].w,
+                  l->params[BETA].w, neg_slope(l));
     }
     /* The running statistics change once per step, from the mean over every
      * group of the step (all micro-batches, all ranks): forwards add their
@@ -210,15 +246,51 @@ static void bn_commit(dt_layer *l)
     for (int64_t k = 0; k < 2 * c + 1; k++) st[k] = 0;
 }
 
-/* dy ← a·dy + b + cx·x̂ per channel, in place over `rows` rows. */
-static void affine_dy(dt_real *dy, const dt_real *xh, int64_t rows, int64_t c, int64_t s, const double *a,
-                      const double *b, const double *cx)
+/* dz = dy through the folded activation, its sign z's (BN_Z of x); no
+ * shortcut for linear (slope 1 gives dy either way): a branch in the loop
+ * would keep it from vectorising. */
+#define BN_DZ(j) (BN_Z(px[j]) > 0 ? pd[j] : slope * pd[j])
+
+/* Per channel over `rows` rows: s1[k] = Σ dz, s2[k] = Σ dz·x̂, x̂ recomputed
+ * from x as forward made it. dz and x̂ go through a small buffer first: the
+ * element-wise part vectorises as a plain loop, the sums as lane_sums. */
+static void dz_sums(const dt_real *dy, const dt_real *x, int64_t rows, int64_t c, int64_t s, const dt_real *mean,
+                    const dt_real *istd, const dt_real *gamma, const dt_real *beta, dt_real slope, double *s1,
+                    double *s2)
+{
+    enum { B = 256 };
+    dt_real dz[B], xh[B];
+    for (int64_t k = 0; k < c; k++) s1[k] = s2[k] = 0;
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t k = 0; k < c; k++) {
+            const dt_real mu = mean[k], is = istd[k], g = gamma[k], b = beta[k];
+            for (int64_t j0 = 0; j0 < s; j0 += B) {
+                const dt_real *pd = dy + (r * c + k) * s + j0, *px = x + (r * c + k) * s + j0;
+                int64_t m = s - j0 < B ? s - j0 : B;
+                for (int64_t j = 0; j < m; j++) {
+                    xh[j] = (px[j] - mu) * is;
+                    dz[j] = BN_DZ(j);
+                }
+                lane_sums(dz, xh, m, &s1[k], &s2[k]);
+            }
+        }
+}
+
+/* dx = ca·dz + cb + cc·x̂ per channel over `rows` rows (dx += ... when accum). */
+static void put_dx(dt_real *dx, int accum, const dt_real *dy, const dt_real *x, int64_t rows, int64_t c, int64_t s,
+                   const dt_real *mean, const dt_real *istd, const dt_real *gamma, const dt_real *beta,
+                   dt_real slope, const double *a, const double *bb, const double *cx)
 {
     for (int64_t r = 0; r < rows; r++)
         for (int64_t k = 0; k < c; k++) {
-            int64_t o = (r * c + k) * s;
-            dt_real ak = (dt_real)a[k], bk = (dt_real)b[k], ck = (dt_real)cx[k];
-            for (int64_t j = 0; j < s; j++) dy[o + j] = ak * dy[o + j] + bk + ck * xh[o + j];
+            const dt_real *pd = dy + (r * c + k) * s, *px = x + (r * c + k) * s;
+            const dt_real mu = mean[k], is = istd[k], g = gamma[k], b = beta[k];
+            const dt_real ca = (dt_real)a[k], cb = (dt_real)bb[k], cc = (dt_real)cx[k];
+            dt_real *pdx = dx + (r * c + k) * s;
+            if (accum)
+                for (int64_t j = 0; j < s; j++) pdx[j] += ca * BN_DZ(j) + cb + cc * ((px[j] - mu) * is);
+            else
+                for (int64_t j = 0; j < s; j++) pdx[j] = ca * BN_DZ(j) + cb + cc * ((px[j] - mu) * is);
         }
 }
 
@@ -229,11 +301,13 @@ static void bn_backward(dt_layer *l, const dt_pass *ps)
     int sy = syncing(l, ps);
     int64_t g, ng = groups(l, ps, &g);
     double *s1 = work_of(l), *s2 = s1 + c, *a = s2 + c, *b = a + c, *cx = b + c;
-    const dt_real *gamma = l->params[GAMMA].w, *xh = xhat_of(l), *istd = istd_of(l, n);
+    const dt_real *gamma = l->params[GAMMA].w, *beta = l->params[BETA].w, slope = neg_slope(l);
     dt_real *dgamma = l->params[GAMMA].g, *dbeta = l->params[BETA].g, *dx = l->dx[0];
     for (int64_t q = 0; q < ng; q++) {
         int64_t r0 = q * g, rows = n - r0 < g ? n - r0 : g;
-        chan_sums(l->dy + r0 * cs, xh + r0 * cs, rows, c, p->s, s1, s2);
+        const dt_real *dy = l->dy + r0 * cs, *x = l->x[0] + r0 * cs;
+        const dt_real *mean = mean_of(l) + q * c, *istd = istd_of(l, n) + q * c;
+        dz_sums(dy, x, rows, c, p->s, mean, istd, gamma, beta, slope, s1, s2);
         /* each rank adds its own share: the trainer sums parameter gradients */
         for (int64_t k = 0; dgamma && k < c; k++) { /* NULL when frozen */
             dbeta[k] += (dt_real)s1[k];
@@ -242,27 +316,26 @@ static void bn_backward(dt_layer *l, const dt_pass *ps)
         /* dx NULL is the same on every rank (the network's input), so skipping
          * the collective then keeps the ranks in step */
         if (!dx) continue;
-        if (!batch_stats(l, ps)) { /* fixed statistics: dx = γ·istd·dy */
+        if (!batch_stats(l, ps)) { /* fixed statistics: dx = γ·istd·dz */
             for (int64_t k = 0; k < c; k++) {
-                a[k] = gamma[k] / sqrt((double)l->params[RVAR].w[k] + p->eps);
+                a[k] = gamma[k] * (double)istd[k];
                 b[k] = cx[k] = 0;
             }
         } else {
-            /* dx = γ·istd·(dy - Σdy/m - x̂·Σ(dy·x̂)/m), sums over the group (all ranks when synced) */
+            /* dx = γ·istd·(dz - Σdz/m - x̂·Σ(dz·x̂)/m), sums over the group (all ranks when synced) */
             if (sy) ps->allreduce(ps->ctx, s1, (int)(2 * c));
             double m = sy ? p->count : (double)(rows * p->s);
             for (int64_t k = 0; k < c; k++) {
-                a[k] = gamma[k] * (double)istd[q * c + k];
+                a[k] = gamma[k] * (double)istd[k];
                 b[k] = m > 0 ? -a[k] * s1[k] / m : 0;
                 cx[k] = m > 0 ? -a[k] * s2[k] / m : 0;
             }
         }
-        affine_dy(l->dy + r0 * cs, xh + r0 * cs, rows, c, p->s, a, b, cx);
+        put_dx(dx + r0 * cs, l->dx_accum[0], dy, x, rows, c, p->s, mean, istd, gamma, beta, slope, a, b, cx);
     }
-    if (dx) dt_layer_put_dx(dx, l->dx_accum[0], l->dy, n * cs);
 }
 
 static void bn_destroy(dt_layer *l) { dt_free(l->priv); }
 
 const dt_layer_ops dt_batchnorm_ops = {"batchnorm", bn_configure, bn_init, bn_forward,
-                                       bn_backward, bn_destroy, 1, bn_commit, 0};
+                                       bn_backward, bn_destroy, 1, bn_commit, 0, .folds_act = 1};

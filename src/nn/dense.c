@@ -79,4 +79,4 @@ static void dense_backward(dt_layer *l, const dt_pass *ps)
 static void dense_destroy(dt_layer *l) { dt_free(l->priv); }
 
 const dt_layer_ops dt_dense_ops = {"dense", dense_configure, dense_init, dense_forward,
-                                   dense_backward, dense_destroy, 1, NULL, .init_keys = 1};
+                                   dense_backward, dense_destroy, 1, NULL, .init_keys = 1, .folds_act = 1};

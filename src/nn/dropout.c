@@ -60,4 +60,4 @@ static void dropout_backward(dt_layer *l, const dt_pass *ps)
 static void dropout_destroy(dt_layer *l) { dt_free(l->priv); }
 
 const dt_layer_ops dt_dropout_ops = {"dropout", dropout_configure, NULL, dropout_forward,
-                                     dropout_backward, dropout_destroy, 1, NULL, 0};
+                                     dropout_backward, dropout_destroy, 1, NULL, 0, 0};

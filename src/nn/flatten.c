@@ -29,4 +29,4 @@ static void flatten_backward(dt_layer *l, const dt_pass *ps)
 }
 
 const dt_layer_ops dt_flatten_ops = {"flatten", flatten_configure, NULL, flatten_forward, flatten_backward,
-                                     NULL, 1, NULL, 0};
+                                     NULL, 1, NULL, 0, 0};

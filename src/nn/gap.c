@@ -38,4 +38,4 @@ static void gap_backward(dt_layer *l, const dt_pass *ps)
 }
 
 const dt_layer_ops dt_global_avgpool_ops = {"global_avgpool", gap_configure, NULL, gap_forward, gap_backward,
-                                            NULL, 1, NULL, 0};
+                                            NULL, 1, NULL, 0, 0};

@@ -61,4 +61,4 @@ static void l2_backward(dt_layer *l, const dt_pass *ps)
 
 static void l2_destroy(dt_layer *l) { dt_free(l->priv); }
 
-const dt_layer_ops dt_l2norm_ops = {"l2norm", l2_configure, NULL, l2_forward, l2_backward, l2_destroy, 1, NULL, 0};
+const dt_layer_ops dt_l2norm_ops = {"l2norm", l2_configure, NULL, l2_forward, l2_backward, l2_destroy, 1, NULL, 0, 0};

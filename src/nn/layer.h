@@ -81,6 +81,10 @@ typedef struct {
      * every micro-batch and rank of the step), then clear them; may be NULL. */
     void (*commit)(dt_layer *l);
     int init_keys; /* reads `init` and `init_scale` (dt_init_read), which [model] init overrides */
+    /* forward applies l->act to its output and backward takes dy w.r.t. that,
+     * the derivative of relu and leaky relu read from y's sign: a following
+     * activation layer can be folded into it (net.c) */
+    int folds_act;
 } dt_layer_ops;
 
 struct dt_layer {
@@ -107,6 +111,8 @@ struct dt_layer {
      * is NULL) and batch norm keeps its running statistics (as Keras does) */
     int frozen;
     int runs_backward; /* planned by the network: a loss's gradient reaches it and is wanted */
+    int folded;        /* an activation the network folded into its input layer: y and dy are that
+                        * layer's, and forward and backward are skipped */
     const dt_real *z; /* pre-activation of the last forward, for the loss */
     int64_t goff;     /* offset of this layer's first gradient in the flat buffer */
     int64_t nstats;   /* reals of per-step statistics (batch norm), set by configure */

@@ -5,10 +5,11 @@
 
 const char *const dt_target_names[] = {"none", "label", "dense", NULL};
 
-extern const dt_loss_ops dt_softmax_ce_ops, dt_bce_ops, dt_mse_ops, dt_content_ops, dt_style_ops, dt_yolo_ops;
+extern const dt_loss_ops dt_softmax_ce_ops, dt_bce_ops, dt_mse_ops, dt_content_ops, dt_style_ops, dt_yolo_ops,
+    dt_triplet_ops;
 
-static const dt_loss_ops *const types[] = {&dt_softmax_ce_ops, &dt_bce_ops,   &dt_mse_ops,
-                                           &dt_content_ops,    &dt_style_ops, &dt_yolo_ops};
+static const dt_loss_ops *const types[] = {&dt_softmax_ce_ops, &dt_bce_ops,   &dt_mse_ops,  &dt_content_ops,
+                                           &dt_style_ops,      &dt_yolo_ops, &dt_triplet_ops};
 
 const dt_loss_ops *dt_loss_find(const char *type)
 {

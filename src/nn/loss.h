@@ -55,6 +55,9 @@ typedef struct {
      * of the last forward). Until captured the reference is zeros. */
     int64_t (*ref_size)(const dt_loss_term *t);
     void (*capture)(dt_loss_term *t);
+    /* Dense targets with rules of their own (boxes), else NULL: check n rows
+     * of targets tg, the first being row `first` of `src` (for messages). */
+    dt_status (*check)(const dt_loss_term *t, const dt_real *tg, int64_t n, int64_t first, const char *src);
 } dt_loss_ops;
 
 struct dt_loss_term {
@@ -70,6 +73,7 @@ struct dt_loss_term {
     dt_real *ref;  /* [ops->ref_size]: the captured reference, or NULL */
     dt_real *work; /* [ops->ref_size]: the same quantity for the row being compared */
     int64_t tlen;  /* dense targets: reals per row (size, unless configure says otherwise) */
+    int64_t maxn;  /* rows the network's buffers hold */
     void *priv;    /* the loss's own state, dt_alloc'ed by configure, dt_free'd with the network */
 };
 

@@ -187,12 +187,48 @@ static void yolo_forward(dt_loss_term *t, const dt_targets *tg, int64_t n, dt_re
                            g != 0 ? src->dy + r * t->size : NULL, t->dy_accum);
 }
 
+/* Every box row is "no box" (class -1) or a known class with a box of
+ * positive size inside the picture; the first that is not names its row
+ * (the global example index), box and field. */
+static dt_status yolo_check(const dt_loss_term *t, const dt_real *tg, int64_t n, int64_t first, const char *src)
+{
+    static const char *const field[] = {"class", "x1", "y1", "x2", "y2"};
+    const yolo_priv *p = t->priv;
+    for (int64_t r = 0; r < n; r++)
+        for (int b = 0; b < p->boxes; b++) {
+            const dt_real *v = tg + (r * p->boxes + b) * 5;
+            const char *why = NULL;
+            int k = 0;
+            if (v[0] == -1) continue;
+            if (!(v[0] >= 0 && v[0] < p->nc && v[0] == floor(v[0]))) {
+                why = "is not a class of the model (expected -1 for no box, or 0";
+            } else {
+                for (k = 1; k < 5 && !why; k++)
+                    if (!isfinite(v[k])) why = "is not a number";
+                    else if (v[k] < 0 || v[k] > (k % 2 ? p->img_w : p->img_h)) why = "is outside the picture";
+                k--;
+                if (!why && !(v[3] > v[1])) why = "makes an empty box (expected x1 < x2)", k = 3;
+                if (!why && !(v[4] > v[2])) why = "makes an empty box (expected y1 < y2)", k = 4;
+            }
+            if (!why) continue;
+            char extra[96] = "";
+            if (k == 0) snprintf(extra, sizeof extra, " to %d)", p->nc - 1);
+            else if (!strcmp(why, "is outside the picture"))
+                snprintf(extra, sizeof extra, " (expected 0 to %g)", k % 2 ? p->img_w : p->img_h);
+            return dt_error(DT_ERR_DATA, "%s: row %lld, box %d: %s = %g %s%s ([%s] classes = %d, image = %gx%g)",
+                            src[0] ? src : "targets", (long long)(first + r), b, field[k], (double)v[k], why, extra,
+                            t->name, p->nc, p->img_w, p->img_h);
+        }
+    return DT_OK;
+}
+
 const dt_loss_ops dt_yolo_ops = {
     .type = "yolo",
     .target = DT_TARGET_DENSE,
     .configure = yolo_configure,
     .forward = yolo_forward,
     .predict = NULL,
+    .check = yolo_check,
 };
 
 int dt_loss_yolo_head(const dt_loss_term *t, int *na, double *anchors, int *nclasses, double *img_w, double *img_h)

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 const char *const dt_loss_names[] = {"auto", "bce", "softmax_ce", NULL};
 
@@ -114,6 +115,7 @@ static dt_status configure_loss(dt_net *net, dt_ini *m, const char *sec, const d
     t->src = &net->layers[in];
     t->size = dt_shape_size(t->src->out);
     t->tlen = t->size;
+    t->maxn = net->maxn;
     net->nlosses++;
     DT_TRY(ops->configure(t, m, sec));
     if (ops->ref_size) {
@@ -222,7 +224,7 @@ static dt_status losses_targets(dt_net *net, dt_ini *m)
         dt_loss_term *t = &net->losses[j];
         net->loss_names[j] = t->name;
         dt_target_kind k = t->ops->target;
-        if (k == DT_TARGET_LABEL && net->classifier < 0) {
+        if (k == DT_TARGET_LABEL && net->classifier < 0 && t->ops->predict) { /* a triplet loss reads labels, classifies nothing */
             net->classifier = j;
             net->nclasses = t->nclasses;
         }
@@ -329,6 +331,68 @@ static void place_params(dt_net *net)
     }
 }
 
+/* Point every layer at its y, dy and scratch in `buffers`; a folded
+ * activation at its input layer's y and dy (its own stay unused). */
+static void assign_buffers(dt_net *net)
+{
+    dt_real *b = net->buffers;
+    for (int i = 0; i < net->nlayers; i++) {
+        dt_layer *l = &net->layers[i];
+        int64_t o, sc, span = layer_span(l, net->maxn, &o, &sc);
+        l->y = b;
+        l->dy = b + o;
+        l->scratch = b + 2 * o;
+        b += span;
+        if (l->folded) {
+            l->y = net->layers[l->inputs[0]].y;
+            l->dy = net->layers[l->inputs[0]].dy;
+        }
+    }
+}
+
+static int g_folding = 1;
+void dt_net_set_folding(int on) { g_folding = on; }
+
+/* A relu or leaky relu layer whose input is read by it alone, and comes from
+ * a layer that can apply it (folds_act) and has none, is folded into that
+ * layer: one pass over the activations fewer each way, and batch norm, say,
+ * reads y's sign in the same pass that reads dy. The results are the same. */
+static void fold_activations(dt_net *net)
+{
+    int *readers = net->writers; /* scratch: readers of [1 + layer] */
+    memset(readers, 0, (size_t)(net->nlayers + 1) * sizeof *readers);
+    for (int i = 0; i < net->nlayers; i++)
+        for (int k = 0; k < net->layers[i].ops->ninputs; k++) readers[net->layers[i].inputs[k] + 1]++;
+    for (int j = 0; j < net->nlosses; j++) readers[net->losses[j].input + 1]++;
+    for (int i = 0; g_folding && i < net->nlayers; i++) {
+        dt_layer *a = &net->layers[i];
+        int src = a->inputs[0];
+        if (strcmp(a->ops->type, "activation") || src < 0 || readers[src + 1] != 1 || a->fused_output) continue;
+        if (a->act != DT_ACT_RELU && !(a->act == DT_ACT_LEAKY_RELU && a->act_alpha >= 0)) continue;
+        dt_layer *b = &net->layers[src];
+        if (!b->ops->folds_act || b->act != DT_ACT_LINEAR || b->fused_output) continue;
+        a->folded = 1;
+        b->act = a->act;
+        b->act_alpha = a->act_alpha;
+    }
+    assign_buffers(net);
+    plan_backward(net);
+}
+
+void dt_net_unfold(dt_net *net, int idx)
+{
+    for (int i = idx + 1; i < net->nlayers; i++) {
+        dt_layer *a = &net->layers[i];
+        if (!a->folded || a->inputs[0] != idx) continue;
+        a->folded = 0;
+        net->layers[idx].act = DT_ACT_LINEAR;
+        net->layers[idx].act_alpha = 0;
+        assign_buffers(net);
+        plan_backward(net);
+        return;
+    }
+}
+
 static dt_status allocate(dt_net *net)
 {
     int64_t nb = 0, n = net->maxn;
@@ -363,16 +427,13 @@ static dt_status allocate(dt_net *net)
         dt_layer *l = &net->layers[i];
         int64_t o, sc, span = layer_span(l, n, &o, &sc);
         int64_t ny = n * dt_shape_size(l->out), ns = n * l->scratch_len + l->scratch_fixed;
-        l->y = b;
-        l->dy = b + o;
-        l->scratch = b + 2 * o;
         /* from the exact end of each: the alignment padding is no one's either */
-        POISON(l->y + ny, o - ny);
-        POISON(l->dy + ny, o - ny);
-        POISON(l->scratch + ns, sc - ns);
+        POISON(b + ny, o - ny);
+        POISON(b + o + ny, o - ny);
+        POISON(b + 2 * o + ns, sc - ns);
         b += span;
     }
-    plan_backward(net);
+    fold_activations(net);
     return DT_OK;
 }
 
@@ -432,6 +493,21 @@ int dt_net_find(const dt_net *net, const char *name)
     return i >= 0 ? i : -1;
 }
 
+void dt_net_time_into(dt_net *net, double *secs) { net->times = secs; }
+
+double dt_layer_flops(const dt_layer *l)
+{
+    if (l->nparams == 0 || l->params[0].buffer || !strcmp(l->ops->type, "batchnorm")) return 0;
+    return 2.0 * (double)l->params[0].size * l->out.h * l->out.w;
+}
+
+static double seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 const dt_real *dt_net_forward(dt_net *net, const dt_real *x, const dt_pass *p)
 {
     DT_ASSERT(p->n <= net->maxn);
@@ -439,7 +515,10 @@ const dt_real *dt_net_forward(dt_net *net, const dt_real *x, const dt_pass *p)
         dt_layer *l = &net->layers[i];
         for (int k = 0; k < l->ops->ninputs; k++)
             if (l->inputs[k] < 0) l->x[k] = x;
+        if (l->folded) continue;
+        double t0 = net->times ? seconds() : 0;
         l->ops->forward(l, p);
+        if (net->times) net->times[i] += seconds() - t0;
     }
     return net->layers[net->nlayers - 1].y;
 }
@@ -460,6 +539,7 @@ dt_status dt_net_capture(dt_net *net, const char *loss)
 
 void dt_net_loss(dt_net *net, const dt_targets *t, int64_t n, dt_real grad_scale, double *sums, int64_t *correct)
 {
+    double t0 = net->times ? seconds() : 0;
     for (int j = 0; j < net->nlosses; j++) {
         dt_loss_term *lt = &net->losses[j];
         double s = 0;
@@ -467,6 +547,7 @@ void dt_net_loss(dt_net *net, const dt_targets *t, int64_t n, dt_real grad_scale
         sums[0] += lt->weight * s;
         sums[1 + j] += s;
     }
+    if (net->times) net->times[2 * net->nlayers] += seconds() - t0;
 }
 
 void dt_net_backward(dt_net *net, const dt_real *x, dt_real *dx, const dt_pass *p)
@@ -477,13 +558,15 @@ void dt_net_backward(dt_net *net, const dt_real *x, dt_real *dx, const dt_pass *
     }
     for (int i = net->nlayers - 1; i >= 0; i--) {
         dt_layer *l = &net->layers[i];
-        if (l->runs_backward) {
+        if (l->runs_backward && !l->folded) {
             for (int k = 0; k < l->ops->ninputs; k++)
                 if (l->inputs[k] < 0) {
                     l->x[k] = x;
                     l->dx[k] = dx;
                 }
+            double t0 = net->times ? seconds() : 0;
             l->ops->backward(l, p);
+            if (net->times) net->times[net->nlayers + i] += seconds() - t0;
         }
         if (p->grads_ready) p->grads_ready(p->ctx, l->goff);
     }

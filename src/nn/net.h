@@ -51,6 +51,7 @@ typedef struct {
     int64_t target_len;  /* DT_TARGET_DENSE: reals per row */
     int input_grad;      /* backward is planned to write the input gradient */
     int *writers;        /* [nlayers + 1] planning scratch */
+    double *times;       /* NULL, or seconds added up per layer: see dt_net_time_into */
 } dt_net;
 
 /* Build from a parsed model file: layers configured, buffers allocated for
@@ -67,6 +68,13 @@ dt_status dt_net_init(dt_net *net, uint32_t seed);
 
 /* The layer called `name`, or -1. */
 int dt_net_find(const dt_net *net, const char *name);
+/* Give layer idx its own output again where the activation after it was
+ * folded into it (a relu or leaky relu read by nothing else: the network
+ * does this as it builds), for callers that read that layer's y. */
+void dt_net_unfold(dt_net *net, int idx);
+/* Whether networks built from now on fold activations (1, the default;
+ * 0 for comparisons). */
+void dt_net_set_folding(int on);
 
 /* Forward pass over p->n rows of x [n, in]; returns the last layer's output [n, out]. */
 const dt_real *dt_net_forward(dt_net *net, const dt_real *x, const dt_pass *p);
@@ -112,6 +120,15 @@ void dt_net_commit_stats(dt_net *net);
 /* Freeze every layer now (no parameter gradients from here on; buffers
  * stay as they are): for optimising an input through a fixed network. */
 void dt_net_freeze_all(dt_net *net);
+
+/* Add the seconds each layer spends to secs [2 * nlayers + 1]: forward of
+ * layer i at i, its backward at nlayers + i, the losses (forward and
+ * gradient) at 2 * nlayers; NULL stops. For `dtrain bench`. */
+void dt_net_time_into(dt_net *net, double *secs);
+
+/* Multiply-adds of a layer with weights per example, counted as 2 FLOPs
+ * each (its forward; backward is about twice that); 0 for the others. */
+double dt_layer_flops(const dt_layer *l);
 
 /* Predicted class of each row of the last forward pass (needs a classifier). */
 void dt_net_predict(const dt_net *net, int64_t n, int32_t *cls, dt_real *prob);

@@ -255,5 +255,5 @@ static void pool_backward(dt_layer *l, const dt_pass *ps)
 
 static void pool_destroy(dt_layer *l) { dt_free(l->priv); }
 
-const dt_layer_ops dt_maxpool_ops = {"maxpool", pool_configure, NULL, pool_forward, pool_backward, pool_destroy, 1, NULL, 0};
-const dt_layer_ops dt_avgpool_ops = {"avgpool", pool_configure, NULL, pool_forward, pool_backward, pool_destroy, 1, NULL, 0};
+const dt_layer_ops dt_maxpool_ops = {"maxpool", pool_configure, NULL, pool_forward, pool_backward, pool_destroy, 1, NULL, 0, 0};
+const dt_layer_ops dt_avgpool_ops = {"avgpool", pool_configure, NULL, pool_forward, pool_backward, pool_destroy, 1, NULL, 0, 0};

@@ -80,4 +80,4 @@ static void zeropad_backward(dt_layer *l, const dt_pass *ps)
 static void zeropad_destroy(dt_layer *l) { dt_free(l->priv); }
 
 const dt_layer_ops dt_zeropad_ops = {"zeropad", zeropad_configure, NULL, zeropad_forward,
-                                     zeropad_backward, zeropad_destroy, 1, NULL, 0};
+                                     zeropad_backward, zeropad_destroy, 1, NULL, 0, 0};

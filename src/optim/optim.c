@@ -11,7 +11,7 @@
 #include <string.h>
 
 static const char *const kinds[] = {"gd", "momentum", "rmsprop", "adam", NULL};
-static const char *const decays[] = {"none", "step", "exponential", "inverse_time", NULL};
+static const char *const decays[] = {"none", "step", "exponential", "inverse_time", "cosine", NULL};
 
 dt_status dt_optim_read(dt_ini *c, dt_optim *o)
 {
@@ -47,7 +47,7 @@ const char *dt_optim_state_name(const dt_optim *o, int i)
     return i == 0 ? "v" : "s";
 }
 
-double dt_optim_lr(const dt_optim *o, int64_t epoch)
+double dt_optim_lr(const dt_optim *o, int64_t epoch, double progress)
 {
     double e = (double)epoch, every = (double)o->decay_every;
     switch (o->decay) {
@@ -55,6 +55,8 @@ double dt_optim_lr(const dt_optim *o, int64_t epoch)
     case DT_DECAY_STEP: return o->lr * pow(o->decay_rate, floor(e / every));
     case DT_DECAY_EXP: return o->lr * pow(o->decay_rate, e / every);
     case DT_DECAY_INVTIME: return o->lr / (1.0 + o->decay_rate * floor(e / every));
+    /* step by step from lr to 0 over the whole run (SGDR without restarts) */
+    case DT_DECAY_COSINE: return o->lr * 0.5 * (1.0 + cos(M_PI * fmin(fmax(progress, 0), 1)));
     }
     return o->lr;
 }

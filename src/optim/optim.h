@@ -13,7 +13,7 @@
 #include "io/ini.h"
 
 typedef enum { DT_OPT_GD = 0, DT_OPT_MOMENTUM, DT_OPT_RMSPROP, DT_OPT_ADAM } dt_opt_kind;
-typedef enum { DT_DECAY_NONE = 0, DT_DECAY_STEP, DT_DECAY_EXP, DT_DECAY_INVTIME } dt_decay_kind;
+typedef enum { DT_DECAY_NONE = 0, DT_DECAY_STEP, DT_DECAY_EXP, DT_DECAY_INVTIME, DT_DECAY_COSINE } dt_decay_kind;
 
 typedef struct {
     dt_opt_kind kind;
@@ -24,14 +24,15 @@ typedef struct {
 } dt_optim;
 
 /* Reads [optim]: type, lr, beta (momentum), beta1, beta2, eps, l2,
- * decay = none|step|exponential|inverse_time, decay_rate, decay_every. */
+ * decay = none|step|exponential|inverse_time|cosine, decay_rate, decay_every. */
 dt_status dt_optim_read(dt_ini *cfg, dt_optim *o);
 /* Number of state arrays the optimizer keeps (0, 1 or 2) and their names. */
 int dt_optim_nstate(const dt_optim *o);
 const char *dt_optim_state_name(const dt_optim *o, int i);
 
-/* Learning rate at `epoch` (counted from 0). */
-double dt_optim_lr(const dt_optim *o, int64_t epoch);
+/* Learning rate at `epoch` (counted from 0), `progress` of the way through
+ * the run (step / all its steps, in [0, 1]: the cosine schedule's clock). */
+double dt_optim_lr(const dt_optim *o, int64_t epoch, double progress);
 
 /* One update of n parameters; t is the 1-based update count (Adam's bias
  * correction). state[i] are the state arrays. */

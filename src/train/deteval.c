@@ -18,6 +18,7 @@ int dt_deteval_init(dt_deteval *e, const dt_net *net)
         const dt_loss_term *t = &net->losses[j];
         if (dt_loss_yolo_head(t, &e->h.nanchors, e->h.anchors, &e->h.nclasses, &e->img_w, &e->img_h)) {
             e->t = t;
+            e->h.every_class = 1;
             return 1;
         }
     }
@@ -41,7 +42,7 @@ dt_status dt_deteval_add(dt_deteval *e, const dt_dataset *d, int64_t r0, int64_t
 {
     const dt_layer *src = e->t->src;
     int gh = src->out.h, gw = src->out.w;
-    int64_t cap = (int64_t)gh * gw * e->h.nanchors, per = e->t->tlen / 5;
+    int64_t cap = (int64_t)gh * gw * e->h.nanchors * e->h.nclasses, per = e->t->tlen / 5;
     if (cap > e->wcap) {
         dt_det *w = realloc(e->work, (size_t)cap * sizeof *w);
         if (!w) return dt_error(DT_ERR_NOMEM, "out of memory for %lld boxes", (long long)cap);

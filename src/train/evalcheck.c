@@ -309,6 +309,7 @@ static dt_status write_features(const dt_run_args *a, dt_setup *s, const dt_data
     if (li < 0)
         return dt_error(DT_ERR_ARG, "--features: '%s' is not a layer of %s", a->features_layer, s->model_path);
     if (s->rank != 0) return DT_OK;
+    dt_net_unfold(net, li); /* its own output, not the activation after it */
     const dt_layer *l = &net->layers[li];
     int64_t f = dt_shape_size(l->out), rows = d->n;
     dt_real *out = dt_alloc((size_t)(rows * f + 1) * sizeof *out);
@@ -397,10 +398,12 @@ static dt_status eval_run(const dt_run_args *a, dt_setup *s)
         dt_eval_result e = {.each = each, .ap = ap};
         if (sets[i]->total == 0 || net->nlosses == 0) continue; /* headless: nothing to measure */
         if ((st = dt_evaluate(s, sets[i], &e))) break;
-        double acc = net->classifier < 0 ? NAN : e.count ? (double)e.correct / (double)e.count : 0;
+        double acc = net->classifier < 0 || e.has_verify ? NAN : e.count ? (double)e.correct / (double)e.count : 0;
         emit(a, s, (dt_event){.kind = DT_EV_EVAL, .split = names[i], .loss = e.loss, .accuracy = acc,
                               .correct = e.correct, .count = e.count, .nlosses = dt_net_named_losses(net),
-                              .loss_names = net->loss_names, .losses = each, .has_map = e.has_map, .map50 = e.map50});
+                              .loss_names = net->loss_names, .losses = each, .has_map = e.has_map, .map50 = e.map50,
+                              .has_verify = e.has_verify, .verify_auc = e.v.auc, .verify_acc = e.v.acc,
+                              .verify_thr = e.v.thr});
         if (e.has_map && s->rank == 0) { /* the detector's per-class table */
             printf("%s: average precision at IoU 0.5 per class (mAP %.4f)\n", names[i], e.map50);
             for (int k = 0; k < e.nclasses; k++) {

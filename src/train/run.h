@@ -4,6 +4,7 @@
 #define DT_RUN_H
 
 #include "data/augment.h"
+#include "nn/loss_triplet.h"
 #include "comm/reduce.h"
 #include "io/metrics.h"
 #include "train/checkpoint.h"
@@ -68,6 +69,16 @@ typedef struct run {
     dt_metrics *metrics;
     dt_augment aug;
     int augment;
+    /* a triplet loss, mined over the global batch each step (step.c), or NULL */
+    dt_loss_term *mined;
+    int64_t m_dim, m_cap;  /* embedding size; triplets room in m_trips */
+    double m_margin;
+    dt_mining m_mode;
+    double *m_rows, *m_all; /* [local_max, d + 1] this rank's embeddings and labels; [global, d + 1] everyone's */
+    double *m_trip, *m_trips; /* (a, p, n, weight) of this rank's anchors' triplets; everyone's */
+    double *m_dE, *m_loss;  /* [local_max, d] gradient of this rank's rows; [local_max] its anchors' losses */
+    double *m_dist;         /* [global] an anchor's distances */
+    int aug_boxes;     /* boxes per target row that move with the pixels (a yolo loss), or 0 */
     char out[4096], ckpt[4200];
     const dt_run_args *a;
     dt_status io_err;  /* rank 0's metrics write failure, reported at the next agreement */

@@ -215,7 +215,9 @@ static dt_status match_targets(dt_setup *s)
     const dt_net *net = s->net;
     const dt_dataset *d = s->train;
     if (net->target == DT_TARGET_LABEL) {
-        const dt_loss_term *t = &net->losses[net->classifier];
+        const dt_loss_term *t = &net->losses[0];
+        for (int j = net->nlosses - 1; j >= 0; j--)
+            if (net->losses[j].ops->target == DT_TARGET_LABEL) t = &net->losses[j]; /* the first that reads labels */
         if (!d->labeled)
             return dt_error(DT_ERR_DATA, "%s: [%s] %s reads class labels, but the data has none ([data] target is not label)",
                             s->model_path, t->name, t->ops->type);
@@ -227,10 +229,33 @@ static dt_status match_targets(dt_setup *s)
         }
     }
     if (net->target == DT_TARGET_DENSE && d->tlen != net->target_len)
-        return dt_error(DT_ERR_DATA, "%s: the losses read dense targets of %lld values per row, but the data has %s%lld",
-                        s->model_path, (long long)net->target_len, d->tlen ? "" : "none ([data] target = dense gives them): ",
-                        (long long)d->tlen);
+        return dt_error(DT_ERR_DATA, "%s%s%s: the losses read dense targets of %lld values per row, but the data has %s%lld",
+                        d->tsrc, d->tsrc[0] ? " with " : "", s->model_path, (long long)net->target_len,
+                        d->tlen ? "" : "none ([data] target = dense gives them): ", (long long)d->tlen);
+    for (int j = 0; j < net->nlosses; j++) {
+        const dt_loss_term *t = &net->losses[j];
+        if (!t->ops->check || !d->t) continue;
+        DT_TRY(t->ops->check(t, d->t, d->n, d->offset, d->tsrc));
+        if (s->test->t) DT_TRY(t->ops->check(t, s->test->t, s->test->n, s->test->offset, s->test->tsrc));
+    }
     return DT_OK;
+}
+
+/* [train] verify = LAYER: a layer of the network. */
+static dt_status verify_layer(dt_setup *s)
+{
+    const char *name;
+    s->verify = -1;
+    if (!dt_ini_has(s->cfg, "train", "verify")) return DT_OK;
+    DT_TRY(dt_ini_str(s->cfg, "train", "verify", NULL, &name));
+    for (int i = 0; i < s->net->nlayers; i++)
+        if (!strcmp(s->net->layers[i].name, name)) {
+            s->verify = i;
+            dt_net_unfold(s->net, i); /* its own output, not the activation after it */
+            return DT_OK;
+        }
+    return dt_error(DT_ERR_CONFIG, "%s: [train] verify = %s: the model %s has no layer of that name",
+                    dt_ini_where(s->cfg, "train", "verify"), name, s->model_path);
 }
 
 dt_status dt_setup_net(dt_setup *s, int64_t maxn)
@@ -238,6 +263,7 @@ dt_status dt_setup_net(dt_setup *s, int64_t maxn)
     int loss;
     DT_TRY(dt_ini_enum(s->cfg, "model", "loss", "auto", dt_loss_names, &loss));
     DT_TRY(dt_net_build(s->model, maxn, (dt_loss)loss, &s->net));
+    DT_TRY(verify_layer(s));
     DT_TRY(match_image_shape(s)); /* image models first: their message says more */
     int64_t want = dt_shape_size(s->net->in);
     if (want != s->train->features)
@@ -267,6 +293,26 @@ void dt_setup_free(dt_setup *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Every rank's features on rank 0, verified there; the result to every rank. */
+static dt_status verify_finish(dt_setup *s, const double *rows, int64_t n, int64_t d, dt_status st, dt_eval_result *r)
+{
+    double *all = NULL, res[5] = {0};
+    int64_t total = 0;
+    DT_TRY(dt_comm_agree(s->comm, st));
+    DT_TRY(dt_comm_gatherv_f64(s->comm, rows, n, &all, &total));
+    if (s->rank == 0) {
+        dt_verify_result v;
+        st = dt_verify(all, d + 1, total / (d + 1), d, &v);
+        if (!st) res[0] = v.auc, res[1] = v.acc, res[2] = v.thr, res[3] = v.val_auc, res[4] = (double)v.pairs;
+    }
+    free(all);
+    DT_TRY(dt_comm_agree(s->comm, st));
+    DT_TRY(dt_comm_bcast(s->comm, res, sizeof res, 0));
+    r->has_verify = 1;
+    r->v = (dt_verify_result){res[0], res[1], res[2], res[3], (int64_t)res[4]};
+    return DT_OK;
+}
+
 dt_status dt_evaluate(dt_setup *s, const dt_dataset *d, dt_eval_result *r)
 {
     dt_net *net = s->net;
@@ -280,7 +326,11 @@ dt_status dt_evaluate(dt_setup *s, const dt_dataset *d, dt_eval_result *r)
     if (!sums) return dt_error(DT_ERR_NOMEM, "out of memory");
     dt_deteval de;
     int detector = dt_deteval_init(&de, net) && d->t;
-    dt_status st = DT_OK;
+    int verify = s->verify >= 0 && d == s->test;
+    const dt_layer *vl = verify ? &net->layers[s->verify] : NULL;
+    int64_t vd = verify ? dt_shape_size(vl->out) : 0;
+    double *vrows = verify ? malloc((size_t)((hi - lo) * (vd + 1) + 1) * sizeof *vrows) : NULL;
+    dt_status st = verify && !vrows ? dt_error(DT_ERR_NOMEM, "out of memory for %lld rows' features", (long long)(hi - lo)) : DT_OK;
     dt_pass p = {.train = 0};
     for (int64_t r0 = lo; r0 < hi; r0 += net->maxn) {
         p.n = hi - r0 < net->maxn ? hi - r0 : net->maxn;
@@ -288,11 +338,18 @@ dt_status dt_evaluate(dt_setup *s, const dt_dataset *d, dt_eval_result *r)
         dt_targets tg = {.labels = d->y + r0, .dense = d->t ? d->t + r0 * d->tlen : NULL};
         dt_net_loss(net, &tg, p.n, 0, sums, &correct);
         if (detector && !st) st = dt_deteval_add(&de, d, r0, p.n); /* agreed in dt_deteval_finish */
+        for (int64_t i = 0; vrows && i < p.n; i++) {
+            double *v = vrows + (r0 - lo + i) * (vd + 1);
+            for (int64_t k = 0; k < vd; k++) v[k] = vl->y[i * vd + k];
+            v[vd] = d->y[r0 + i];
+        }
     }
     /* every rank goes through the same collectives, whatever failed locally */
     if (detector) st = dt_comm_agree(s->comm, st);
     if (detector && !st) st = dt_deteval_finish(&de, s->comm, r);
     if (detector) dt_deteval_free(&de);
+    if (verify) st = verify_finish(s, vrows, (hi - lo) * (vd + 1), vd, st, r);
+    free(vrows);
     if (st) {
         free(sums);
         return st;

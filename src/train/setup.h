@@ -9,8 +9,9 @@
 #include "io/ini.h"
 #include "nn/net.h"
 #include "optim/optim.h"
+#include "train/verify.h"
 
-typedef struct {
+typedef struct dt_setup_s {
     dt_ini *cfg, *model;
     char *model_path;
     dt_dataset *train, *test;
@@ -20,6 +21,7 @@ typedef struct {
     uint32_t init_seed;
     int chw;        /* images already reordered to C,H,W */
     dt_comm *comm;  /* the ranks this run spans (not owned) */
+    int verify;     /* [train] verify = LAYER: the layer whose features verify the test split's identities, or -1 */
     int rank, nranks;
 } dt_setup;
 
@@ -39,7 +41,9 @@ void dt_setup_free(dt_setup *s);
 
 /* Exact loss and accuracy over a whole split, summed over ranks; for a
  * detector (a yolo loss), the mean average precision at IoU 0.5 over the
- * whole split, from every rank's detections gathered on rank 0. */
+ * whole split, from every rank's detections gathered on rank 0; with
+ * [train] verify, on the test split, verification (train/verify.h) by the
+ * features of that layer, every rank's rows gathered on rank 0. */
 typedef struct {
     double loss;           /* the objective's mean */
     int64_t correct, count;
@@ -48,6 +52,8 @@ typedef struct {
     double map50;          /* mAP at IoU 0.5 (PASCAL VOC, all-point), on every rank */
     double *ap;            /* NULL, or [DT_EVAL_MAX_CLASSES]: each class's AP (NaN: no boxes of it) */
     int nclasses;
+    int has_verify;        /* the test split of a [train] verify run: v is set */
+    dt_verify_result v;
 } dt_eval_result;
 #define DT_EVAL_MAX_CLASSES 1000
 dt_status dt_evaluate(dt_setup *s, const dt_dataset *d, dt_eval_result *r);

@@ -16,6 +16,12 @@
  *    ranks (reduce.c). Every gemm sees the same micro-batch and every sum
  *    has the same pairing at 1, 2, 4 ... ranks, so parameters are bitwise
  *    the same whatever the rank count;
+ *  - a triplet loss mines over the global batch: before the passes each
+ *    rank computes its rows' embeddings (a forward per chunk), gathers
+ *    everyone's, mines its own anchors against all of them, gathers
+ *    everyone's triplets and computes its rows' share of every triplet's
+ *    gradient (mine_global); the passes then run as above with that
+ *    gradient fed to the loss;
  *  - ZeRO-1 ([dist] zero = 1, with either): a reduce-scatter instead of the
  *    allreduce, each rank updates only its block of the parameters with
  *    its block of optimizer state, then an allgather of the parameters.
@@ -59,6 +65,20 @@ dt_status dt_run_step_init(run *r)
             if (!(r->tree[d] = dt_alloc((size_t)n * sizeof(dt_real))))
                 return dt_error(DT_ERR_NOMEM, "out of memory for the micro-batch sums");
     }
+    if ((r->mined = dt_loss_triplet_find(net))) {
+        dt_loss_triplet_info(r->mined, &r->m_dim, &r->m_margin, &r->m_mode);
+        int64_t L = r->pl.local_max, G = L * r->s.nranks, d = r->m_dim;
+        r->m_cap = r->m_mode == DT_MINE_BATCH_HARD ? G : G * (G > 1 ? G - 1 : 1);
+        r->m_rows = dt_alloc((size_t)(L * (d + 1)) * sizeof(double));
+        r->m_all = dt_alloc((size_t)(G * (d + 1)) * sizeof(double));
+        r->m_trip = dt_alloc((size_t)(4 * r->m_cap) * sizeof(double));
+        r->m_trips = dt_alloc((size_t)(4 * r->m_cap) * sizeof(double));
+        r->m_dE = dt_alloc((size_t)(L * d) * sizeof(double));
+        r->m_loss = dt_alloc((size_t)L * sizeof(double));
+        r->m_dist = dt_alloc((size_t)G * sizeof(double));
+        if (!r->m_rows || !r->m_all || !r->m_trip || !r->m_trips || !r->m_dE || !r->m_loss || !r->m_dist)
+            return dt_error(DT_ERR_NOMEM, "out of memory for mining triplets over a batch of %lld rows", (long long)G);
+    }
     r->opt_off = 0;
     r->opt_len = net->ntrain;
     if (r->t.zero) dt_reducer_block(r->red, net->ntrain, &r->opt_off, &r->opt_len);
@@ -91,6 +111,12 @@ void dt_run_step_free(run *r, int collective)
     }
     dt_reducer_free(r->red, collective);
     r->red = NULL;
+    if (collective) { /* a broken communicator may still write into the gathered buffers */
+        dt_free(r->m_rows), dt_free(r->m_all), dt_free(r->m_trip), dt_free(r->m_trips);
+        r->m_rows = r->m_all = r->m_trip = r->m_trips = NULL;
+    }
+    dt_free(r->m_dE), dt_free(r->m_loss), dt_free(r->m_dist);
+    r->m_dE = r->m_loss = r->m_dist = NULL;
 }
 
 /* Gather this rank's rows of step `st`; returns their count, *count gets the global one. */
@@ -156,6 +182,7 @@ static void pass(run *r, int64_t off, int64_t len, int64_t step, int overlap, do
     double *ls = r->pass_sums;
     memset(ls, 0, (size_t)dt_net_nsums(net) * sizeof *ls);
     const dt_real *x = r->xb + off * F;
+    if (r->mined) dt_loss_triplet_at(r->mined, off);
     dt_pass p = {.n = len, .train = 1, .seed = (uint64_t)r->t.seed, .step = (uint64_t)step, .sample_ids = r->ids + off,
                  .allreduce = r->s.nranks > 1 && !r->t.deterministic ? allreduce_doubles : NULL,
                  .grads_ready = overlap ? on_ready : NULL, .ctx = r};
@@ -194,9 +221,81 @@ static void tree_sum(run *r, int64_t lo, int64_t len, int d, int64_t n, int64_t 
     for (int64_t i = 0; i < nt; i++) a[i] += b[i];
 }
 
+/* The chunks local_grads cuts this rank's n rows into: deterministic
+ * micro-batches, or `accumulate` slices. */
+static int64_t nchunks(const run *r) { return r->t.deterministic ? (r->pl.nmicro > 1 ? r->pl.nmicro : 1) : r->pl.nmicro; }
+static void chunk(const run *r, int64_t n, int64_t j, int64_t *a, int64_t *len)
+{
+    if (r->t.deterministic && r->pl.nmicro > 1) {
+        int64_t m = r->pl.micro;
+        *a = j * m < n ? j * m : n;
+        *len = n - *a < m ? n - *a : m;
+    } else {
+        dt_batch_slice(n, (int)j, (int)nchunks(r), a, len);
+    }
+}
+
+/* Triplets over the global batch (see the top of the file): the forwards of
+ * this rank's chunks give its embeddings; then two gathers, of embeddings
+ * with labels and of triplets; then the loss is fed this rank's rows'
+ * gradient and its anchors' losses. The gathers are in rank order, which is
+ * the global batch's order, so at any rank count every rank mines the same
+ * triplets from the same rows and adds their gradients in the same order. */
+static dt_status mine_global(run *r, int64_t n, int64_t step)
+{
+    dt_net *net = r->s.net;
+    const int64_t F = r->s.train->features, d = r->m_dim, s = d + 1;
+    const dt_layer *src = r->mined->src;
+    double t0 = dt_trace_now();
+    for (int64_t j = 0; j < nchunks(r); j++) {
+        int64_t a, len;
+        chunk(r, n, j, &a, &len);
+        if (len == 0 && r->t.deterministic) continue;
+        dt_pass p = {.n = len, .train = 1, .seed = (uint64_t)r->t.seed, .step = (uint64_t)step, .sample_ids = r->ids + a,
+                     .allreduce = r->s.nranks > 1 && !r->t.deterministic ? allreduce_doubles : NULL, .ctx = r};
+        dt_net_forward(net, r->xb + a * F, &p);
+        for (int64_t i = 0; i < len; i++) {
+            for (int64_t k = 0; k < d; k++) r->m_rows[(a + i) * s + k] = src->y[i * d + k];
+            r->m_rows[(a + i) * s + d] = r->yb[a + i];
+        }
+    }
+    double t1 = dt_trace_now();
+    dt_trace_span("embeddings", "compute", DT_TRACE_COMPUTE, t0, t1, "rows", n, NULL, 0);
+    if (r->pass_err) return r->pass_err;
+    int64_t total, first, nt, tt, f2;
+    DT_TRY(dt_comm_allgatherv_f64(r->s.comm, r->m_rows, n * s, r->m_all, r->pl.local_max * r->s.nranks * s, &total, &first));
+    double t2 = dt_trace_now();
+    dt_trace_span("gather embeddings", "comm", DT_TRACE_COMM, t1, t2, "values", total, NULL, 0);
+    nt = dt_triplet_mine(r->m_all, s, total / s, d, first / s, n, r->m_margin, r->m_mode, r->m_trip, r->m_cap, r->m_loss, r->m_dist);
+    double t3 = dt_trace_now();
+    DT_TRY(dt_comm_allgatherv_f64(r->s.comm, r->m_trip, 4 * nt, r->m_trips, 4 * r->m_cap, &tt, &f2));
+    double t4 = dt_trace_now();
+    dt_trace_span("gather triplets", "comm", DT_TRACE_COMM, t3, t4, "triplets", tt / 4, NULL, 0);
+    dt_triplet_grad_rows(r->m_all, s, d, r->m_trips, tt / 4, first / s, n, r->m_dE);
+    dt_trace_span("mine triplets", "compute", DT_TRACE_COMPUTE, t2, dt_trace_now(), "triplets", tt / 4, NULL, 0);
+    dt_loss_triplet_feed(r->mined, r->m_dE, r->m_loss);
+    return DT_OK;
+}
+
+static void local_grads_fed(run *r, int64_t n, int64_t step, int overlap, double *sums);
+
 /* This rank's gradient (of its rows' summed loss) into net->grads; with
  * `overlap`, the last pass starts bucket reductions as layers finish. */
 static void local_grads(run *r, int64_t n, int64_t step, int overlap, double *sums)
+{
+    if (r->mined) {
+        dt_status st = mine_global(r, n, step);
+        if (st) {
+            if (!r->pass_err) r->pass_err = st;
+            return;
+        }
+    }
+    local_grads_fed(r, n, step, overlap, sums);
+    if (r->mined) dt_loss_triplet_feed(r->mined, NULL, NULL); /* evaluation mines its own rows */
+}
+
+/* local_grads, the mined triplets (if any) fed to their loss. */
+static void local_grads_fed(run *r, int64_t n, int64_t step, int overlap, double *sums)
 {
     dt_net *net = r->s.net;
     if (r->t.deterministic && r->pl.nmicro > 1) {
@@ -257,6 +356,7 @@ dt_status dt_run_step(run *r, int64_t st, int64_t e, int64_t step, double lr, st
     double t0 = dt_trace_now();
     int64_t count, n = batch_rows(r, st, &count);
     if (r->augment) dt_augment_batch(&r->aug, r->xb, r->ids, n, e);
+    if (r->aug_boxes) dt_augment_boxes(&r->aug, r->tb, r->aug_boxes, r->ids, n, e);
     if (step == r->t.nan_step && r->s.rank == r->t.nan_rank && n > 0) r->xb[0] = NAN;
     if (step == r->t.hang_step && r->s.rank == r->t.hang_rank) { /* a rank that hangs, for tests of the timeout */
         if (r->t.hang_seconds > 0) usleep((useconds_t)(r->t.hang_seconds * 1e6));

@@ -19,6 +19,7 @@
 
 #include "core/trace.h"
 #include "comm/comm.h"
+#include "train/deteval.h"
 #include "train/run.h"
 
 static const char *const shuffles[] = {"none", "seeded", "course", NULL};
@@ -180,7 +181,10 @@ static void free_run(run *r, int collective)
     dt_setup_free(&r->s);
 }
 
-/* The augmentation read_augment_keys chose: for image models only. */
+/* The augmentation read_augment_keys chose: for image models only, whose
+ * targets are class labels or boxes of a yolo loss on the input picture
+ * (which move with the pixels); other dense targets would not match the
+ * moved pixels. */
 static dt_status setup_augment(run *r)
 {
     dt_ini *c = r->s.cfg;
@@ -190,8 +194,28 @@ static dt_status setup_augment(run *r)
     if (in.h == 1 && in.w == 1)
         return dt_error(DT_ERR_CONFIG, "%s: [data] augment needs an image model ([input] shape = C,H,W)",
                         dt_ini_where(c, "data", "augment"));
+    if (r->s.train->tlen) {
+        dt_deteval d;
+        if (!dt_deteval_init(&d, r->s.net) || d.img_w != in.w || d.img_h != in.h)
+            return dt_error(DT_ERR_CONFIG,
+                            "%s: [data] augment moves pixels, and only boxes of a yolo loss on the %dx%d input picture "
+                            "can move with them: these dense targets cannot",
+                            dt_ini_where(c, "data", "augment"), in.w, in.h);
+        r->aug_boxes = (int)(r->s.train->tlen / 5);
+    }
     r->augment = 1;
     return dt_augment_init(&r->aug, k & 1 ? (int)r->t.crop_pad : 0, k >= 2, in.c, in.h, in.w, (uint64_t)r->t.seed);
+}
+
+dt_status dt_train_pass_rows(dt_setup *s, int64_t *rows)
+{
+    train_cfg t;
+    dt_optim o;
+    plan pl;
+    DT_TRY(dt_train_read_keys(s->cfg, &t, &o));
+    DT_TRY(make_plan(s, &t, &pl));
+    *rows = pl.fwd_max;
+    return DT_OK;
 }
 
 static dt_status setup_run(run *r)
@@ -258,13 +282,16 @@ static dt_status log_eval(run *r, int64_t step, int64_t epoch, double lr, double
         double acc = r->s.net->classifier < 0 ? NAN : e.count ? (double)e.correct / (double)e.count : 0;
         double now = dt_comm_time() - t0;
         dt_loss_values lv = loss_values(r, r->eval_each);
+        dt_eval_figures x = {e.has_map ? e.map50 : NAN, e.has_verify ? e.v.auc : NAN, e.has_verify ? e.v.acc : NAN,
+                             e.has_verify ? e.v.thr : NAN};
+        if (e.has_verify) acc = NAN; /* the test split's identities are no classes of the model */
         if (r->metrics && !r->io_err)
-            r->io_err = dt_metrics_log_eval(r->metrics, step, epoch, names[i], e.loss, acc, e.has_map ? e.map50 : NAN, lr,
-                                            now, &lv);
+            r->io_err = dt_metrics_log_eval(r->metrics, step, epoch, names[i], e.loss, acc, &x, lr, now, &lv);
         dt_event ev = {.kind = DT_EV_EVAL, .step = step, .epoch = epoch, .split = names[i],
                        .loss = e.loss, .accuracy = acc, .correct = e.correct, .count = e.count,
                        .seconds = now, .nlosses = lv.n, .loss_names = lv.names, .losses = lv.values,
-                       .has_map = e.has_map, .map50 = e.map50};
+                       .has_map = e.has_map, .map50 = e.map50, .has_verify = e.has_verify, .verify_auc = e.v.auc,
+                       .verify_acc = e.v.acc, .verify_thr = e.v.thr};
         emit(r, ev);
         if (i == 1) r->last_eval = ev;
     }
@@ -431,10 +458,13 @@ static dt_status report_memory(run *r)
 }
 
 /* Learning rate of a step: the schedule's, times the linear scaling rule's
- * factor, ramped up linearly over the warmup steps. */
+ * factor, ramped up linearly over the warmup steps. The schedule's clock is
+ * the configured epochs' steps, not max_steps, so a run stopped early and
+ * resumed follows the same curve. */
 static double lr_at(const run *r, int64_t epoch, int64_t step)
 {
-    double lr = dt_optim_lr(&r->o, epoch) * r->scale;
+    double all = (double)(r->t.epochs * r->pl.steps);
+    double lr = dt_optim_lr(&r->o, epoch, all > 0 ? (double)step / all : 0) * r->scale;
     if (r->t.warmup && step < r->t.warmup) lr *= (double)(step + 1) / (double)r->t.warmup;
     return lr;
 }

@@ -34,6 +34,10 @@ typedef struct {
     /* DT_EV_EVAL of a detector: mean average precision at IoU 0.5 */
     int has_map;
     double map50;
+    /* DT_EV_EVAL of a [train] verify run's test split: ROC AUC, balanced
+     * accuracy at the validation half's threshold, that threshold */
+    int has_verify;
+    double verify_auc, verify_acc, verify_thr;
 } dt_event;
 
 typedef void (*dt_event_fn)(void *user, const dt_event *ev);
@@ -68,5 +72,11 @@ dt_status dt_eval(const dt_run_args *a);
 /* Finite-difference check of every parameter's gradient on a few training
  * rows; *max_rel gets the worst relative difference. */
 dt_status dt_gradcheck(const dt_run_args *a, double *max_rel);
+
+struct dt_setup_s;
+/* For a configured setup whose data is loaded: check every key training
+ * reads (an unknown one is an error, as for train) and give the rows of
+ * one forward pass on this rank, as training would run them. */
+dt_status dt_train_pass_rows(struct dt_setup_s *s, int64_t *rows);
 
 #endif

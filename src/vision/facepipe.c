@@ -20,6 +20,7 @@
 #include "io/ini.h"
 #include "train/checkpoint.h"
 #include "vision/face.h"
+#include "nn/loss_yolo.h"
 #include "vision/facepipe.h"
 #include "vision/imgops.h"
 
@@ -66,15 +67,18 @@ dt_status dt_vnet_load(const char *ckpt, int64_t maxn, int size, dt_vnet *v, dt_
     dt_ini *m;
     dt_status st = read_model(ckpt, &text, &m);
     if (!st) st = dt_prep_read(m, &v->prep);
+    long in[3] = {3, 0, 0};
+    int nin;
+    if (!st) st = dt_ini_ints(m, "input", "shape", 0, in, 3, &nin);
     if (!st && size > 0) { /* the same network at another input size */
-        snprintf(shape, sizeof shape, "input.shape=3,%d,%d", size, size);
+        snprintf(shape, sizeof shape, "input.shape=%ld,%d,%d", in[0], size, size);
         st = dt_ini_override(m, shape);
         if (!st && !(sized = dt_ini_dump(m))) st = dt_error(DT_ERR_NOMEM, "out of memory");
     }
     if (!st) st = dt_net_load(ckpt, sized ? sized : text, maxn, &v->net, NULL);
     free(sized);
-    if (!st && (v->net->in.c != 3 || v->net->in.h != v->net->in.w))
-        st = dt_error(DT_ERR_CONFIG, "%s: the model's input is %dx%dx%d; a picture network takes 3,S,S", ckpt,
+    if (!st && ((v->net->in.c != 3 && v->net->in.c != 1) || v->net->in.h != v->net->in.w))
+        st = dt_error(DT_ERR_CONFIG, "%s: the model's input is %dx%dx%d; a picture network takes 3,S,S or 1,S,S", ckpt,
                       v->net->in.c, v->net->in.h, v->net->in.w);
     free(text);
     if (st || !model) dt_ini_free(m);
@@ -108,7 +112,12 @@ dt_status dt_vnet_input(const dt_vnet *v, const float *img, int h, int w, dt_rea
     if (rs != sq) dt_img_resize_bilinear(sq, S0, S0, 3, rs, S, S);
     /* float32 as the package's tensors: (p - mean) then / divide */
     const float div = (float)v->prep.divide;
-    for (int c = 0; c < 3; c++) {
+    if (v->net->in.c == 1) { /* grey: the mean of the three channels */
+        const float mean = (float)v->prep.mean[0];
+        for (int64_t i = 0; i < (int64_t)S * S; i++)
+            x[i] = (dt_real)(((rs[i * 3] + rs[i * 3 + 1] + rs[i * 3 + 2]) / 3 - mean) / div);
+    }
+    for (int c = 0; c < 3 && v->net->in.c == 3; c++) {
         const float mean = (float)v->prep.mean[c];
         for (int64_t i = 0; i < (int64_t)S * S; i++) x[c * (int64_t)S * S + i] = (dt_real)((rs[i * 3 + c] - mean) / div);
     }
@@ -142,8 +151,12 @@ static dt_status read_yolo(dt_ini *m, const dt_net *net, dt_detector *d)
 {
     if (!dt_ini_has_section(m, "yolo"))
         return dt_error(DT_ERR_CONFIG, "%s: no [yolo] section (anchors, classes, score, iou): not a detector", dt_ini_name(m));
-    int na;
-    DT_TRY(dt_ini_reals(m, "yolo", "anchors", 1, d->yolo.anchors, 2 * DT_YOLO_MAX_ANCHORS, &na));
+    int na = 0, lc = 0;
+    double iw, ih;
+    for (int j = 0; j < net->nlosses && !na; j++) /* a detector trained here: its yolo loss knows them */
+        if (dt_loss_yolo_head(&net->losses[j], &na, d->yolo.anchors, &lc, &iw, &ih)) na *= 2;
+    if (!na || dt_ini_has(m, "yolo", "anchors"))
+        DT_TRY(dt_ini_reals(m, "yolo", "anchors", 1, d->yolo.anchors, 2 * DT_YOLO_MAX_ANCHORS, &na));
     for (int i = 0; i < na; i++)
         if (!(d->yolo.anchors[i] > 0) || na % 2)
             return dt_error(DT_ERR_CONFIG, "%s: [yolo] anchors: expected pairs w,h of positive sizes (in grid cells)",
@@ -164,6 +177,9 @@ static dt_status read_yolo(dt_ini *m, const dt_net *net, dt_detector *d)
         while (*p == ' ') p++;
     }
     d->yolo.nclasses = d->nclasses;
+    if (lc && lc != d->nclasses)
+        return dt_error(DT_ERR_CONFIG, "%s: [yolo] classes names %d classes, but the model's yolo loss has %d",
+                        dt_ini_where(m, "yolo", "classes"), d->nclasses, lc);
     DT_TRY(dt_ini_real(m, "yolo", "score", 0, 0.5, 0, 1, &d->score));
     DT_TRY(dt_ini_real(m, "yolo", "iou", 0, 0.4, 0, 1, &d->iou));
     int per = 5 + (d->nclasses > 1 ? d->nclasses : 0);

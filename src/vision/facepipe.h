@@ -28,7 +28,7 @@ dt_status dt_prep_read(dt_ini *m, dt_prep *p);
 typedef struct {
     dt_net *net;
     dt_prep prep;
-    int size;        /* input size × size × 3 */
+    int size;        /* input size × size × 3 (or × 1: grey, the mean of R, G and B) */
     int64_t maxn;    /* pictures per forward pass */
 } dt_vnet;
 
@@ -38,8 +38,8 @@ typedef struct {
  * model text for its other side sections (free with dt_ini_free). */
 dt_status dt_vnet_load(const char *ckpt, int64_t maxn, int size, dt_vnet *v, dt_ini **model);
 void dt_vnet_free(dt_vnet *v);
-/* Picture → network input x [3, size, size] (face-api's toBatchTensor and
- * normalisation). Allocates its working copy; DT_ERR_NOMEM on failure. */
+/* Picture → network input x [C, size, size] (face-api's toBatchTensor and
+ * normalisation; C = 1: the mean of R, G, B, less mean[0]). Allocates its working copy; DT_ERR_NOMEM on failure. */
 dt_status dt_vnet_input(const dt_vnet *v, const float *img, int h, int w, dt_real *x);
 /* Forward n (<= maxn) pictures; returns the output rows [n, out]. */
 dt_status dt_vnet_run(dt_vnet *v, const float *const *img, const int *h, const int *w, int n, const dt_real **out);

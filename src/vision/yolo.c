@@ -40,30 +40,36 @@ static int decode(const dt_yolo *h, const dt_real *y, int gh, int gw, double thr
         for (int col = 0; col < gw; col++)
             for (int a = 0; a < h->nanchors; a++) {
                 const dt_real *p = y + (size_t)a * enc * plane + (size_t)row * gw + col;
-                double score = dt_js_sigmoid((double)p[4 * plane]);
-                int cls = 0;
+                double obj = dt_js_sigmoid((double)p[4 * plane]), score = obj, mx = -INFINITY, sum = 0;
+                int cls = 0, last = 0;
                 if (C) {
                     /* the course: softmax, then the first class with the largest conf × prob */
-                    double mx = -INFINITY, sum = 0, best = -INFINITY;
+                    double best = -INFINITY;
                     for (int k = 0; k < C; k++) mx = fmax(mx, (double)p[(5 + k) * plane]);
                     for (int k = 0; k < C; k++) sum += exp((double)p[(5 + k) * plane] - mx);
                     for (int k = 0; k < C; k++) {
-                        double s = score * (exp((double)p[(5 + k) * plane] - mx) / sum);
+                        double s = obj * (exp((double)p[(5 + k) * plane] - mx) / sum);
                         if (s > best) best = s, cls = k;
                     }
                     score = best;
                     if (!(score >= thr)) continue;
+                    if (h->every_class) cls = 0, last = C - 1;
+                    else last = cls;
                 } else if (!(thr == 0 || isnan(thr) || score > thr)) {
                     continue; /* face-api: `!scoreThreshold || score > scoreThreshold` */
                 }
-                if (n == max) return n;
                 /* face-api's expressions, in its order (cf 1 for a square input) */
                 double ctx = ((col + dt_js_sigmoid((double)p[0])) / gw) * cfx;
                 double cty = ((row + dt_js_sigmoid((double)p[plane])) / gh) * cfy;
                 double bw = ((dt_js_exp((double)p[2 * plane]) * h->anchors[2 * a]) / gw) * cfx;
                 double bh = ((dt_js_exp((double)p[3 * plane]) * h->anchors[2 * a + 1]) / gh) * cfy;
                 double x = ctx - bw / 2, yy = cty - bh / 2;
-                out[n++] = (dt_det){x, yy, x + bw, yy + bh, score, cls};
+                for (int k = cls; k <= last; k++) {
+                    double s = h->every_class && C ? obj * (exp((double)p[(5 + k) * plane] - mx) / sum) : score;
+                    if (h->every_class && C && !(s >= thr)) continue;
+                    if (n == max) return n;
+                    out[n++] = (dt_det){x, yy, x + bw, yy + bh, s, k};
+                }
             }
     return n;
 }

@@ -21,6 +21,11 @@ typedef struct {
 typedef struct {
     int nanchors, nclasses;                  /* nclasses 1: no class scores in the output */
     double anchors[2 * DT_YOLO_MAX_ANCHORS]; /* (w, h) of each anchor, in grid cells */
+    /* several classes: a box per class whose score reaches the threshold,
+     * not only the best class's (mean average precision is measured so, as
+     * darknet's and the VOC tools do: a doubtful class is a low-ranked
+     * detection, not a missed one); 0: the course's one box per prediction */
+    int every_class;
 } dt_yolo;
 
 /* IoU of two boxes (corners); 0 when they do not overlap or have no area.
@@ -36,7 +41,8 @@ double dt_iou(const dt_det *a, const dt_det *b);
  *   one class (face-api): score = σ(to), kept when score > thr (strict), and
  *     every box is kept when thr is 0 (face-api's `!scoreThreshold ||`);
  *   several (the course): score = σ(to) × softmax prob, the first class with
- *     the highest product, kept when score >= thr.
+ *     the highest product, kept when score >= thr; with every_class, each
+ *     class whose product is >= thr, in class order.
  * Boxes come out in row, col, anchor order (as face-api's); at most max of
  * them, the first max in that order (pass max = A*gh*gw to lose none).
  * σ and exp are JavaScript's (vision/jsmath.h). Returns the count. */

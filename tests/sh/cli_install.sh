@@ -10,8 +10,11 @@ lib=$(find "$TMP/prefix" -name libdtrain.a | head -1)
 pc=$(dirname "$(find "$TMP/prefix" -name dtrain.pc | head -1)")
 [ -f "$TMP/prefix/include/dtrain/nn/net.h" ] || fail "headers not installed"
 flags=$(PKG_CONFIG_PATH="$pc" pkg-config --cflags --libs dtrain) || fail "pkg-config dtrain failed"
-# an ASan build's library needs the sanitizer runtime in the program too
-[ "${DTRAIN_SANITIZE:-0}" = 1 ] && flags="$flags -fsanitize=address,undefined"
+# a sanitizer build's library needs the sanitizer runtime in the program too
+case ${DTRAIN_SANITIZE:-0} in
+address) flags="$flags -fsanitize=address,undefined" ;;
+thread) flags="$flags -fsanitize=thread" ;;
+esac
 # shellcheck disable=SC2086
 cc -std=gnu11 -o "$TMP/xor" tests/example/xor.c $flags || fail "the example does not build against the installed library"
 out=$("$TMP/xor") || fail "the example did not learn XOR: $out"

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Detector training on generated scenes, small:
 #  - 1 and 2 ranks train bitwise the same detector in deterministic mode
-#    (the yolo loss assigns boxes from each picture alone);
+#    (the yolo loss assigns boxes from each picture alone), with crops and
+#    flips that move the boxes (drawn per picture, whichever rank holds it);
 #  - evaluation reports mAP@0.5 (metrics.jsonl "map50", the eval lines) and
 #    dtrain eval gives the same mAP at 1 and 2 ranks (detections gathered on
 #    rank 0, not averaged per rank), with a per-class table;
-#  - training lowers the test loss.
+#  - training lowers the test loss;
+#  - dtrain detect runs the trained grey detector on scene pictures (its
+#    anchors from the yolo loss, names and thresholds from [yolo]) and draws them.
 source "$(dirname "$0")/../lib.sh"
 need_fmnist
 sc=$TMP/scenes.h5
@@ -54,9 +57,16 @@ anchors = 1,1, 2,2, 3,3
 classes = 10
 image = 64
 boxes = 3
+[preprocess]
+divide = 255
+[yolo]
+classes = T-shirt/top,Trouser,Pullover,Dress,Coat,Sandal,Shirt,Sneaker,Bag,Ankle boot
+score = 0.05
 INI
 { printf '[model]\nfile = %s\n' "$TMP/m.ini"; scenes_data "$sc"; } >"$TMP/c.ini"
 cat >>"$TMP/c.ini" <<INI
+augment = crop_flip
+crop_pad = 6
 [optim]
 type = adam
 lr = 0.003
@@ -93,3 +103,13 @@ l0=$(grep "^test " <<<"$e1" | awk '{print $3}')
 l1=$(grep '"split": "test"' "$TMP/r2/metrics.jsonl" | tail -1 | sed -E 's/.*"loss": ([^,]+),.*/\1/')
 awk -v a="$l0" -v b="$l1" 'BEGIN { exit !(b < a) }' || fail "training did not lower the test loss: $l0 -> $l1"
 ok "test loss $l0 untrained -> $l1 after 8 epochs"
+
+"$DTRAIN" make-scenes --out "$TMP/p.h5" --train 1 --test 2 --size 64 --min 10 --max 32 --items 3 --png "$TMP/png" >/dev/null ||
+    fail "make-scenes --png"
+out=$("$DTRAIN" detect --ckpt "$TMP/r2/checkpoint.h5" "$TMP/png/test_0000.png" "$TMP/png/test_0001.png" --out "$TMP/det" --score 0.001 2>&1) ||
+    fail "detect: $out"
+grep -q "^$TMP/png/test_0000.png: [0-9]* box.* (64x64)$" <<<"$out" || fail "detect: $out"
+n=$(grep -cE "^  (T-shirt/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot) +0\.[0-9]+ " <<<"$out")
+[ "$n" -gt 0 ] || fail "detect found nothing at score 0.001: $out"
+[ -s "$TMP/det/test_0000.png" ] && [ -s "$TMP/det/test_0001.png" ] || fail "no pictures drawn in $TMP/det"
+ok "detect on grey scenes: $n boxes drawn"

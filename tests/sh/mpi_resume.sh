@@ -21,5 +21,7 @@ for np in 1 2; do
     check_resume "$np" configs/course/opt_adam.ini 97 train.epochs=40       # 5 steps per epoch: mid-epoch stop
     check_resume "$np" configs/course/reg_dropout.ini 123 train.epochs=300
 done
+# the cosine schedule's clock is the configured epochs, not max_steps
+check_resume 2 configs/course/opt_adam.ini 97 train.epochs=40 optim.decay=cosine
 # a resumed run's metrics continue the first run's file
 grep -q '"step": 0' "$TMP/2-opt_adam/part/metrics.jsonl" || fail "metrics.jsonl of the partial run has no step 0"

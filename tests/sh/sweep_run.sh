@@ -77,7 +77,7 @@ ok "failing trials recorded with their reasons, $nd others done"
 # that group takes no more trials, the other group runs the rest, rank 0
 # prints the table, and the job ends with the hung rank
 out=$(timeout -k 5 200 mpiexec --oversubscribe -np 4 "$DTRAIN" sweep configs/fmnist_mlp.ini "${small[@]}" train.epochs=2 \
-    dist.timeout=1 debug.hang_rank=1 --trials 6 --ranks-per-trial 2 --param optim.lr=log:1e-4:1e-1 \
+    dist.timeout=4 debug.hang_rank=1 --trials 6 --ranks-per-trial 2 --param optim.lr=log:1e-4:1e-1 \
     --param debug.hang_step=choice:-1,-1,-1,5 --seed 0 --no-early-stop --out "$TMP/hang" 2>&1)
 rc=$?
 [ $rc -ne 124 ] && [ $rc -ne 137 ] || fail "the sweep with a hanging rank hung: $out"
@@ -90,10 +90,10 @@ grep -q "^sweep: 6 trials (5 done, 0 stopped early, 1 failed)" <<<"$out" || fail
 grep -q "world rank [13] never finished" <<<"$out" || fail "hang: the hung rank was not named: $out"
 ok "a hanging rank: its trial failed with a timeout, 5 others done, the job ended (exit $rc)"
 
-# the same rank slow rather than hung (3 s, timeout 1): both ranks of its
+# the same rank slow rather than hung (6 s, timeout 4): both ranks of its
 # group time out and say so; nobody is left behind at the end
 out=$(timeout -k 5 200 mpiexec --oversubscribe -np 4 "$DTRAIN" sweep configs/fmnist_mlp.ini "${small[@]}" train.epochs=2 \
-    dist.timeout=1 debug.hang_rank=1 debug.hang_seconds=3 --trials 6 --ranks-per-trial 2 --param optim.lr=log:1e-4:1e-1 \
+    dist.timeout=4 debug.hang_rank=1 debug.hang_seconds=6 --trials 6 --ranks-per-trial 2 --param optim.lr=log:1e-4:1e-1 \
     --param debug.hang_step=choice:-1,-1,-1,5 --seed 0 --no-early-stop --out "$TMP/slow" 2>&1)
 rc=$?
 [ $rc -ne 124 ] && [ $rc -ne 137 ] || fail "the sweep with a slow rank hung: $out"
