@@ -8,6 +8,11 @@ TMP=$(mktemp -d /tmp/dtrain-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# END_LIMIT: seconds within which a failing run must have ended every rank.
+# A hang is what it catches; sanitizer builds start and run several times
+# slower (and CI runs two tests at once), so they get 30 s instead of 10.
+case ${DTRAIN_SANITIZE:-0} in 0) END_LIMIT=10 ;; *) END_LIMIT=30 ;; esac
 ok() { echo "ok: $*"; }
 
 # Course data must be there; a missing file is a failure, never a skip.

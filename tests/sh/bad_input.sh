@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Bad input: each case, run at 2 ranks, must end every rank within 10 s with
-# a non-zero exit and exactly one line on stderr that names the file, line or
-# key and what was expected — and must leave existing files alone.
+# Bad input: each case, run at 2 ranks, must end every rank within 10 s (30 s
+# under a sanitizer) with a non-zero exit and exactly one line on stderr that
+# names the file, line or key and what was expected — and must leave existing
+# files alone.
 source "$(dirname "$0")/../lib.sh"
 need_course_data
 
@@ -10,9 +11,9 @@ expect() {
     local name=$1 pattern=$2 rc start
     shift 2
     start=$(date +%s)
-    timeout -k 2 10 mpiexec --quiet --oversubscribe -np 2 "$DTRAIN" "$@" >"$TMP/out" 2>"$TMP/err"
+    timeout -k 2 "$END_LIMIT" mpiexec --quiet --oversubscribe -np 2 "$DTRAIN" "$@" >"$TMP/out" 2>"$TMP/err"
     rc=$?
-    [ "$rc" != 124 ] && [ "$rc" != 137 ] || fail "$name: the ranks did not end within 10 s"
+    [ "$rc" != 124 ] && [ "$rc" != 137 ] || fail "$name: the ranks did not end within $END_LIMIT s"
     [ "$rc" != 0 ] || fail "$name: exit status 0"
     [ "$(wc -l <"$TMP/err")" = 1 ] || fail "$name: expected one line on stderr, got: $(cat "$TMP/err")"
     grep -Eq -- "$pattern" "$TMP/err" || fail "$name: message does not match /$pattern/: $(cat "$TMP/err")"
