@@ -724,11 +724,20 @@ START_TEST(idx_files)
     /* bad magic: a labels file given as images */
     write_idx(img, 1, 0x801, dl, 1, labels, 6);
     load_fails(cfg, DT_ERR_DATA, img, "magic");
-    /* truncated image data, gzip and plain */
+    /* truncated image data: gzip, and plain (known short from its size) */
     write_idx(img, 1, 0x803, di, 3, pix, 30);
     load_fails(cfg, DT_ERR_DATA, img, "truncated");
     write_idx(img, 0, 0x803, di, 3, pix, 30);
-    load_fails(cfg, DT_ERR_DATA, img, "truncated");
+    load_fails(cfg, DT_ERR_DATA, img, "claims 6 images (36 bytes), more than a file of 46 bytes");
+    /* a tiny file claiming a huge size is refused before any allocation */
+    uint32_t huge[3] = {4000000000u, 28, 28};
+    write_idx(img, 1, 0x803, huge, 3, pix, 0);
+    load_fails(cfg, DT_ERR_DATA, img, "claims 4000000000 images (3136000000000 bytes), more than a gzip file of");
+    write_idx(img, 0, 0x803, huge, 3, pix, 0);
+    load_fails(cfg, DT_ERR_DATA, img, "more than a file of 16 bytes");
+    write_idx(img, 1, 0x803, di, 3, pix, 36);
+    write_idx(lab, 0, 0x801, huge, 1, labels, 6);
+    load_fails(cfg, DT_ERR_DATA, lab, "claims 4000000000 labels");
     /* a gzip stream cut in half */
     write_idx(img, 1, 0x803, di, 3, pix, 36);
     FILE *g = fopen(img, "rb");

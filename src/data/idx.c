@@ -6,11 +6,15 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #define IDX_IMAGES 0x00000803u
 #define IDX_LABELS 0x00000801u
 #define READ_CHUNK (1u << 20)
+/* deflate stores at most 1032 bytes in one (zlib's FAQ: 258-byte matches
+ * in 2 bits), which bounds what a .gz file of a given size can hold */
+#define GZ_MAX_RATIO 1032u
 
 /* Why a read came up short: a damaged gzip stream, or a file that ends early
  * (a short plain file, or a gzip stream cut off, which zlib calls Z_BUF_ERROR). */
@@ -41,6 +45,24 @@ static uint32_t be32(const unsigned char *b)
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 }
 
+/* The values the header claims must fit in the file, checked before anything
+ * is allocated for them: a plain file holds them byte for byte after the
+ * header, and a gzip file at most GZ_MAX_RATIO bytes per byte. */
+static dt_status check_size(gzFile gz, const char *path, int ndim, const int64_t dims[3])
+{
+    struct stat st;
+    if (stat(path, &st) != 0) return dt_error(DT_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    /* dims[0] < 2^32 and rows * cols < 2^31: the product fits */
+    const uint64_t values = ndim == 3 ? (uint64_t)dims[0] * (uint64_t)(dims[1] * dims[2]) : (uint64_t)dims[0];
+    const uint64_t size = (uint64_t)st.st_size, head = 4 + 4 * (uint64_t)ndim;
+    const uint64_t room = gzdirect(gz) ? size - head : size * GZ_MAX_RATIO;
+    if (values <= room) return DT_OK;
+    return dt_error(DT_ERR_DATA, "%s: the IDX header claims %llu %s (%llu bytes), more than %s of %llu bytes can hold",
+                    path, (unsigned long long)dims[0], ndim == 3 ? "images" : "labels",
+                    (unsigned long long)values, gzdirect(gz) ? "a file" : "a gzip file",
+                    (unsigned long long)size);
+}
+
 /* Open and check the header: magic, then ndim sizes into dims. */
 static dt_status idx_open(const char *path, uint32_t magic, int64_t dims[3], gzFile *out)
 {
@@ -68,6 +90,7 @@ static dt_status idx_open(const char *path, uint32_t magic, int64_t dims[3], gzF
                      "%s: IDX image size %lld x %lld: expected positive sizes and fewer "
                      "than 2^31 pixels",
                      path, (long long)dims[1], (long long)dims[2]);
+    if (!s) s = check_size(gz, path, ndim, dims);
     if (s) {
         gzclose(gz);
         return s;

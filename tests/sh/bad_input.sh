@@ -43,6 +43,11 @@ printf '\0\0\x08\x99\0\0\0\x01\0\0\0\x1c\0\0\0\x1c' | gzip >"$TMP/bad-images.gz"
 printf '[model]\nfile = %s/models/fmnist_mlp.ini\n[data]\nsource = idx\nroot = /usr/share/datasets/fashion-mnist\ntrain_images = %s/bad-images.gz\ntrain_labels = train-labels-idx1-ubyte.gz\n[optim]\nlr = 0.1\n[train]\nepochs = 1\n' \
     "$PWD" "$TMP" >"$TMP/idx.ini"
 expect "IDX file with a bad magic number" "bad-images.gz: bad IDX magic number 0x00000899" train "$TMP/idx.ini" --out "$TMP/o"
+# a 32-byte file whose header claims 4e9 images: refused before anything is allocated
+printf '\0\0\x08\x03\xee\x6b\x28\0\0\0\0\x1c\0\0\0\x1c' | gzip >"$TMP/bad-images.gz"
+expect "IDX header claiming more than the file holds" \
+    "bad-images.gz: the IDX header claims 4000000000 images \(3136000000000 bytes\), more than a gzip file of [0-9]+ bytes can hold" \
+    train "$TMP/idx.ini" --out "$TMP/o"
 expect "negative learning rate" "\[optim\] lr = -0.1: expected a number in \[0" \
     train "$TMP/good.ini" optim.lr=-0.1 --out "$TMP/o"
 expect "batch larger than a rank's shard" "batch of 200 rows per rank is larger than a rank's shard \(104 rows at 2 ranks\)" \
