@@ -199,28 +199,6 @@ static void pass(run *r, int64_t off, int64_t len, int64_t step, int overlap, do
     sums[1] += (double)correct;
 }
 
-/* Deterministic mode: the sum over micro-batches [lo, lo + len) of this rank
- * (of n local rows) into r->tree[d], split as the global tree is: halves,
- * the left one floor(len/2) long. Deeper levels use r->tree[d+1 ...]. */
-static void tree_sum(run *r, int64_t lo, int64_t len, int d, int64_t n, int64_t step, double *sums)
-{
-    dt_net *net = r->s.net;
-    int64_t nt = ntotal(net);
-    if (len == 1) {
-        int64_t m = r->pl.micro, a = lo * m, rows = n - a < m ? n - a : m;
-        dt_net_zero_grads(net);
-        if (rows > 0) pass(r, a, rows, step, 0, sums);
-        memcpy(r->tree[d], net->grads, (size_t)nt * sizeof(dt_real));
-        return;
-    }
-    int64_t h = len / 2;
-    tree_sum(r, lo, h, d, n, step, sums);
-    tree_sum(r, lo + h, len - h, d + 1, n, step, sums);
-    dt_real *a = r->tree[d];
-    const dt_real *b = r->tree[d + 1];
-    for (int64_t i = 0; i < nt; i++) a[i] += b[i];
-}
-
 /* The chunks local_grads cuts this rank's n rows into: deterministic
  * micro-batches, or `accumulate` slices. */
 static int64_t nchunks(const run *r) { return r->t.deterministic ? (r->pl.nmicro > 1 ? r->pl.nmicro : 1) : r->pl.nmicro; }
@@ -233,6 +211,29 @@ static void chunk(const run *r, int64_t n, int64_t j, int64_t *a, int64_t *len)
     } else {
         dt_batch_slice(n, (int)j, (int)nchunks(r), a, len);
     }
+}
+
+/* Deterministic mode: the sum over micro-batches [lo, lo + len) of this rank
+ * (of n local rows) into r->tree[d], split as the global tree is: halves,
+ * the left one floor(len/2) long. Deeper levels use r->tree[d+1 ...]. */
+static void tree_sum(run *r, int64_t lo, int64_t len, int d, int64_t n, int64_t step, double *sums)
+{
+    dt_net *net = r->s.net;
+    int64_t nt = ntotal(net);
+    if (len == 1) {
+        int64_t a, rows;
+        chunk(r, n, lo, &a, &rows);
+        dt_net_zero_grads(net);
+        if (rows > 0) pass(r, a, rows, step, 0, sums);
+        memcpy(r->tree[d], net->grads, (size_t)nt * sizeof(dt_real));
+        return;
+    }
+    int64_t h = len / 2;
+    tree_sum(r, lo, h, d, n, step, sums);
+    tree_sum(r, lo + h, len - h, d + 1, n, step, sums);
+    dt_real *a = r->tree[d];
+    const dt_real *b = r->tree[d + 1];
+    for (int64_t i = 0; i < nt; i++) a[i] += b[i];
 }
 
 /* Triplets over the global batch (see the top of the file): the forwards of
@@ -303,11 +304,11 @@ static void local_grads_fed(run *r, int64_t n, int64_t step, int overlap, double
         memcpy(net->grads, r->tree[0], (size_t)ntotal(net) * sizeof(dt_real));
         return;
     }
-    int64_t A = r->t.deterministic ? 1 : r->pl.nmicro;
+    const int64_t A = nchunks(r);
     dt_net_zero_grads(net);
     for (int64_t j = 0; j < A; j++) {
         int64_t a, len;
-        dt_batch_slice(n, (int)j, (int)A, &a, &len);
+        chunk(r, n, j, &a, &len);
         if (len > 0 || !r->t.deterministic) pass(r, a, len, step, overlap && j == A - 1, sums);
     }
 }
