@@ -7,9 +7,10 @@ set -euo pipefail
 DT_PACKAGES=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libopenblas-dev
              libhdf5-dev check libinih-dev zlib1g-dev libcjson-dev libstb-dev dataset-fashion-mnist gnuplot-nox)
 
+# dt_install [EXTRA_PACKAGE...]
 dt_install() {
     local missing=()
-    for p in "${DT_PACKAGES[@]}"; do
+    for p in "${DT_PACKAGES[@]}" "$@"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
     done
     [ ${#missing[@]} -eq 0 ] && return 0

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-function"
@@ -27,21 +28,38 @@
  * defining it; GCC reports that at the end of the file, past the pop. */
 #pragma GCC diagnostic ignored "-Wunused-function"
 
+/* A picture's header may claim any size; what a file of a given size can
+ * hold is bounded: deflate (PNG) packs at most about 1032 bytes into one, a
+ * 1-bit PNG 8 pixels into each of those, and GIF's LZW and JPEG's smallest
+ * blocks stay under that. Checked before stb allocates anything. */
+#define MAX_PIXELS_PER_BYTE (8 * 1032)
+
 dt_status dt_image_size(const char *path, int *H, int *W)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return dt_error(DT_ERR_IO, "%s: %s", path, strerror(errno));
+    struct stat sb;
     int n, ok = stbi_info_from_file(f, W, H, &n);
+    int64_t bytes = fstat(fileno(f), &sb) == 0 ? (int64_t)sb.st_size : 0;
     fclose(f);
-    return ok ? DT_OK : dt_error(DT_ERR_DATA, "%s: cannot read the image: %s", path, stbi_failure_reason());
+    if (!ok) return dt_error(DT_ERR_DATA, "%s: cannot read the image: %s", path, stbi_failure_reason());
+    const int64_t px = (int64_t)*H * *W;
+    if (px > DT_IMAGE_MAX_PIXELS)
+        return dt_error(DT_ERR_DATA, "%s: %dx%d pixels: larger than dtrain reads (%d megapixels)", path, *H, *W,
+                        DT_IMAGE_MAX_PIXELS >> 20);
+    if (px > bytes * MAX_PIXELS_PER_BYTE)
+        return dt_error(DT_ERR_DATA, "%s: the header claims %dx%d pixels, more than a file of %lld bytes can hold",
+                        path, *H, *W, (long long)bytes);
+    return DT_OK;
 }
 
 dt_status dt_image_read(const char *path, int C, int H, int W, unsigned char **px)
 {
     *px = NULL;
+    int w, h, n;
+    DT_TRY(dt_image_size(path, &h, &w));
     FILE *f = fopen(path, "rb");
     if (!f) return dt_error(DT_ERR_IO, "%s: %s", path, strerror(errno));
-    int w, h, n;
     unsigned char *src = stbi_load_from_file(f, &w, &h, &n, C);
     fclose(f);
     if (!src) return dt_error(DT_ERR_DATA, "%s: cannot read the image: %s", path, stbi_failure_reason());
@@ -60,9 +78,6 @@ dt_status dt_image_load(const char *path, int C, int *H, int *W, unsigned char *
 {
     *px = NULL;
     DT_TRY(dt_image_size(path, H, W));
-    if ((int64_t)*H * *W > DT_IMAGE_MAX_PIXELS)
-        return dt_error(DT_ERR_DATA, "%s: %dx%d pixels: larger than dtrain reads (%d megapixels)", path, *H, *W,
-                        DT_IMAGE_MAX_PIXELS >> 20);
     FILE *f = fopen(path, "rb");
     if (!f) return dt_error(DT_ERR_IO, "%s: %s", path, strerror(errno));
     int n;

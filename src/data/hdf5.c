@@ -121,6 +121,30 @@ static void xinfo_close(xinfo *x)
     close_id(x->d, H5Dclose);
 }
 
+/* A data set's header may claim any shape; its values must be in the file:
+ * as they are, or compressed (deflate packs at most about 1032 bytes into
+ * one). Checked before anything is allocated from the shape. Data sets
+ * whose values were never written (fill values) are refused too. */
+static dt_status check_stored(hid_t f, const char *path, const char *name, const xinfo *x)
+{
+    hsize_t fsize = 0, stored = H5Dget_storage_size(x->d);
+    if (H5Fget_filesize(f, &fsize) < 0) return read_fail(path, name);
+    if (stored > fsize) stored = fsize;
+    hid_t dcpl = H5Dget_create_plist(x->d);
+    int nfilters = dcpl < 0 ? -1 : H5Pget_nfilters(dcpl);
+    close_id(dcpl, H5Pclose);
+    size_t tsize = H5Tget_size(x->type);
+    if (nfilters < 0 || tsize == 0) return read_fail(path, name);
+    /* in doubles: the product of a fuzzed shape may not fit in 64 bits */
+    double claimed = (double)x->dims[0] * (double)x->features * (double)tsize;
+    double room = (double)stored * (nfilters > 0 ? 1032.0 : 1.0);
+    if (claimed > room)
+        return dt_error(DT_ERR_DATA, "%s: data set '%s' claims %.0f bytes of values, but the file holds %llu bytes%s of it "
+                                     "(truncated, or written without its values?)",
+                        path, name, claimed, (unsigned long long)stored, nfilters > 0 ? " (compressed)" : "");
+    return DT_OK;
+}
+
 static dt_status xinfo_open(hid_t f, const char *path, const char *name, xinfo *x)
 {
     x->space = x->type = H5I_INVALID_HID;
@@ -151,7 +175,7 @@ static dt_status xinfo_open(hid_t f, const char *path, const char *name, xinfo *
     }
     if (x->dims[0] > (hsize_t)INT64_MAX / 64)
         return dt_error(DT_ERR_DATA, "%s: data set '%s': too many rows", path, name);
-    return DT_OK;
+    return check_stored(f, path, name, x);
 }
 
 /* Select rows [r0, r0 + nr) of x in its file space; memory is flat. */

@@ -1,6 +1,7 @@
 /* ini.c — INI entries with file/line, typed getters, unknown-key check. */
 #include "io/ini.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <math.h>
@@ -113,11 +114,28 @@ static int nomem(dt_ini *ini)
     return 0;
 }
 
+/* A name that reads back the same from dt_ini_dump (what checkpoints
+ * store): not empty, no surrounding blanks or control characters, none of
+ * the characters INI syntax gives a meaning. */
+static int bad_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (!n || isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1])) return 1;
+    for (; *s; s++)
+        if (strchr("[]=:;#", *s) || (unsigned char)*s < 0x20 || *s == 0x7f) return 1;
+    return 0;
+}
+
 static int handler(void *user, const char *sec, const char *key, const char *val)
 {
     dt_ini *ini = user;
     if (ini->err) return 0; /* inih goes on after an error: keep the first */
     if (!key) return add_section(ini, sec, ini->lineno) || nomem(ini); /* INI_CALL_HANDLER_ON_NEW_SECTION */
+    if (bad_name(key)) {
+        ini->err = dt_error(DT_ERR_CONFIG, "%s:%d: expected 'key = value' with a key of letters, digits, '_', '.' or '-'",
+                            ini->name, ini->lineno);
+        return 0;
+    }
     if (!sec[0]) {
         ini->err = dt_error(DT_ERR_CONFIG, "%s:%d: key '%s' is outside any [section]",
                             ini->name, ini->lineno, key);
@@ -235,7 +253,20 @@ dt_status dt_ini_override(dt_ini *ini, const char *a)
     sec[ls] = 0;
     memcpy(key, dot + 1, lk);
     key[lk] = 0;
-    if (!add_entry(ini, sec, key, eq + 1, 0)) return dt_error(DT_ERR_NOMEM, "out of memory");
+    /* the value as a config file would give it: trimmed, on one line, without a comment */
+    const char *v = eq + 1, *ve = v + strlen(v);
+    while (isspace((unsigned char)*v)) v++;
+    while (ve > v && isspace((unsigned char)ve[-1])) ve--;
+    int bad_val = 0;
+    for (const char *c = v; c < ve; c++) bad_val |= *c == '\n' || *c == '\r' || (*c == ';' && c > v && isspace((unsigned char)c[-1]));
+    if (bad_name(sec) || bad_name(key) || bad_val)
+        return dt_error(DT_ERR_ARG, "override '%s': expected section.key=value (names without spaces or []=:;#, "
+                                    "the value on one line without ' ;')", a);
+    char *val = strndup(v, (size_t)(ve - v));
+    if (!val) return dt_error(DT_ERR_NOMEM, "out of memory");
+    int ok = add_entry(ini, sec, key, val, 0);
+    free(val);
+    if (!ok) return dt_error(DT_ERR_NOMEM, "out of memory");
     return DT_OK;
 }
 
@@ -260,7 +291,8 @@ char *dt_ini_dump(const dt_ini *ini)
         p += sprintf(p, "[%s]\n", ini->s[s].name);
         for (int i = 0; i < ini->n; i++)
             if (!strcmp(ini->e[i].sec, ini->s[s].name))
-                p += sprintf(p, "%s = %s\n", ini->e[i].key, ini->e[i].val);
+                /* "k = ;v" would read as a comment: a value starting with ';' keeps to the '=' */
+                p += sprintf(p, "%s =%s%s\n", ini->e[i].key, ini->e[i].val[0] == ';' ? "" : " ", ini->e[i].val);
     }
     return buf;
 }

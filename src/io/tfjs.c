@@ -161,6 +161,7 @@ static dt_status read_weight(const char *path, const cJSON *w, const unsigned ch
     encoding e = {4, 0, 0, 0};
     DT_TRY(read_encoding(path, name, w, &e));
     int64_t size = 1;
+    double claimed = 1; /* the shape's product, for the message: it may not fit in 64 bits */
     int nd = 0;
     const cJSON *d;
     cJSON_ArrayForEach(d, sh)
@@ -169,12 +170,13 @@ static dt_status read_weight(const char *path, const cJSON *w, const unsigned ch
             d->valuedouble != floor(d->valuedouble))
             return dt_error(DT_ERR_DATA, "%s: weight '%s': shape sizes must be whole numbers >= 0", path, name);
         out->dims[nd++] = (int64_t)d->valuedouble;
+        claimed *= d->valuedouble;
         if (out->dims[nd - 1] && size > (len + 1) / out->dims[nd - 1] + 1) size = len + 1; /* too large either way */
         else size *= out->dims[nd - 1];
     }
     if (size > (len - *at) / e.bytes)
-        return dt_error(DT_ERR_DATA, "%s: weight '%s' needs %lld bytes from offset %lld, but the shards hold %lld in all (truncated?)",
-                        path, name, (long long)(size * e.bytes), (long long)*at, (long long)len);
+        return dt_error(DT_ERR_DATA, "%s: weight '%s' needs %.0f bytes from offset %lld, but the shards hold %lld in all (truncated?)",
+                        path, name, claimed * e.bytes, (long long)*at, (long long)len);
     out->ndim = nd;
     out->size = size;
     out->name = strdup(name);

@@ -29,6 +29,7 @@
 
 #include "nn/init.h"
 #include "nn/layer.h"
+#include "ops/vshuffle.h"
 
 /* One plane's geometry: out[oy][ox] reads in[oy*sh - pt + i][ox*sw - pl + j],
  * zero padding pt above, pb below, pl left, pr right. */
@@ -163,9 +164,9 @@ static inline __attribute__((always_inline)) void vtaps(const dt_real *r, int64_
     for (int u = 0; u < V; u++) even[u] = 2 * u, odd[u] = 2 * u + 1, next[u] = u + 1;
     const dt_real *q = r + 2 * ox;
     vreal lo = vload(q), hi = vload(q + V);
-    t[0] = __builtin_shuffle(lo, hi, even);
-    t[1] = __builtin_shuffle(lo, hi, odd);
-    t[2] = __builtin_shuffle(t[0], (vreal){0} + q[2 * V], next);
+    t[0] = DT_SHUFFLE(lo, hi, even);
+    t[1] = DT_SHUFFLE(lo, hi, odd);
+    t[2] = DT_SHUFFLE(t[0], (vreal){0} + q[2 * V], next);
 }
 
 /* Σ_ij k[i*3 + j] r_i[(ox + u)*sw + j] for the V outputs from ox. */

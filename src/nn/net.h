@@ -52,6 +52,7 @@ typedef struct {
     int input_grad;      /* backward is planned to write the input gradient */
     int *writers;        /* [nlayers + 1] planning scratch */
     double *times;       /* NULL, or seconds added up per layer: see dt_net_time_into */
+    int64_t max_params;  /* dt_net_build_within's bound (0: none) */
 } dt_net;
 
 /* Build from a parsed model file: layers configured, buffers allocated for
@@ -59,6 +60,10 @@ typedef struct {
  * [model] loss for models without loss sections (AUTO otherwise).
  * Errors name the model file, section and key. */
 dt_status dt_net_build(dt_ini *model, int64_t maxn, dt_loss loss, dt_net **out);
+/* The same, refusing a model of more than max_params parameters before
+ * anything is allocated for them (a model text read from a file whose
+ * weights hold only that many values). */
+dt_status dt_net_build_within(dt_ini *model, int64_t maxn, dt_loss loss, int64_t max_params, dt_net **out);
 void dt_net_free(dt_net *net);
 /* Whether a model section of this name is a side section (see above). */
 int dt_net_side_section(const char *sec);

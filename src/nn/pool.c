@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "nn/layer.h"
+#include "ops/vshuffle.h"
 
 typedef struct {
     int max;                    /* max pooling, else average */
@@ -113,8 +114,8 @@ static void max2x2_4(const dt_real *r0, const dt_real *r1, dt_real *y, int32_t *
     memcpy(&s, r1, sizeof s);
     memcpy(&t, r1 + 4, sizeof t);
     const vmask even = {0, 2, 4, 6}, odd = {1, 3, 5, 7};
-    vreal a = __builtin_shuffle(p, q, even), b = __builtin_shuffle(p, q, odd);
-    vreal c = __builtin_shuffle(s, t, even), d = __builtin_shuffle(s, t, odd);
+    vreal a = DT_SHUFFLE(p, q, even), b = DT_SHUFFLE(p, q, odd);
+    vreal c = DT_SHUFFLE(s, t, even), d = DT_SHUFFLE(s, t, odd);
     vreal m = a;
     vmask at = {0, 0, 0, 0}, gt;
     /* gt is all ones where the candidate is strictly greater: take it there */

@@ -153,12 +153,11 @@ static dt_status read_arrays(dt_ckpt *c, const char *path, const dt_net *net, co
     return rc;
 }
 
-static dt_status load_on_root(const char *path, dt_setup *s, const dt_optim *o, dt_real *const *st,
-                              dt_progress *pr)
+dt_status dt_ckpt_read_run(const char *path, dt_net *net, const dt_optim *o, dt_real *const *st, dt_progress *pr)
 {
     dt_ckpt *c;
     DT_TRY(dt_ckpt_open(path, &c));
-    dt_status rc = read_arrays(c, path, s->net, o, st);
+    dt_status rc = read_arrays(c, path, net, o, st);
     if (!rc && pr) {
         rc = dt_ckpt_attr_int(c, "step", &pr->step);
         if (!rc) rc = dt_ckpt_attr_int(c, "epoch", &pr->epoch);
@@ -175,7 +174,7 @@ dt_status dt_ckpt_load_run(const char *path, dt_setup *s, const dt_optim *o, dt_
                            dt_progress *pr)
 {
     dt_status st = DT_OK;
-    if (s->rank == 0) st = load_on_root(path, s, o, opt_state, pr);
+    if (s->rank == 0) st = dt_ckpt_read_run(path, s->net, o, opt_state, pr);
     DT_TRY(dt_comm_agree(s->comm, st));
     DT_TRY(dt_comm_bcast_real(s->comm, s->net->params, s->net->nparams, 0));
     DT_TRY(dt_comm_bcast_real(s->comm, s->net->bufs, s->net->nbufs, 0));
@@ -202,7 +201,17 @@ dt_status dt_net_load(const char *path, const char *model_text, int64_t maxn, dt
         dt_ini_enum(ci, "model", "loss", "auto", dt_loss_names, &loss);
     if (!st && class_names) dt_ckpt_attr_str(c, "class_names", class_names);
     if (!st) st = dt_ini_parse(path, model_text ? model_text : model, &m);
-    if (!st) st = dt_net_build(m, maxn, (dt_loss)loss, out);
+    /* the model text is the file's too: its parameters must be there before they are allocated */
+    int64_t held = 0;
+    if (!st) st = dt_ckpt_values(c, "params", &held);
+    if (!st) {
+        st = dt_net_build_within(m, maxn, (dt_loss)loss, held > 0 ? held : 1, out);
+        if (st && !strncmp(dt_errmsg(), "the model has ", 14)) {
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s", dt_errmsg());
+            st = dt_error(st, "%s: %s under /params", path, msg);
+        }
+    }
     if (!st) st = read_arrays(c, path, *out, NULL, NULL);
     dt_ckpt_close(c);
     dt_ini_free(m);

@@ -36,6 +36,10 @@ dt_status dt_ckpt_save_run(const char *path, const dt_setup *s, const dt_optim *
  * where the pointers are given) into s->net, then every rank gets them. */
 dt_status dt_ckpt_load_run(const char *path, dt_setup *s, const dt_optim *o, dt_real *const *opt_state,
                            dt_progress *pr);
+/* What dt_ckpt_load_run does on rank 0, on this process alone: read into
+ * net (and opt_state, pr where given). */
+dt_status dt_ckpt_read_run(const char *path, dt_net *net, const dt_optim *o, dt_real *const *opt_state,
+                           dt_progress *pr);
 
 /* A network's parameters alone (no optimizer, progress 0), with its model
  * text, as a checkpoint that dt_net_load, predict and train --init read;

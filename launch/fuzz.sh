@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# fuzz.sh — one AFL++ campaign against one input format.
+#   launch/fuzz.sh TARGET SECONDS [JOBS]
+# TARGET: ini idx hdf5 boxes ckpt image tfjs (tests/fuzz/fuzz_TARGET.c).
+# Installs afl++ and clang (Debian) when missing, builds the targets with
+# afl-clang-fast, AddressSanitizer and UBSan in build-fuzz/, and fuzzes from
+# tests/fuzz/corpus/TARGET for SECONDS with JOBS instances (default 1; one
+# main, the rest secondary). Findings land in fuzz-out/TARGET/; the summary
+# prints executions, crashes and hangs. A crash worth keeping goes into
+# tests/fuzz/regress/TARGET/ (named bad-* when dtrain must refuse it), where
+# ctest's fuzz_TARGET replays it in every build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source launch/setup.sh
+[ $# -ge 2 ] || { echo "usage: launch/fuzz.sh TARGET SECONDS [JOBS]" >&2; exit 2; }
+target=$1 seconds=$2 jobs=${3:-1}
+[ -f "tests/fuzz/fuzz_$target.c" ] || { echo "fuzz.sh: no target '$target' (tests/fuzz/fuzz_*.c)" >&2; exit 2; }
+dt_install afl++ clang
+CC=afl-clang-fast cmake -S . -B build-fuzz -DDTRAIN_FUZZ=ON -DDTRAIN_SANITIZE=ON \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build-fuzz -j "$(nproc)" --target "fuzz_$target" >/dev/null
+out=fuzz-out/$target
+mkdir -p "$out"
+# AFL++ wants these for sanitizer builds; a fuzzed model may ask for any
+# amount of memory, and dtrain must then fail cleanly (NULL, not a report)
+export ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0:allocator_may_return_null=1:max_allocation_size_mb=2048
+export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:symbolize=0
+export AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
+export HDF5_USE_FILE_LOCKING=FALSE
+dict=()
+[ -f "tests/fuzz/$target.dict" ] && dict=(-x "tests/fuzz/$target.dict")
+resume=tests/fuzz/corpus/$target
+[ -d "$out/main/queue" ] && resume=-   # go on from an earlier campaign
+pids=()
+for ((j = 0; j < jobs; j++)); do
+    role=(-M main)
+    [ $j -gt 0 ] && role=(-S "s$j")
+    afl-fuzz -i "$resume" -o "$out" "${role[@]}" "${dict[@]}" -m none -t 2000 -V "$seconds" \
+        -- "build-fuzz/tests/fuzz/fuzz_$target" >"$out/afl-$j.log" 2>&1 &
+    pids+=($!)
+done
+status=0
+for p in "${pids[@]}"; do wait "$p" || status=1; done
+execs=0 crashes=0 hangs=0
+for s in "$out"/*/fuzzer_stats; do
+    execs=$((execs + $(awk '$1 == "execs_done" {print $3}' "$s")))
+    crashes=$((crashes + $(awk '$1 == "saved_crashes" || $1 == "unique_crashes" {print $3}' "$s" | head -1)))
+    hangs=$((hangs + $(awk '$1 == "saved_hangs" || $1 == "unique_hangs" {print $3}' "$s" | head -1)))
+done
+echo "fuzz $target: $execs executions in ${seconds} s x $jobs, $crashes crashes, $hangs hangs (findings: $out/*/crashes, $out/*/hangs)"
+[ $status -eq 0 ] || { echo "fuzz.sh: afl-fuzz failed; see $out/afl-*.log" >&2; tail -20 "$out/afl-0.log" >&2; exit 1; }
