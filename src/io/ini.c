@@ -114,24 +114,32 @@ static int nomem(dt_ini *ini)
     return 0;
 }
 
-/* A name that reads back the same from dt_ini_dump (what checkpoints
- * store): not empty, no surrounding blanks or control characters, none of
- * the characters INI syntax gives a meaning. */
-static int bad_name(const char *s)
+/* Names that read back the same from dt_ini_dump (what checkpoints store),
+ * from files and overrides alike, and that every output can print as they
+ * are: sections (layers) of letters, digits, '_' and '-', short enough for
+ * inih's section buffer; keys may also hold '.'. */
+#define MAX_SECTION 49
+static int bad_chars(const char *s, const char *extra)
 {
-    size_t n = strlen(s);
-    if (!n || isspace((unsigned char)s[0]) || isspace((unsigned char)s[n - 1])) return 1;
+    if (!*s) return 1;
     for (; *s; s++)
-        if (strchr("[]=:;#", *s) || (unsigned char)*s < 0x20 || *s == 0x7f) return 1;
+        if (!isalnum((unsigned char)*s) && !strchr(extra, *s)) return 1;
     return 0;
 }
+static int bad_section(const char *s) { return strlen(s) > MAX_SECTION || bad_chars(s, "_-"); }
+static int bad_key(const char *s) { return bad_chars(s, "_.-"); }
 
 static int handler(void *user, const char *sec, const char *key, const char *val)
 {
     dt_ini *ini = user;
     if (ini->err) return 0; /* inih goes on after an error: keep the first */
     if (!key) return add_section(ini, sec, ini->lineno) || nomem(ini); /* INI_CALL_HANDLER_ON_NEW_SECTION */
-    if (bad_name(key)) {
+    if (bad_section(sec) && sec[0]) {
+        ini->err = dt_error(DT_ERR_CONFIG, "%s:%d: expected '[name]' with a name of letters, digits, '_' or '-' (at most %d)",
+                            ini->name, ini->lineno, MAX_SECTION);
+        return 0;
+    }
+    if (bad_key(key)) {
         ini->err = dt_error(DT_ERR_CONFIG, "%s:%d: expected 'key = value' with a key of letters, digits, '_', '.' or '-'",
                             ini->name, ini->lineno);
         return 0;
@@ -167,11 +175,10 @@ static dt_status scan_sections(dt_ini *ini)
                 if (len >= sizeof name) len = sizeof name - 1;
                 memcpy(name, q + 1, len);
                 name[len] = 0;
-                /* trim */
-                char *s = name;
-                while (*s == ' ' || *s == '\t') s++;
-                char *t = s + strlen(s);
-                while (t > s && (t[-1] == ' ' || t[-1] == '\t')) *--t = 0;
+                char *s = name; /* as inih reads it: no blanks inside the brackets */
+                if (len >= sizeof name - 1 || bad_section(s))
+                    return dt_error(DT_ERR_CONFIG, "%s:%d: expected '[name]' with a name of letters, digits, '_' or '-' "
+                                                   "(at most %d)", ini->name, line, MAX_SECTION);
                 if (!add_section(ini, s, line)) return dt_error(DT_ERR_NOMEM, "out of memory");
             }
         }
@@ -259,8 +266,8 @@ dt_status dt_ini_override(dt_ini *ini, const char *a)
     while (ve > v && isspace((unsigned char)ve[-1])) ve--;
     int bad_val = 0;
     for (const char *c = v; c < ve; c++) bad_val |= *c == '\n' || *c == '\r' || (*c == ';' && c > v && isspace((unsigned char)c[-1]));
-    if (bad_name(sec) || bad_name(key) || bad_val)
-        return dt_error(DT_ERR_ARG, "override '%s': expected section.key=value (names without spaces or []=:;#, "
+    if (bad_section(sec) || bad_key(key) || bad_val)
+        return dt_error(DT_ERR_ARG, "override '%s': expected section.key=value (names of letters, digits, '_' or '-', "
                                     "the value on one line without ' ;')", a);
     char *val = strndup(v, (size_t)(ve - v));
     if (!val) return dt_error(DT_ERR_NOMEM, "out of memory");
