@@ -177,6 +177,12 @@ static dt_status parse_names(dt_ini *cfg, char ***out, int *n)
                 "%s: [data] class_names = '%s': expected two or more comma-separated names",
                 dt_ini_where(cfg, SEC, "class_names"), v);
         }
+        for (const char *c = a; c < b; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+                free_names(names, k);
+                return dt_error(DT_ERR_CONFIG, "%s: [data] class_names: name %d holds a control character",
+                                dt_ini_where(cfg, SEC, "class_names"), i);
+            }
         if (!(names[i] = malloc((size_t)(b - a) + 1))) {
             free_names(names, k);
             return dt_error(DT_ERR_NOMEM, "out of memory");

@@ -455,6 +455,13 @@ dt_status dt_h5_names(const char *path, const char *name, char ***names, int *n)
         goto done;
     }
     s = read_strings(d, path, name, v, (int)np);
+    /* checkpoints keep the names comma-joined and reports print one per line */
+    for (hssize_t i = 0; !s && i < np; i++)
+        for (const unsigned char *c = (const unsigned char *)v[i]; !s && *c; c++)
+            if (*c == ',' || *c < 0x20 || *c == 0x7f)
+                s = dt_error(DT_ERR_DATA, "%s: '%s': class name %lld holds a %s: expected names without commas or "
+                                          "control characters", path, name, (long long)i,
+                             *c == ',' ? "comma" : "control character");
     if (s) {
         for (hssize_t i = 0; i < np; i++) free(v[i]);
         free(v);
