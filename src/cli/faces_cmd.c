@@ -259,6 +259,10 @@ static dt_status db_read(const char *path, face_db *db, int missing_ok)
     if (!st) st = dt_ckpt_shape(c, "descriptors", 2, &nd, dims);
     if (!st && (nd != 2 || dims[1] != DT_DESCRIPTOR || dims[0] > 10000000))
         st = dt_error(DT_ERR_DATA, "%s: descriptors must be [n, %d]", path, DT_DESCRIPTOR);
+    int64_t held = 0;
+    if (!st) st = dt_ckpt_values(c, "descriptors", &held);
+    if (!st && dims[0] * DT_DESCRIPTOR > held)
+        st = dt_error(DT_ERR_DATA, "%s: descriptors claim %lld rows, more than the file holds", path, (long long)dims[0]);
     if (!st && !(db->desc = malloc((size_t)(dims[0] ? dims[0] : 1) * DT_DESCRIPTOR * sizeof *db->desc)))
         st = dt_error(DT_ERR_NOMEM, "%s: out of memory", path);
     if (!st) st = dt_ckpt_read(c, "descriptors", DT_ARR_F64, db->desc, 2, dims);

@@ -410,42 +410,45 @@ typedef struct {
     double values;
 } values_ctx;
 
-static herr_t values_cb(hid_t g, const char *name, const H5L_info_t *info, void *data)
+/* Add what dataset o's stored bytes can hold to x->values. */
+static herr_t dataset_values(hid_t o, values_ctx *x)
 {
-    values_ctx *x = data;
-    if (info->type != H5L_TYPE_HARD) return 0;
-    hid_t o = H5Oopen(g, name, H5P_DEFAULT);
-    if (o < 0) return -1;
-    if (H5Iget_type(o) == H5I_DATASET) {
-        hid_t sp = H5Dget_space(o), ty = H5Dget_type(o), dcpl = H5Dget_create_plist(o);
-        hssize_t n = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
-        size_t ts = ty < 0 ? 0 : H5Tget_size(ty);
-        int nf = dcpl < 0 ? -1 : H5Pget_nfilters(dcpl);
-        hsize_t stored = H5Dget_storage_size(o);
-        if (stored > x->fsize) stored = x->fsize;
-        if (sp >= 0) H5Sclose(sp);
-        if (ty >= 0) H5Tclose(ty);
-        if (dcpl >= 0) H5Pclose(dcpl);
-        if (n < 0 || ts == 0 || nf < 0) {
-            H5Oclose(o);
-            return -1;
-        }
-        double held = (double)stored * (nf > 0 ? 1032.0 : 1.0) / (double)ts;
-        x->values += (double)n < held ? (double)n : held;
-    }
-    H5Oclose(o);
+    hid_t sp = H5Dget_space(o), ty = H5Dget_type(o), dcpl = H5Dget_create_plist(o);
+    hssize_t n = sp < 0 ? -1 : H5Sget_simple_extent_npoints(sp);
+    size_t ts = ty < 0 ? 0 : H5Tget_size(ty);
+    int nf = dcpl < 0 ? -1 : H5Pget_nfilters(dcpl);
+    hsize_t stored = H5Dget_storage_size(o);
+    if (stored > x->fsize) stored = x->fsize;
+    if (sp >= 0) H5Sclose(sp);
+    if (ty >= 0) H5Tclose(ty);
+    if (dcpl >= 0) H5Pclose(dcpl);
+    if (n < 0 || ts == 0 || nf < 0) return -1;
+    double held = (double)stored * (nf > 0 ? 1032.0 : 1.0) / (double)ts;
+    x->values += (double)n < held ? (double)n : held;
     return 0;
 }
 
-dt_status dt_ckpt_values(dt_ckpt *c, const char *group, int64_t *values)
+static herr_t values_cb(hid_t g, const char *name, const H5L_info_t *info, void *data)
+{
+    if (info->type != H5L_TYPE_HARD) return 0;
+    hid_t o = H5Oopen(g, name, H5P_DEFAULT);
+    if (o < 0) return -1;
+    herr_t rc = H5Iget_type(o) == H5I_DATASET ? dataset_values(o, data) : 0;
+    H5Oclose(o);
+    return rc;
+}
+
+dt_status dt_ckpt_values(dt_ckpt *c, const char *path, int64_t *values)
 {
     values_ctx x = {0, 0};
     *values = 0;
-    if (!path_exists(c->file, group)) return DT_OK;
-    hid_t g = H5Fget_filesize(c->file, &x.fsize) < 0 ? H5I_INVALID_HID : H5Gopen2(c->file, group, H5P_DEFAULT);
-    herr_t rc = g < 0 ? -1 : H5Lvisit(g, H5_INDEX_NAME, H5_ITER_INC, values_cb, &x);
-    if (g >= 0) H5Gclose(g);
-    if (rc < 0) return dt_error(DT_ERR_DATA, "%s: cannot list /%s (corrupt file?)", c->path, group);
+    if (!path_exists(c->file, path)) return DT_OK;
+    hid_t o = H5Fget_filesize(c->file, &x.fsize) < 0 ? H5I_INVALID_HID : H5Oopen(c->file, path, H5P_DEFAULT);
+    herr_t rc = o < 0                              ? -1
+                : H5Iget_type(o) == H5I_DATASET ? dataset_values(o, &x)
+                                                 : H5Lvisit(o, H5_INDEX_NAME, H5_ITER_INC, values_cb, &x);
+    if (o >= 0) H5Oclose(o);
+    if (rc < 0) return dt_error(DT_ERR_DATA, "%s: cannot list /%s (corrupt file?)", c->path, path);
     *values = x.values > 9e18 ? INT64_MAX : (int64_t)x.values;
     return DT_OK;
 }

@@ -52,10 +52,11 @@ dt_status dt_ckpt_shape(dt_ckpt *c, const char *path, int max, int *ndim, int64_
  * file, the path, the expected and the found shape). */
 dt_status dt_ckpt_read(dt_ckpt *c, const char *path, dt_arr_type type, void *data, int ndim,
                        const int64_t *dims);
-/* How many values the data sets under `group` ("params") hold, counting
- * no more for each than its stored bytes can hold (0 when it is absent):
- * a bound on what a model read from the file may allocate. */
-dt_status dt_ckpt_values(dt_ckpt *c, const char *group, int64_t *values);
+/* How many values the data set at `path`, or the data sets under the group
+ * at `path` ("params"), hold, counting no more for each than its stored
+ * bytes can hold (0 when it is absent): a bound on what a header read from
+ * the file may make a reader allocate. */
+dt_status dt_ckpt_values(dt_ckpt *c, const char *path, int64_t *values);
 dt_status dt_ckpt_attr_int(dt_ckpt *c, const char *name, int64_t *out);
 dt_status dt_ckpt_attr_real(dt_ckpt *c, const char *name, double *out);
 /* Caller frees *out with free(). */
