@@ -27,6 +27,11 @@ export ASAN_OPTIONS=abort_on_error=1:symbolize=0:detect_leaks=0:allocator_may_re
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:symbolize=0
 export AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
 export HDF5_USE_FILE_LOCKING=FALSE
+# the targets' scratch files (tmpfs where there is one); AFL ends children
+# with SIGKILL, so what they leave is removed here
+shm=/dev/shm; [ -d $shm ] || shm=${TMPDIR:-/tmp}
+export DT_FUZZ_TMP=$(mktemp -d "$shm/dtrain-fuzz-$target.XXXXXX")
+trap 'rm -rf "$DT_FUZZ_TMP"' EXIT
 dict=()
 [ -f "tests/fuzz/$target.dict" ] && dict=(-x "tests/fuzz/$target.dict")
 resume=tests/fuzz/corpus/$target

@@ -161,10 +161,11 @@ dt_status dt_idx_load(const char *images, const char *labels, int64_t start, int
         if (start > 0 && gzseek(gz, (z_off_t)(16 + start * feat), SEEK_SET) < 0)
             s = short_read(gz, images, "images");
     }
-    if (!s && count > 0 && !(buf = malloc(READ_CHUNK)))
+    const size_t chunk = count * feat < READ_CHUNK ? (size_t)(count * feat) : READ_CHUNK;
+    if (!s && count > 0 && !(buf = malloc(chunk)))
         s = dt_error(DT_ERR_NOMEM, "%s: out of memory", images);
     for (int64_t done = 0, total = count * feat; !s && done < total;) {
-        size_t len = total - done > READ_CHUNK ? READ_CHUNK : (size_t)(total - done);
+        size_t len = total - done > (int64_t)chunk ? chunk : (size_t)(total - done);
         s = read_exact(gz, images, buf, len, "image data");
         for (size_t i = 0; !s && i < len; i++) d->x[done + (int64_t)i] = (dt_real)(buf[i] / 255.0);
         done += (int64_t)len;

@@ -92,13 +92,22 @@ static int add_entry(dt_ini *ini, const char *sec, const char *key, const char *
     return 1;
 }
 
+/* Characters of a line, its newline aside: what inih's line buffer
+ * (INI_MAX_LINE, 200 in Debian's build) holds with the newline and the NUL. */
+#define MAX_LINE 198
+
 /* inih reads through this so we know the line of each handler call. */
 static char *reader(char *str, int num, void *stream)
 {
     dt_ini *ini = stream;
-    if (!*ini->cur) return NULL;
+    if (!*ini->cur || ini->err) return NULL;
     int i = 0;
     while (i < num - 1 && ini->cur[i] && ini->cur[i] != '\n') i++;
+    /* inih would read the rest of a longer line as a line of its own */
+    if (i > MAX_LINE) {
+        ini->err = dt_error(DT_ERR_CONFIG, "%s:%d: line longer than %d characters", ini->name, ini->lineno + 1, MAX_LINE);
+        return NULL;
+    }
     if (ini->cur[i] == '\n' && i < num - 1) i++;
     memcpy(str, ini->cur, i);
     str[i] = 0;
@@ -207,7 +216,7 @@ dt_status dt_ini_parse(const char *name, const char *text, dt_ini **out)
     }
     ini->cur = ini->text;
     int r = ini_parse_stream(reader, ini, handler, ini);
-    if (r != 0) {
+    if (r != 0 || ini->err) {
         if (ini->err == DT_OK && r == -2) /* inih's own line buffer */
             ini->err = dt_error(DT_ERR_NOMEM, "out of memory");
         if (ini->err == DT_OK)
@@ -269,6 +278,8 @@ dt_status dt_ini_override(dt_ini *ini, const char *a)
     if (bad_section(sec) || bad_key(key) || bad_val)
         return dt_error(DT_ERR_ARG, "override '%s': expected section.key=value (names of letters, digits, '_' or '-', "
                                     "the value on one line without ' ;')", a);
+    if (strlen(key) + 3 + (size_t)(ve - v) > MAX_LINE)
+        return dt_error(DT_ERR_ARG, "override '%s': longer than a config line may be (%d characters)", a, MAX_LINE);
     char *val = strndup(v, (size_t)(ve - v));
     if (!val) return dt_error(DT_ERR_NOMEM, "out of memory");
     int ok = add_entry(ini, sec, key, val, 0);
@@ -296,10 +307,13 @@ char *dt_ini_dump(const dt_ini *ini)
     *p = 0;
     for (int s = 0; s < ini->ns; s++) {
         p += sprintf(p, "[%s]\n", ini->s[s].name);
-        for (int i = 0; i < ini->n; i++)
-            if (!strcmp(ini->e[i].sec, ini->s[s].name))
-                /* "k = ;v" would read as a comment: a value starting with ';' keeps to the '=' */
-                p += sprintf(p, "%s =%s%s\n", ini->e[i].key, ini->e[i].val[0] == ';' ? "" : " ", ini->e[i].val);
+        for (int i = 0; i < ini->n; i++) {
+            if (strcmp(ini->e[i].sec, ini->s[s].name)) continue;
+            /* "k = ;v" would read as a comment, and the spaces must not make a line too long */
+            const char *k = ini->e[i].key, *v = ini->e[i].val;
+            const char *sp = v[0] == ';' || strlen(k) + 3 + strlen(v) > MAX_LINE ? "" : " ";
+            p += sprintf(p, "%s%s=%s%s\n", k, sp, sp, v);
+        }
     }
     return buf;
 }

@@ -32,7 +32,8 @@ static void remove_scratch(void)
 static void make_scratch(void)
 {
     struct stat sb;
-    const char *base = stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) ? "/dev/shm" : "/tmp";
+    const char *base = getenv("DT_FUZZ_TMP"); /* launch/fuzz.sh's, removed after the campaign */
+    if (!base || !*base) base = stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) ? "/dev/shm" : "/tmp";
     snprintf(scratch, sizeof scratch, "%s/dtrain-fuzz-XXXXXX", base);
     if (!mkdtemp(scratch)) {
         perror("fuzz: mkdtemp");
@@ -48,18 +49,40 @@ const char *dt_fuzz_path(int slot, const char *name)
     return paths[slot & 3];
 }
 
+/* gzip with a 512-byte window and little hash memory: gzopen's defaults
+ * take over 256 KiB, which the sanitizer's allocator maps and unmaps at
+ * every input, and the inputs are small. */
+static size_t gzip_small(const void *data, size_t size, unsigned char *out, size_t cap)
+{
+    z_stream z = {0};
+    if (deflateInit2(&z, 1, Z_DEFLATED, 16 + 9, 1, Z_DEFAULT_STRATEGY) != Z_OK) return 0;
+    z.next_in = (unsigned char *)data;
+    z.avail_in = (unsigned)size;
+    z.next_out = out;
+    z.avail_out = (unsigned)cap;
+    int rc = deflate(&z, Z_FINISH);
+    size_t n = cap - z.avail_out;
+    deflateEnd(&z);
+    return rc == Z_STREAM_END ? n : 0;
+}
+
 void dt_fuzz_write(const char *path, const void *data, size_t size, int gz)
 {
-    int ok;
+    unsigned char *packed = NULL;
     if (gz) {
-        gzFile f = gzopen(path, "wb1");
-        ok = f && (size == 0 || gzwrite(f, data, (unsigned)size) == (int)size);
-        ok = f && gzclose(f) == Z_OK && ok;
-    } else {
-        FILE *f = fopen(path, "wb");
-        ok = f && fwrite(data, 1, size, f) == size;
-        ok = f && fclose(f) == 0 && ok;
+        size_t cap = size + size / 8 + 64;
+        packed = malloc(cap);
+        size = packed ? gzip_small(data, size, packed, cap) : 0;
+        if (!size) {
+            fprintf(stderr, "fuzz: cannot gzip for %s\n", path);
+            abort();
+        }
+        data = packed;
     }
+    FILE *f = fopen(path, "wb");
+    int ok = f && fwrite(data, 1, size, f) == size;
+    ok = f && fclose(f) == 0 && ok;
+    free(packed);
     if (!ok) {
         fprintf(stderr, "fuzz: cannot write %s\n", path);
         abort();
@@ -98,9 +121,10 @@ __AFL_FUZZ_INIT();
 
 int main(void)
 {
-    make_scratch();
     dt_fuzz_setup();
     __AFL_INIT();
+    /* after the fork server's fork: each child's own directory, removed when it exits */
+    make_scratch();
     const uint8_t *buf = __AFL_FUZZ_TESTCASE_BUF;
     while (__AFL_LOOP(10000)) run_one(buf, (size_t)__AFL_FUZZ_TESTCASE_LEN);
     return 0;
@@ -139,6 +163,8 @@ static void replay_file(const char *path)
     fclose(f);
     if (!buf) abort();
     dt_status st = run_one(buf, n);
+    /* DT_FUZZ_REPEAT=N: run each input N times (to time a target) */
+    for (long r = getenv("DT_FUZZ_REPEAT") ? atol(getenv("DT_FUZZ_REPEAT")) : 1; r > 1; r--) run_one(buf, n);
     free(buf);
     nrun++;
     if (st) nbad++;

@@ -36,6 +36,10 @@ out("ini", "ok-mlp", cfg + b"%%\n" + model + b"%%\ntrain.epochs=3\nmodel.h.units
 cnn = (b"[input]\nshape = 1,8,8\n[c]\ntype = conv2d\nfilters = 2\nkernel = 3\npadding = same\n[b]\ntype = batchnorm\n"
        b"[p]\ntype = maxpool\nkernel = 2\n[f]\ntype = flatten\n[o]\ntype = dense\nunits = 3\nactivation = softmax\n")
 out("ini", "ok-cnn", b"[model]\nfile = m.ini\n[optim]\nlr = 0.1\n[train]\nepochs = 1\n[data]\nsource = planar\n[dist]\ndeterministic = 1\nmicro_batch = 4\n%%\n" + cnn + b"%%\n")
+# a 195-character value: its dump must drop the spaces around '=' to stay a line inih reads whole
+out("ini", "ok-long-value", b"[model]\nfile=" + b"m" * 188 + b".ini\n[optim]\nlr = 1\n[train]\nepochs = 1\n%%\n" + model + b"%%\n")
+out("ini", "bad-long-line", b"[model]\nfile = " + b"m" * 190 + b".ini\n[optim]\nlr = 1\n[train]\nepochs = 1\n%%\n")
+expect("ini", "bad-long-line", "config.ini:2: line longer than 198 characters")
 out("ini", "bad-key", b"[optim]\nlr = 1\n[train]\nepochs = 2\nepoch = 3\n%%\n" + model + b"%%\n")
 out("ini", "bad-override", cfg + b"%%\n" + model + b"%%\ntrain.epochs\n")
 
