@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "io/ini.h"
+
 static char scratch[256];
 
 static void remove_scratch(void)
@@ -87,6 +89,18 @@ void dt_fuzz_write(const char *path, const void *data, size_t size, int gz)
         fprintf(stderr, "fuzz: cannot write %s\n", path);
         abort();
     }
+}
+
+dt_net *dt_fuzz_net(const char *name, const char *model_text)
+{
+    dt_ini *m;
+    dt_net *net;
+    if (dt_ini_parse(name, model_text, &m) || dt_net_build(m, 2, DT_LOSS_AUTO, &net)) {
+        fprintf(stderr, "fuzz: %s: %s\n", name, dt_errmsg());
+        abort();
+    }
+    dt_ini_free(m);
+    return net;
 }
 
 void dt_fuzz_split(const uint8_t *data, size_t size, const uint8_t **a, size_t *na, const uint8_t **b,

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "core/core.h"
+#include "nn/net.h"
 
 /* Once per process, before the first input. */
 void dt_fuzz_setup(void);
@@ -29,6 +30,9 @@ const char *dt_fuzz_path(int slot, const char *name);
 /* Write bytes to a file; gzip them (level 1) when gz is nonzero. Aborts on
  * failure: the scratch directory is the harness's, not the input's. */
 void dt_fuzz_write(const char *path, const void *data, size_t size, int gz);
+/* A network for batches of 2 rows from a model text that must build
+ * (a target's fixed model); aborts otherwise. */
+dt_net *dt_fuzz_net(const char *name, const char *model_text);
 /* Split an input at its first 2-byte little-endian length prefix: *a gets
  * that many bytes (fewer when the input is shorter), *b the rest. */
 void dt_fuzz_split(const uint8_t *data, size_t size, const uint8_t **a, size_t *na, const uint8_t **b,

@@ -19,12 +19,7 @@ static dt_net *net;
 
 void dt_fuzz_setup(void)
 {
-    dt_ini *m;
-    if (dt_ini_parse("boxes.ini", model_text, &m) || dt_net_build(m, 2, DT_LOSS_AUTO, &net)) {
-        fprintf(stderr, "fuzz_boxes: %s\n", dt_errmsg());
-        abort();
-    }
-    dt_ini_free(m);
+    net = dt_fuzz_net("boxes.ini", model_text);
 }
 
 dt_status dt_fuzz_one(const uint8_t *data, size_t size)

@@ -26,12 +26,7 @@ static dt_real *state[2];
 
 void dt_fuzz_setup(void)
 {
-    dt_ini *m;
-    if (dt_ini_parse("resume.ini", model_text, &m) || dt_net_build(m, 2, DT_LOSS_AUTO, &net)) {
-        fprintf(stderr, "fuzz_ckpt: %s\n", dt_errmsg());
-        abort();
-    }
-    dt_ini_free(m);
+    net = dt_fuzz_net("resume.ini", model_text);
     for (int k = 0; k < 2; k++)
         if (!(state[k] = dt_alloc((size_t)net->ntrain * sizeof(dt_real)))) abort();
 }
