@@ -2,6 +2,7 @@
  * once for the CLI. */
 #include "image.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,15 +35,52 @@
  * blocks stay under that. Checked before stb allocates anything. */
 #define MAX_PIXELS_PER_BYTE (8 * 1032)
 
+/* stb's reason for a failure; some of its paths leave a pointer to bytes
+ * that are no message (seen by the fuzzer: "\x1a\n"), which an error line must not print. */
+static const char *reason(void)
+{
+    const char *r = stbi_failure_reason();
+    if (!r || !*r) return "broken data";
+    for (const char *c = r; *c; c++)
+        if (!isprint((unsigned char)*c)) return "broken data";
+    return r;
+}
+
+/* stb_image 2.27 reads a PNM header's numbers into an int without a check
+ * (undefined behaviour past INT_MAX): P5/P6 headers are read here first. */
+static int pnm_header_ok(FILE *f)
+{
+    char b[256];
+    size_t n = fread(b, 1, sizeof b, f);
+    rewind(f);
+    if (n < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return 1;
+    size_t i = 2;
+    for (int k = 0; k < 3; k++) { /* width, height, maximum value */
+        while (i < n && (isspace((unsigned char)b[i]) || b[i] == '#'))
+            if (b[i++] == '#')
+                while (i < n && b[i] != '\n' && b[i] != '\r') i++;
+        size_t d = 0;
+        while (i < n && isdigit((unsigned char)b[i])) i++, d++;
+        if (d > 9) return 0;
+    }
+    return 1;
+}
+
 dt_status dt_image_size(const char *path, int *H, int *W)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return dt_error(DT_ERR_IO, "%s: %s", path, strerror(errno));
+    if (!pnm_header_ok(f)) {
+        fclose(f);
+        return dt_error(DT_ERR_DATA, "%s: cannot read the image: a PNM header number is too large", path);
+    }
     struct stat sb;
     int n, ok = stbi_info_from_file(f, W, H, &n);
     int64_t bytes = fstat(fileno(f), &sb) == 0 ? (int64_t)sb.st_size : 0;
     fclose(f);
-    if (!ok) return dt_error(DT_ERR_DATA, "%s: cannot read the image: %s", path, stbi_failure_reason());
+    if (!ok) return dt_error(DT_ERR_DATA, "%s: cannot read the image: %s", path, reason());
+    if (*H < 1 || *W < 1) /* stb reads some empty or negative sizes from broken headers */
+        return dt_error(DT_ERR_DATA, "%s: the header claims %dx%d pixels: not a picture", path, *H, *W);
     const int64_t px = (int64_t)*H * *W;
     if (px > DT_IMAGE_MAX_PIXELS)
         return dt_error(DT_ERR_DATA, "%s: %dx%d pixels: larger than dtrain reads (%d megapixels)", path, *H, *W,
@@ -60,9 +98,14 @@ dt_status dt_image_read(const char *path, int C, int H, int W, unsigned char **p
     DT_TRY(dt_image_size(path, &h, &w));
     FILE *f = fopen(path, "rb");
     if (!f) return dt_error(DT_ERR_IO, "%s: %s", path, strerror(errno));
+    const int hw = h, ww = w;
     unsigned char *src = stbi_load_from_file(f, &w, &h, &n, C);
     fclose(f);
-    if (!src) return dt_error(DT_ERR_DATA, "%s: cannot read the image: %s", path, stbi_failure_reason());
+    if (!src) return dt_error(DT_ERR_DATA, "%s: cannot read the image: %s", path, reason());
+    if (w != ww || h != hw) {
+        stbi_image_free(src);
+        return dt_error(DT_ERR_DATA, "%s: cannot read the image: its header and its data disagree on the size", path);
+    }
     unsigned char *out = malloc((size_t)C * H * W);
     int ok = out && stbir_resize_uint8(src, w, h, 0, out, W, H, 0, C);
     stbi_image_free(src);
@@ -81,9 +124,15 @@ dt_status dt_image_load(const char *path, int C, int *H, int *W, unsigned char *
     FILE *f = fopen(path, "rb");
     if (!f) return dt_error(DT_ERR_IO, "%s: %s", path, strerror(errno));
     int n;
+    const int hh = *H, ww = *W;
     *px = stbi_load_from_file(f, W, H, &n, C);
     fclose(f);
-    if (!*px) return dt_error(DT_ERR_DATA, "%s: cannot read the image: %s", path, stbi_failure_reason());
+    if (!*px) return dt_error(DT_ERR_DATA, "%s: cannot read the image: %s", path, reason());
+    if (*W != ww || *H != hh) {
+        stbi_image_free(*px);
+        *px = NULL;
+        return dt_error(DT_ERR_DATA, "%s: cannot read the image: its header and its data disagree on the size", path);
+    }
     return DT_OK;
 }
 
