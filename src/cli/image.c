@@ -66,6 +66,34 @@ static int pnm_header_ok(FILE *f)
     return 1;
 }
 
+/* stb_image 2.27 builds a JPEG Huffman table from counts that may add up
+ * to more than its 256 slots and writes past them (2.28 checks): every
+ * DHT segment of a JPEG is read here first. A valid JPEG has 0xFF 0xC4 only
+ * at its DHT markers (entropy-coded 0xFF bytes are followed by 0x00). */
+static int jpeg_tables_ok(FILE *f, int64_t bytes)
+{
+    unsigned char *b = bytes > 4 ? malloc((size_t)bytes) : NULL;
+    size_t n = b ? fread(b, 1, (size_t)bytes, f) : 0;
+    rewind(f);
+    int ok = 1;
+    for (size_t i = 0; n > 4 && b[0] == 0xFF && b[1] == 0xD8 && ok && i + 4 <= n; i++) {
+        if (b[i] != 0xFF || b[i + 1] != 0xC4) continue;
+        /* as stb reads it: tables while the length left is positive, each a
+         * class/destination byte, 16 counts and the symbols; 0 past the end */
+        long left = ((long)b[i + 2] << 8 | b[i + 3]) - 2;
+        size_t p = i + 4;
+        while (ok && left > 0) {
+            long sum = 0;
+            for (size_t k = p + 1; k <= p + 16; k++) sum += k < n ? b[k] : 0;
+            ok = sum <= 256;
+            p += 17 + (size_t)sum;
+            left -= 17 + sum;
+        }
+    }
+    free(b);
+    return ok;
+}
+
 dt_status dt_image_size(const char *path, int *H, int *W)
 {
     FILE *f = fopen(path, "rb");
@@ -75,8 +103,12 @@ dt_status dt_image_size(const char *path, int *H, int *W)
         return dt_error(DT_ERR_DATA, "%s: cannot read the image: a PNM header number is too large", path);
     }
     struct stat sb;
-    int n, ok = stbi_info_from_file(f, W, H, &n);
     int64_t bytes = fstat(fileno(f), &sb) == 0 ? (int64_t)sb.st_size : 0;
+    if (!jpeg_tables_ok(f, bytes)) {
+        fclose(f);
+        return dt_error(DT_ERR_DATA, "%s: cannot read the image: a JPEG Huffman table has more than 256 codes", path);
+    }
+    int n, ok = stbi_info_from_file(f, W, H, &n);
     fclose(f);
     if (!ok) return dt_error(DT_ERR_DATA, "%s: cannot read the image: %s", path, reason());
     if (*H < 1 || *W < 1) /* stb reads some empty or negative sizes from broken headers */
