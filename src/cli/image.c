@@ -72,11 +72,14 @@ static int pnm_header_ok(FILE *f)
  * at its DHT markers (entropy-coded 0xFF bytes are followed by 0x00). */
 static int jpeg_tables_ok(FILE *f, int64_t bytes)
 {
-    unsigned char *b = bytes > 4 ? malloc((size_t)bytes) : NULL;
+    unsigned char soi[2] = {0, 0};
+    int jpeg = fread(soi, 1, 2, f) == 2 && soi[0] == 0xFF && soi[1] == 0xD8;
+    rewind(f);
+    unsigned char *b = jpeg && bytes > 4 ? malloc((size_t)bytes) : NULL;
     size_t n = b ? fread(b, 1, (size_t)bytes, f) : 0;
     rewind(f);
     int ok = 1;
-    for (size_t i = 0; n > 4 && b[0] == 0xFF && b[1] == 0xD8 && ok && i + 4 <= n; i++) {
+    for (size_t i = 0; n > 4 && ok && i + 4 <= n; i++) {
         if (b[i] != 0xFF || b[i + 1] != 0xC4) continue;
         /* as stb reads it: tables while the length left is positive, each a
          * class/destination byte, 16 counts and the symbols; 0 past the end */

@@ -415,8 +415,8 @@ static dt_status allocate(dt_net *net)
     }
     net->row_reals = nb / n;
     if (net->max_params && net->ncount > net->max_params)
-        return dt_error(DT_ERR_DATA, "the model has %lld parameters, more than the %lld values its weights hold",
-                        (long long)net->ncount, (long long)net->max_params);
+        return dt_error(DT_ERR_DATA, "%s: the model has %lld parameters, more than the %lld values its weights hold",
+                        net->weights_src, (long long)net->ncount, (long long)net->max_params);
     net->params = dt_alloc((size_t)net->nparams * sizeof(dt_real));
     net->grads = dt_alloc((size_t)(net->ntrain + net->nstats + 1) * sizeof(dt_real));
     net->bufs = dt_alloc((size_t)net->nbufs * sizeof(dt_real));
@@ -442,16 +442,18 @@ static dt_status allocate(dt_net *net)
 
 dt_status dt_net_build(dt_ini *model, int64_t maxn, dt_loss loss, dt_net **out)
 {
-    return dt_net_build_within(model, maxn, loss, 0, out);
+    return dt_net_build_within(model, maxn, loss, 0, NULL, out);
 }
 
-dt_status dt_net_build_within(dt_ini *model, int64_t maxn, dt_loss loss, int64_t max_params, dt_net **out)
+dt_status dt_net_build_within(dt_ini *model, int64_t maxn, dt_loss loss, int64_t max_params, const char *src,
+                              dt_net **out)
 {
     *out = NULL;
     dt_net *net = dt_alloc(sizeof *net);
     if (!net) return dt_error(DT_ERR_NOMEM, "out of memory");
     net->maxn = maxn > 0 ? maxn : 1;
     net->max_params = max_params;
+    net->weights_src = src ? src : "weights";
     dt_status s = read_input(model, &net->in);
     if (!s) s = configure_sections(net, model);
     if (!s) s = implicit_loss(net, model, loss);

@@ -53,6 +53,7 @@ typedef struct {
     int *writers;        /* [nlayers + 1] planning scratch */
     double *times;       /* NULL, or seconds added up per layer: see dt_net_time_into */
     int64_t max_params;  /* dt_net_build_within's bound (0: none) */
+    const char *weights_src; /* and the file it comes from, for the message */
 } dt_net;
 
 /* Build from a parsed model file: layers configured, buffers allocated for
@@ -61,9 +62,10 @@ typedef struct {
  * Errors name the model file, section and key. */
 dt_status dt_net_build(dt_ini *model, int64_t maxn, dt_loss loss, dt_net **out);
 /* The same, refusing a model of more than max_params parameters before
- * anything is allocated for them (a model text read from a file whose
- * weights hold only that many values). */
-dt_status dt_net_build_within(dt_ini *model, int64_t maxn, dt_loss loss, int64_t max_params, dt_net **out);
+ * anything is allocated for them: a model text read from the file `src`
+ * whose weights hold only that many values (the error names src). */
+dt_status dt_net_build_within(dt_ini *model, int64_t maxn, dt_loss loss, int64_t max_params, const char *src,
+                              dt_net **out);
 void dt_net_free(dt_net *net);
 /* Whether a model section of this name is a side section (see above). */
 int dt_net_side_section(const char *sec);

@@ -204,14 +204,7 @@ dt_status dt_net_load(const char *path, const char *model_text, int64_t maxn, dt
     /* the model text is the file's too: its parameters must be there before they are allocated */
     int64_t held = 0;
     if (!st) st = dt_ckpt_values(c, "params", &held);
-    if (!st) {
-        st = dt_net_build_within(m, maxn, (dt_loss)loss, held > 0 ? held : 1, out);
-        if (st && !strncmp(dt_errmsg(), "the model has ", 14)) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "%s", dt_errmsg());
-            st = dt_error(st, "%s: %s under /params", path, msg);
-        }
-    }
+    if (!st) st = dt_net_build_within(m, maxn, (dt_loss)loss, held > 0 ? held : 1, path, out);
     if (!st) st = read_arrays(c, path, *out, NULL, NULL);
     dt_ckpt_close(c);
     dt_ini_free(m);
