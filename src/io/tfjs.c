@@ -14,6 +14,16 @@
 #define MAX_WEIGHTS 100000
 
 /* The whole of a small file, NUL-terminated. */
+/* Strings from the manifest go into one-line messages: shown only where
+ * they hold no control characters (JSON escapes can put a newline in). */
+static int has_control(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) return 1;
+    return 0;
+}
+static const char *shown(const char *s) { return has_control(s) ? "(a string with control characters)" : s; }
+
 static dt_status read_text(const char *path, long max, char **out)
 {
     *out = NULL;
@@ -61,7 +71,7 @@ static dt_status read_encoding(const char *path, const char *name, const cJSON *
     const char *dtype = cJSON_IsString(dt) ? dt->valuestring : "";
     if (!strcmp(dtype, "float32")) *e = (encoding){4, 0, 0, 0};
     else if (!strcmp(dtype, "int32")) *e = (encoding){4, 1, 0, 0};
-    else return dt_error(DT_ERR_DATA, "%s: weight '%s': dtype '%s': expected float32 or int32", path, name, dtype);
+    else return dt_error(DT_ERR_DATA, "%s: weight '%s': dtype '%s': expected float32 or int32", path, name, shown(dtype));
     const cJSON *q = cJSON_GetObjectItemCaseSensitive(w, "quantization");
     if (!q) return DT_OK;
     const cJSON *qd = cJSON_GetObjectItemCaseSensitive(q, "dtype");
@@ -72,7 +82,7 @@ static dt_status read_encoding(const char *path, const char *name, const cJSON *
     }
     if (strcmp(qtype, "uint8") && strcmp(qtype, "uint16"))
         return dt_error(DT_ERR_DATA, "%s: weight '%s': quantization dtype '%s': expected uint8, uint16 or float16", path,
-                        name, qtype);
+                        name, shown(qtype));
     const cJSON *sc = cJSON_GetObjectItemCaseSensitive(q, "scale"), *mn = cJSON_GetObjectItemCaseSensitive(q, "min");
     if (!cJSON_IsNumber(sc) || !cJSON_IsNumber(mn) || !isfinite(sc->valuedouble) || !isfinite(mn->valuedouble))
         return dt_error(DT_ERR_DATA, "%s: weight '%s': quantization needs numbers 'scale' and 'min'", path, name);
@@ -119,9 +129,10 @@ static dt_status read_shards(const char *path, const char *dir, const cJSON *pat
         int64_t at = 0;
         for (int i = 0; i < n && !st; i++) {
             const cJSON *p = cJSON_GetArrayItem(paths, i);
-            if (!cJSON_IsString(p) || !p->valuestring[0] || strchr(p->valuestring, '/') || !strcmp(p->valuestring, "..")) {
+            if (!cJSON_IsString(p) || !p->valuestring[0] || strchr(p->valuestring, '/') || !strcmp(p->valuestring, "..") ||
+                has_control(p->valuestring)) {
                 st = dt_error(DT_ERR_DATA, "%s: shard path '%s': expected a file name beside the manifest", path,
-                              cJSON_IsString(p) ? p->valuestring : "(not a string)");
+                              cJSON_IsString(p) ? shown(p->valuestring) : "(not a string)");
                 break;
             }
             snprintf(file, sizeof file, "%s/%s", dir, p->valuestring);
@@ -155,6 +166,7 @@ static dt_status read_weight(const char *path, const cJSON *w, const unsigned ch
     if (!cJSON_IsString(nm) || !nm->valuestring[0])
         return dt_error(DT_ERR_DATA, "%s: a weight without a 'name' string", path);
     const char *name = nm->valuestring;
+    if (has_control(name)) return dt_error(DT_ERR_DATA, "%s: a weight name holds control characters", path);
     if (!cJSON_IsArray(sh) || cJSON_GetArraySize(sh) > DT_TFJS_MAX_DIMS)
         return dt_error(DT_ERR_DATA, "%s: weight '%s': 'shape' must be an array of at most %d sizes", path, name,
                         DT_TFJS_MAX_DIMS);
