@@ -72,8 +72,9 @@ static int pnm_header_ok(FILE *f)
  * at its DHT markers (entropy-coded 0xFF bytes are followed by 0x00). */
 static int jpeg_tables_ok(FILE *f, int64_t bytes)
 {
-    unsigned char soi[2] = {0, 0};
-    int jpeg = fread(soi, 1, 2, f) == 2 && soi[0] == 0xFF && soi[1] == 0xD8;
+    /* stb takes any run of 0xFF and then 0xD8 for a JPEG's start */
+    unsigned char first = 0;
+    int jpeg = fread(&first, 1, 1, f) == 1 && first == 0xFF;
     rewind(f);
     unsigned char *b = jpeg && bytes > 4 ? malloc((size_t)bytes) : NULL;
     size_t n = b ? fread(b, 1, (size_t)bytes, f) : 0;
