@@ -77,9 +77,9 @@ if [ "$san" = undefined ]; then
     for f in "$out"/*/queue/id* "$out"/*/crashes/id* "$out"/*/hangs/id*; do
         [ -f "$f" ] || continue
         n=$((n + 1))
-        # (in a subshell whose own stderr goes nowhere: bash reports each abort there)
+        # (in a subshell that exits by itself: bash reports a command killed by a signal)
         (ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 timeout 10 build-fuzz/tests/fuzz/fuzz_$target <"$f" \
-            >/dev/null 2>"$out/asan-last.log") 2>/dev/null || { bad=$((bad + 1)); echo "$f" >>"$out/asan.txt"; }
+            >/dev/null 2>"$out/asan-last.log"; exit $?) || { bad=$((bad + 1)); echo "$f" >>"$out/asan.txt"; }
     done
     echo "fuzz $target: $n kept inputs replayed under ASan+UBSan, $bad failed (list: $out/asan.txt)"
 fi
