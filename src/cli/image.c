@@ -47,7 +47,10 @@ static const char *reason(void)
 }
 
 /* stb_image 2.27 reads a PNM header's numbers into an int without a check
- * (undefined behaviour past INT_MAX): P5/P6 headers are read here first. */
+ * (undefined behaviour past INT_MAX), and converts the channels of a 16-bit
+ * PNM as if it were 8-bit, then reads twice the bytes it has (a heap
+ * overflow): P5/P6 headers are read here first, numbers of at most 9 digits
+ * and a maximum value up to 255. Returns 0 (too long), 16 (16-bit) or 1. */
 static int pnm_header_ok(FILE *f)
 {
     char b[256];
@@ -60,8 +63,10 @@ static int pnm_header_ok(FILE *f)
             if (b[i++] == '#')
                 while (i < n && b[i] != '\n' && b[i] != '\r') i++;
         size_t d = 0;
-        while (i < n && isdigit((unsigned char)b[i])) i++, d++;
+        long v = 0;
+        while (i < n && isdigit((unsigned char)b[i]) && d <= 9) v = v * 10 + (b[i++] - '0'), d++;
         if (d > 9) return 0;
+        if (k == 2 && v > 255) return 16;
     }
     return 1;
 }
@@ -102,9 +107,12 @@ dt_status dt_image_size(const char *path, int *H, int *W)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return dt_error(DT_ERR_IO, "%s: %s", path, strerror(errno));
-    if (!pnm_header_ok(f)) {
+    int pnm = pnm_header_ok(f);
+    if (pnm != 1) {
         fclose(f);
-        return dt_error(DT_ERR_DATA, "%s: cannot read the image: a PNM header number is too large", path);
+        return dt_error(DT_ERR_DATA, "%s: cannot read the image: %s", path,
+                        pnm ? "a 16-bit PNM (maximum value over 255), which stb_image 2.27 misreads"
+                            : "a PNM header number is too large");
     }
     struct stat sb;
     int64_t bytes = fstat(fileno(f), &sb) == 0 ? (int64_t)sb.st_size : 0;
