@@ -17,6 +17,12 @@
 #pragma GCC diagnostic ignored "-Wimplicit-fallthrough"
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
+/* zeroed: stb_image 2.27 reads its JPEG decoder's state before writing all
+ * of it (Huffman tables a scan names but no segment defined), and shifted
+ * by what it found there (UBSan, fuzzing) */
+#define STBI_MALLOC(sz) calloc(1, sz)
+#define STBI_REALLOC(p, newsz) realloc(p, newsz)
+#define STBI_FREE(p) free(p)
 #include <stb/stb_image.h>
 #define STB_IMAGE_RESIZE_STATIC
 #define STB_IMAGE_RESIZE_IMPLEMENTATION
