@@ -14,8 +14,9 @@ for variant in float double asan; do
     case $variant in
     float) dir=build opts=() skip=() ;;
     # double checks numerics: the unit tests, gradient checks and course
-    # reproductions, and the quick end-to-end tests; not label `long`
-    double) dir=build-double opts=(-DDTRAIN_DOUBLE=ON) skip=(-LE long) ;;
+    # reproductions, and the quick end-to-end tests; not labels `long` and
+    # `hosts` (simulated hosts test transport, which the float build covers)
+    double) dir=build-double opts=(-DDTRAIN_DOUBLE=ON) skip=(-LE "long|hosts") ;;
     # the sanitizers watch every code path but the course reproductions (numerics,
     # checked by the other two) and two long runs that add little for them:
     # sweep_run's scheduling (unit_sweep and mpi_split reach its parts) and

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Simulated hosts (launch/hosts.sh): 2 hosts x 2 ranks, Open MPI over TCP
+# between them. Deterministic mode gives bitwise the 1-rank result across
+# hosts; a checkpoint of the 2-host run resumes on one host, bitwise; bad
+# usage is one line; `down` leaves nothing behind. Skipped (77) with the
+# reason where namespaces cannot be made (not root, no iproute2).
+source "$(dirname "$0")/../lib.sh"
+need_fmnist
+hosts=launch/hosts.sh
+# a set of our own, so that other tests' hosts are not touched
+export DTRAIN_HOSTS_NAME=t$(($$ % 100000)) DTRAIN_HOSTS_DIR=$TMP/hosts
+trap '$hosts down; rm -rf "$TMP"' EXIT
+
+rc=0
+out=$($hosts up 2 --ranks-per-host 2 2>&1) || rc=$?
+if [ $rc -eq 3 ]; then
+    echo "SKIP: $out"
+    exit 77
+fi
+[ $rc -eq 0 ] || fail "hosts.sh up: $out"
+ok "$out"
+on_hosts() { # NP ARGS...: dtrain on NP ranks spread over the hosts
+    local np=$1
+    shift
+    $hosts run --timeout 300 -- mpiexec --quiet -np "$np" "$DTRAIN" "$@"
+}
+
+# two ranks on each host, each host under its own name
+names=$($hosts run --timeout 60 -- mpiexec -np 4 hostname 2>&1 | sort | uniq -c | awk '{ printf "%s:%s ", $2, $1 }')
+[ "$names" = "h0:2 h1:2 " ] || fail "4 ranks on 2 hosts should run 2 on h0 and 2 on h1, got: $names"
+ok "ranks per host: $names"
+
+mlp=(configs/fmnist_mlp.ini train.batch_per_rank=0 train.global_batch=128 data.limit_train=3000 data.limit_test=300
+     train.max_steps=30 train.log_every=0 train.eval_every=0 dist.deterministic=1)
+run 1 train "${mlp[@]}" --out "$TMP/one" --quiet >/dev/null 2>&1 || fail "1-rank run failed"
+# (with Open MPI's report of the transport it chose between each pair of ranks)
+out=$($hosts run --timeout 300 -- mpiexec -np 4 --mca btl_base_verbose 100 "$DTRAIN" train "${mlp[@]}" \
+    --out "$TMP/two" 2>&1) || fail "2 hosts x 2 ranks: $out"
+tcp=$(grep -c "Using tcp btl" <<<"$out") || fail "no rank reached another host by TCP: $out"
+ok "Open MPI uses TCP between the hosts ($tcp reports)"
+d=$("$DTRAIN_CKPT_DIFF" "$TMP/one/checkpoint.h5" "$TMP/two/checkpoint.h5" 0) || fail "2 hosts x 2 ranks vs 1 rank: $d"
+ok "deterministic MLP, 2 hosts x 2 ranks vs 1 rank, bitwise: $d"
+
+# stopped at step 17 on two hosts, resumed on one host (2 ranks of h0)
+on_hosts 4 train "${mlp[@]}" train.max_steps=17 --out "$TMP/part" --quiet >/dev/null 2>&1 || fail "partial 2-host run failed"
+"$DTRAIN_CKPT_DIFF" "$TMP/part/checkpoint.h5" "$TMP/one/checkpoint.h5" >/dev/null &&
+    fail "the partial run already equals the full one; the test would prove nothing"
+out=$($hosts run --timeout 300 -- mpiexec --quiet -np 2 --host h0:2 "$DTRAIN" train "${mlp[@]}" \
+    --resume "$TMP/part/checkpoint.h5" --out "$TMP/rest" 2>&1) || fail "resume on one host: $out"
+d=$("$DTRAIN_CKPT_DIFF" "$TMP/rest/checkpoint.h5" "$TMP/one/checkpoint.h5" 0) ||
+    fail "2-host checkpoint resumed on 1 host differs from the 1-rank run: $d"
+ok "2-host checkpoint (step 17) resumed on 1 host x 2 ranks, bitwise the 1-rank run: $d"
+
+# bad usage: one line, exit 2, nothing touched
+for bad in "up 0" "up 2 --rate fast" "up 2 --ranks-per-host" "cut h7" "run"; do
+    rc=0
+    # shellcheck disable=SC2086
+    out=$($hosts $bad 2>&1) || rc=$?
+    [ $rc -eq 2 ] && [ "$(grep -c . <<<"$out")" -eq 1 ] && grep -q "^hosts.sh: " <<<"$out" ||
+        fail "hosts.sh $bad: expected one line and exit 2, got $rc: $out"
+done
+$hosts status | grep -q "^h1: link UP" || fail "a bad command changed the hosts: $($hosts status)"
+ok "bad usage: one line, exit 2, hosts untouched"
+
+$hosts down
+left=$(ip netns list | grep -c "^$DTRAIN_HOSTS_NAME-") || true
+[ "$left" -eq 0 ] || fail "down left $left namespaces: $(ip netns list)"
+ok "down: no namespace left"
