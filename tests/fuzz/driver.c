@@ -5,6 +5,7 @@
 #include "fuzz.h"
 
 #include <dirent.h>
+#include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,6 +90,11 @@ void dt_fuzz_write(const char *path, const void *data, size_t size, int gz)
         fprintf(stderr, "fuzz: cannot write %s\n", path);
         abort();
     }
+}
+
+void dt_fuzz_hdf5_lists(void)
+{
+    if (H5set_free_list_limits(-1, -1, -1, -1, -1, -1) < 0) abort();
 }
 
 dt_net *dt_fuzz_net(const char *name, const char *model_text)

@@ -19,6 +19,7 @@ static dt_net *net;
 
 void dt_fuzz_setup(void)
 {
+    dt_fuzz_hdf5_lists();
     net = dt_fuzz_net("boxes.ini", model_text);
 }
 

@@ -26,6 +26,7 @@ static dt_real *state[2];
 
 void dt_fuzz_setup(void)
 {
+    dt_fuzz_hdf5_lists();
     net = dt_fuzz_net("resume.ini", model_text);
     for (int k = 0; k < 2; k++)
         if (!(state[k] = dt_alloc((size_t)net->ntrain * sizeof(dt_real)))) abort();

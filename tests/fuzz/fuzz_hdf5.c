@@ -9,7 +9,7 @@
 
 #include "data/loaders.h"
 
-void dt_fuzz_setup(void) {}
+void dt_fuzz_setup(void) { dt_fuzz_hdf5_lists(); }
 
 static dt_status load(const char *p, int dense, int64_t start, int64_t count)
 {
