@@ -19,8 +19,9 @@
  * shortening, never by copying). Rank r owns block r, or block
  * bitreverse(r) in tree mode (where recursive halving leaves it).
  *
- * On one machine the tree reads the other ranks' buffers in a shared-memory
- * window instead of exchanging messages (see share() in reduce.c).
+ * Inside a host the tree reads the other ranks' buffers in a shared-memory
+ * window instead of exchanging messages; only its levels between hosts send
+ * messages (see share() in reduce.c).
  *
  * Nothing here allocates after dt_reducer_create. */
 #ifndef DT_REDUCE_H
@@ -37,10 +38,11 @@ typedef struct {
 
 /* *buf [n] is summed in place over the ranks of c (which must outlive the
  * reducer); `nlayers` bounds the number of buckets.
- * When every rank runs on one machine, the tree reads the other ranks'
- * buffers directly instead of copying them through messages: *buf is then
- * replaced by memory the other ranks can read (its values copied), and the
- * caller must use that from now on. */
+ * When the ranks share hosts in runs the tree can use (see share() in
+ * reduce.c), it reads the buffers of the ranks on the same host directly
+ * instead of copying them through messages: *buf is then replaced by memory
+ * those ranks can read (its values copied), and the caller must use that
+ * from now on. */
 dt_status dt_reducer_create(dt_comm *c, dt_real **buf, int64_t n, const dt_reducer_opts *o, int nlayers, dt_reducer **out);
 /* `collective`: every rank calls this now (shared memory is released
  * together); otherwise it is left to the end of the process. */

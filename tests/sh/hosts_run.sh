@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Simulated hosts (launch/hosts.sh): 2 hosts x 2 ranks, Open MPI over TCP
 # between them. Deterministic mode gives bitwise the 1-rank result across
-# hosts; a checkpoint of the 2-host run resumes on one host, bitwise; bad
+# hosts (also with ZeRO-1); the default reduction goes by host (shared memory
+# inside, messages between) or, for ranks dealt round-robin, by messages,
+# bitwise as on one machine; a checkpoint of the 2-host run resumes on one host, bitwise; bad
 # usage is one line; `down` leaves nothing behind. Skipped (77) with the
 # reason where namespaces cannot be made (not root, no iproute2).
 source "$(dirname "$0")/../lib.sh"
@@ -19,10 +21,11 @@ if [ $rc -eq 3 ]; then
 fi
 [ $rc -eq 0 ] || fail "hosts.sh up: $out"
 ok "$out"
-on_hosts() { # NP ARGS...: dtrain on NP ranks spread over the hosts
-    local np=$1
+on_hosts() { # NP [--map-by X] ARGS...: dtrain on NP ranks spread over the hosts
+    local np=$1 map=()
     shift
-    $hosts run --timeout 300 -- mpiexec --quiet -np "$np" "$DTRAIN" "$@"
+    [ "$1" = --map-by ] && map=("$1" "$2") && shift 2
+    $hosts run --timeout 300 -- mpiexec --quiet -np "$np" "${map[@]}" "$DTRAIN" "$@"
 }
 
 # two ranks on each host, each host under its own name
@@ -30,8 +33,9 @@ names=$($hosts run --timeout 60 -- mpiexec -np 4 hostname 2>&1 | sort | uniq -c 
 [ "$names" = "h0:2 h1:2 " ] || fail "4 ranks on 2 hosts should run 2 on h0 and 2 on h1, got: $names"
 ok "ranks per host: $names"
 
-mlp=(configs/fmnist_mlp.ini train.batch_per_rank=0 train.global_batch=128 data.limit_train=3000 data.limit_test=300
-     train.max_steps=30 train.log_every=0 train.eval_every=0 dist.deterministic=1)
+base=(configs/fmnist_mlp.ini train.batch_per_rank=0 train.global_batch=128 data.limit_train=3000 data.limit_test=300
+      train.max_steps=30 train.log_every=0 train.eval_every=0)
+mlp=("${base[@]}" dist.deterministic=1)
 run 1 train "${mlp[@]}" --out "$TMP/one" --quiet >/dev/null 2>&1 || fail "1-rank run failed"
 # (with Open MPI's report of the transport it chose between each pair of ranks)
 out=$($hosts run --timeout 300 -- mpiexec -np 4 --mca btl_base_verbose 100 "$DTRAIN" train "${mlp[@]}" \
@@ -40,6 +44,26 @@ tcp=$(grep -c "Using tcp btl" <<<"$out") || fail "no rank reached another host b
 ok "Open MPI uses TCP between the hosts ($tcp reports)"
 d=$("$DTRAIN_CKPT_DIFF" "$TMP/one/checkpoint.h5" "$TMP/two/checkpoint.h5" 0) || fail "2 hosts x 2 ranks vs 1 rank: $d"
 ok "deterministic MLP, 2 hosts x 2 ranks vs 1 rank, bitwise: $d"
+
+# default mode: the levels of the tree inside a host in shared memory, the
+# others by message, the same sums as on one machine
+run 4 train "${base[@]}" --out "$TMP/local" --quiet >/dev/null 2>&1 || fail "4 ranks on one machine failed"
+out=$(on_hosts 4 train "${base[@]}" --out "$TMP/hier" 2>&1) || fail "default mode on 2 hosts: $out"
+grep -q "in shared memory inside each of 2 hosts (2 ranks each) and by messages between them" <<<"$out" ||
+    fail "default mode on 2 hosts does not say it reduces by host: $(grep '^step:' <<<"$out")"
+d=$("$DTRAIN_CKPT_DIFF" "$TMP/local/checkpoint.h5" "$TMP/hier/checkpoint.h5" 0) ||
+    fail "2 hosts x 2 ranks (by host) vs 4 ranks on one machine: $d"
+ok "default mode by host, 2 x 2 vs 4 ranks on one machine, bitwise: $d"
+# ranks dealt round-robin (h0 holds ranks 0 and 2): no host holds a run of
+# the tree, so every level goes by message, with the same sums
+out=$(on_hosts 4 --map-by node train "${base[@]}" --out "$TMP/rr" 2>&1) || fail "round-robin: $out"
+grep -q "by recursive halving over messages" <<<"$out" || fail "round-robin placement: $(grep '^step:' <<<"$out")"
+d=$("$DTRAIN_CKPT_DIFF" "$TMP/local/checkpoint.h5" "$TMP/rr/checkpoint.h5" 0) || fail "round-robin vs one machine: $d"
+ok "ranks round-robin over the hosts: messages throughout, bitwise: $d"
+# ZeRO-1 across hosts, deterministic: bitwise the unsharded 1-rank run
+on_hosts 4 train "${mlp[@]}" dist.zero=1 --out "$TMP/zero" --quiet >/dev/null 2>&1 || fail "ZeRO-1 on 2 hosts failed"
+d=$("$DTRAIN_CKPT_DIFF" "$TMP/one/checkpoint.h5" "$TMP/zero/checkpoint.h5" 0) || fail "ZeRO-1 on 2 hosts vs 1 rank: $d"
+ok "ZeRO-1, 2 hosts x 2 ranks vs 1 rank, bitwise: $d"
 
 # stopped at step 17 on two hosts, resumed on one host (2 ranks of h0)
 on_hosts 4 train "${mlp[@]}" train.max_steps=17 --out "$TMP/part" --quiet >/dev/null 2>&1 || fail "partial 2-host run failed"
