@@ -108,6 +108,26 @@ dt_status dt_comm_wait(dt_comm *c, MPI_Request *req, int n, const char *what)
 
 #define MPI_WAIT_ON(icall, what) DT_MPI_WAIT_ON(c, icall, what)
 
+/* The world's ranks in host order: each host's ranks together, the hosts
+ * in the order of their lowest world rank (world rank 0 stays rank 0), and
+ * inside a host by world rank. The gradient tree pairs consecutive ranks
+ * first (reduce.c), so whichever way the launcher dealt the ranks out
+ * (round-robin over the hosts, say) it then sums inside each host before
+ * anything crosses the network; where each host holds a run of ranks
+ * already, this order is the launcher's. w itself where it cannot be made. */
+static MPI_Comm by_host(MPI_Comm w, int rank, int size)
+{
+    MPI_Comm node, out;
+    if (MPI_Comm_split_type(w, MPI_COMM_TYPE_SHARED, rank, MPI_INFO_NULL, &node) != MPI_SUCCESS) return w;
+    int lead = rank;
+    int rc = MPI_Allreduce(MPI_IN_PLACE, &lead, 1, MPI_INT, MPI_MIN, node);
+    MPI_Comm_free(&node);
+    if (rc != MPI_SUCCESS || (int64_t)size * size > INT_MAX) return w;
+    if (MPI_Comm_split(w, 0, lead * size + rank, &out) != MPI_SUCCESS) return w;
+    MPI_Comm_set_errhandler(out, MPI_ERRORS_RETURN);
+    return out;
+}
+
 dt_status dt_comm_init(int *argc, char ***argv, dt_comm **world)
 {
     int inited = 0;
@@ -124,6 +144,8 @@ dt_status dt_comm_init(int *argc, char ***argv, dt_comm **world)
     MPI_Comm_rank(c->comm, &c->rank);
     MPI_Comm_size(c->comm, &c->size);
     if (c->size > 1) {
+        c->comm = by_host(c->comm, c->rank, c->size);
+        MPI_Comm_rank(c->comm, &c->rank);
         g_suspect = calloc((size_t)c->size, 1);
         if (!g_suspect || MPI_Comm_dup(c->comm, &g_end) != MPI_SUCCESS) {
             free(c->stage);

@@ -4,6 +4,9 @@
  *
  * A dt_comm wraps one MPI communicator with its rank and size. The world
  * handle comes from dt_comm_init, the one place that names MPI_COMM_WORLD;
+ * its ranks are in host order (each host's ranks consecutive, rank 0 the
+ * launcher's rank 0), which is the launcher's order wherever each host
+ * holds a run of ranks, so that reductions sum inside hosts first;
  * dt_comm_split cuts it into independent groups (trials of a sweep), and
  * everything else takes the handle it works on.
  *

@@ -2,8 +2,8 @@
 # Simulated hosts (launch/hosts.sh): 2 hosts x 2 ranks, Open MPI over TCP
 # between them. Deterministic mode gives bitwise the 1-rank result across
 # hosts (also with ZeRO-1); the default reduction goes by host (shared memory
-# inside, messages between) or, for ranks dealt round-robin, by messages,
-# bitwise as on one machine; a checkpoint of the 2-host run resumes on one host, bitwise; bad
+# inside, messages between; ranks dealt round-robin are put in host order) or,
+# for uneven hosts, by messages, bitwise as on one machine; a checkpoint of the 2-host run resumes on one host, bitwise; bad
 # usage is one line; `down` leaves nothing behind. Skipped (77) with the
 # reason where namespaces cannot be made (not root, no iproute2).
 source "$(dirname "$0")/../lib.sh"
@@ -54,12 +54,18 @@ grep -q "in shared memory inside each of 2 hosts (2 ranks each) and by messages 
 d=$("$DTRAIN_CKPT_DIFF" "$TMP/local/checkpoint.h5" "$TMP/hier/checkpoint.h5" 0) ||
     fail "2 hosts x 2 ranks (by host) vs 4 ranks on one machine: $d"
 ok "default mode by host, 2 x 2 vs 4 ranks on one machine, bitwise: $d"
-# ranks dealt round-robin (h0 holds ranks 0 and 2): no host holds a run of
-# the tree, so every level goes by message, with the same sums
+# ranks dealt round-robin (Open MPI's ranks 0 and 2 on h0): dtrain orders
+# its ranks by host, so the tree still sums inside each host first
 out=$(on_hosts 4 --map-by node train "${base[@]}" --out "$TMP/rr" 2>&1) || fail "round-robin: $out"
-grep -q "by recursive halving over messages" <<<"$out" || fail "round-robin placement: $(grep '^step:' <<<"$out")"
+grep -q "inside each of 2 hosts" <<<"$out" || fail "round-robin placement: $(grep '^step:' <<<"$out")"
 d=$("$DTRAIN_CKPT_DIFF" "$TMP/local/checkpoint.h5" "$TMP/rr/checkpoint.h5" 0) || fail "round-robin vs one machine: $d"
-ok "ranks round-robin over the hosts: messages throughout, bitwise: $d"
+ok "ranks dealt round-robin over the hosts, reordered by host, bitwise: $d"
+# uneven hosts (3 ranks on h0, 1 on h1): no power-of-two run per host, so
+# every level of the tree goes by message, with the same sums
+out=$(on_hosts 4 --map-by ppr:3:node train "${base[@]}" --out "$TMP/uneven" 2>&1) || fail "3 + 1 ranks: $out"
+grep -q "by recursive halving over messages" <<<"$out" || fail "3 + 1 ranks: $(grep '^step:' <<<"$out")"
+d=$("$DTRAIN_CKPT_DIFF" "$TMP/local/checkpoint.h5" "$TMP/uneven/checkpoint.h5" 0) || fail "3 + 1 ranks vs one machine: $d"
+ok "3 + 1 ranks: messages throughout, bitwise: $d"
 # ZeRO-1 across hosts, deterministic: bitwise the unsharded 1-rank run
 on_hosts 4 train "${mlp[@]}" dist.zero=1 --out "$TMP/zero" --quiet >/dev/null 2>&1 || fail "ZeRO-1 on 2 hosts failed"
 d=$("$DTRAIN_CKPT_DIFF" "$TMP/one/checkpoint.h5" "$TMP/zero/checkpoint.h5" 0) || fail "ZeRO-1 on 2 hosts vs 1 rank: $d"
