@@ -20,12 +20,13 @@ for variant in float double asan; do
     # `hosts` (simulated hosts test transport, which the float build covers)
     double) dir=build-double opts=(-DDTRAIN_DOUBLE=ON) skip=(-LE "long|hosts") ;;
     # the sanitizers watch every code path but the course reproductions (numerics,
-    # checked by the other two) and two long runs that add little for them:
-    # sweep_run's scheduling (unit_sweep and mpi_split reach its parts) and
+    # checked by the other two) and three long runs that add little for them:
+    # sweep_run's scheduling (unit_sweep and mpi_split reach its parts),
     # mpi_kill_resume's SIGKILL (mpi_resume and mpi_disk_full reach resume and
-    # a failed checkpoint)
+    # a failed checkpoint) and hosts_slurm's launchers (dtrain runs there as
+    # under mpiexec)
     asan) dir=build-asan opts=(-DDTRAIN_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo)
-        skip=(-LE course -E '^(sweep_run|mpi_kill_resume)$') ;;
+        skip=(-LE course -E '^(sweep_run|mpi_kill_resume|hosts_slurm)$') ;;
     esac
     echo "== $variant build ($dir)"
     dt_build "$dir" "${opts[@]}"
