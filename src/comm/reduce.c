@@ -42,7 +42,7 @@ struct dt_reducer {
     int lbits, local, hosts;
     int *hcounts, *hdispls; /* the blocks of this slice's ranks, by host */
     dt_real **peer;
-    char method[160];
+    char method[160]; /* how the sum goes when hosts differ (else empty) */
 };
 
 #define TRY_MPI(call, what)                                                                  \
@@ -113,6 +113,10 @@ static dt_status share(dt_reducer *r, dt_real **buf)
     r->lbits = lbits;
     r->hosts = r->P / nsize;
     if (r->hosts > 1) {
+        snprintf(r->method, sizeof r->method,
+                 "by recursive halving, in shared memory inside each of %d hosts (%d ranks each) and by messages "
+                 "between them",
+                 r->hosts, r->local);
         TRY_MPI(MPI_Comm_split(r->c->comm, nrank, r->rank, &r->slice), "the communicator between hosts");
         r->hcounts = calloc((size_t)r->hosts, sizeof(int));
         r->hdispls = calloc((size_t)r->hosts, sizeof(int));
@@ -213,13 +217,7 @@ double dt_reducer_wait_seconds(const dt_reducer *r) { return r->wait_s; }
 
 const char *dt_reducer_method(const dt_reducer *r)
 {
-    if (r->peer && r->hosts > 1) {
-        snprintf(((dt_reducer *)r)->method, sizeof r->method,
-                 "by recursive halving, in shared memory inside each of %d hosts (%d ranks each) and by messages "
-                 "between them",
-                 r->hosts, r->local);
-        return r->method;
-    }
+    if (r->method[0]) return r->method;
     return r->P == 1 ? "locally" : !r->o.tree ? "by MPI_Allreduce" : r->peer ? "by recursive halving in shared memory"
                                                                              : "by recursive halving over messages";
 }
