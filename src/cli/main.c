@@ -754,21 +754,33 @@ static int style_command(int argc, char **argv, dt_comm *world)
 }
 
 /* When one rank dies the launcher ends the others with SIGTERM: say so, in
- * a message prepared beforehand (a handler may only write). */
+ * a message prepared beforehand (a handler may only write), with the rank
+ * this one was waiting for and its host when it waited for one (across
+ * hosts, the host that was lost). */
 static char term_msg[160];
 static volatile sig_atomic_t term_len;
+static const char term_why[] = " (another rank failed or was killed, or the job was cancelled)\n";
 
 static void on_term(int sig)
 {
-    if (write(STDERR_FILENO, term_msg, (size_t)term_len) < 0) { /* nothing more can be done */ }
+    /* one write, so that the line reaches the launcher whole */
+    char line[512];
+    size_t len = (size_t)term_len;
+    int n = 0;
+    const char *note = dt_comm_wait_note(&n);
+    memcpy(line, term_msg, len);
+    if (n > 0 && len + (size_t)n + sizeof term_why < sizeof line) memcpy(line + len, note, (size_t)n), len += (size_t)n;
+    memcpy(line + len, term_why, sizeof term_why - 1);
+    len += sizeof term_why - 1;
+    if (write(STDERR_FILENO, line, len) < 0) { /* nothing more can be done */ }
     _exit(128 + sig);
 }
 
-static void watch_term(int rank)
+static void watch_term(dt_comm *world)
 {
-    int n = snprintf(term_msg, sizeof term_msg,
-                     "dtrain: error: rank %d: terminated by the launcher (another rank failed or was killed, "
-                     "or the job was cancelled)\n", rank);
+    int rank = dt_comm_rank(world);
+    int n = snprintf(term_msg, sizeof term_msg, "dtrain: error: rank %d on host %s: terminated by the launcher", rank,
+                     dt_comm_host(world, rank));
     term_len = n > 0 && (size_t)n < sizeof term_msg ? n : 0;
     struct sigaction sa = {.sa_handler = on_term};
     sigemptyset(&sa.sa_mask);
@@ -787,7 +799,7 @@ int main(int argc, char **argv)
         return 1;
     }
     int rank = dt_comm_rank(world), rc = 0;
-    if (dt_comm_size(world) > 1) watch_term(rank);
+    if (dt_comm_size(world) > 1) watch_term(world);
     const char *cmd = argc > 1 ? argv[1] : NULL;
     const char *usage = !cmd                          ? usage_main
                         : !strcmp(cmd, "train")       ? usage_train

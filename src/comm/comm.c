@@ -2,6 +2,7 @@
  * sums, agreement on failure, waits that time out, and leaving together. */
 #include "comm/comm_mpi.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -16,6 +17,73 @@ static dt_comm *g_world;
 static MPI_Comm g_end = MPI_COMM_NULL;
 static unsigned char *g_suspect;
 static double g_suspect_wait; /* how long to wait for them at the end */
+
+/* Every world rank's host name, HOSTLEN bytes each (learnt at init), and
+ * the note of the wait under way for the SIGTERM handler (g_note_on while
+ * it applies): written with its length zeroed first, so that a handler
+ * that interrupts the writing sees no note rather than half of one, and
+ * only when the wait differs from the last one. */
+enum { HOSTLEN = 64 };
+static char *g_hosts;
+static char g_note[256];
+static volatile sig_atomic_t g_note_len, g_note_on;
+static const dt_comm *g_note_c; /* what g_note says, so it is written only when that changes */
+static int g_note_peer = -1;
+static const char *g_note_what;
+
+static int world_rank(const dt_comm *c, int q) { return c->world ? c->world[q] : q; }
+
+const char *dt_comm_host(const dt_comm *c, int rank)
+{
+    if (!g_hosts || !g_world || rank < 0 || rank >= c->size || (c != g_world && !c->world)) return "?";
+    int w = world_rank(c, rank);
+    return w >= 0 && w < g_world->size ? g_hosts + (size_t)w * HOSTLEN : "?";
+}
+
+const char *dt_comm_wait_note(int *len)
+{
+    *len = g_note_on ? g_note_len : 0;
+    return g_note;
+}
+
+/* c->hosts: the hosts its ranks run on, in rank order, when more than one. */
+static void name_hosts(dt_comm *c)
+{
+    char list[sizeof c->hosts];
+    int len = 0, count = 0;
+    c->hosts[0] = 0;
+    for (int q = 0; q < c->size; q++) {
+        const char *h = dt_comm_host(c, q);
+        int seen = 0;
+        for (int p = 0; p < q && !seen; p++) seen = !strcmp(h, dt_comm_host(c, p));
+        if (seen) continue;
+        if (count++ < 4 && len < (int)sizeof list - 1)
+            len += snprintf(list + len, sizeof list - (size_t)len, "%s%s", count > 1 ? ", " : "", h);
+    }
+    if (count < 2) return;
+    if (count > 4) snprintf(c->hosts, sizeof c->hosts, " (on %d hosts: %.60s, ...)", count, list);
+    else snprintf(c->hosts, sizeof c->hosts, " (on hosts %.80s)", list);
+}
+
+void dt_comm_waiting(dt_comm *c, int peer, const char *what)
+{
+    c->peer = peer;
+    if (c != g_note_c || peer != g_note_peer || what != g_note_what) {
+        g_note_len = 0;
+        int n = peer < 0 ? snprintf(g_note, sizeof g_note, " while waiting in %s for the other ranks%s", what, c->hosts)
+                         : snprintf(g_note, sizeof g_note, " while waiting in %s for rank %d on host %s", what, peer,
+                                    dt_comm_host(c, peer));
+        g_note_c = c, g_note_peer = peer, g_note_what = what;
+        g_note_len = n > 0 && (size_t)n < sizeof g_note ? n : 0;
+    }
+    g_note_on = 1;
+}
+
+void dt_comm_done_waiting(dt_comm *c)
+{
+    c->peer = -1;
+    g_note_on = 0;
+}
 
 /* c can no longer be used: keep why, and suspect its other ranks. */
 static void mark_broken(dt_comm *c, const char *why)
@@ -85,26 +153,41 @@ dt_status dt_comm_waited(dt_comm *c, double t0, const char *what)
     double s = MPI_Wtime() - t0;
     if (s <= c->timeout) return DT_OK;
     char msg[512];
-    snprintf(msg, sizeof msg,
-             "rank %d: waited %.3g s in %s for the other ranks: one of them has died or hangs "
-             "([dist] timeout = %g); stopping",
-             c->rank, s, what, c->timeout);
+    if (c->peer >= 0)
+        snprintf(msg, sizeof msg,
+                 "rank %d: waited %.3g s in %s for rank %d on host %s: it has died or hangs, or host %s is "
+                 "lost or cut off ([dist] timeout = %g); stopping",
+                 c->rank, s, what, c->peer, dt_comm_host(c, c->peer), dt_comm_host(c, c->peer), c->timeout);
+    else
+        snprintf(msg, sizeof msg,
+                 "rank %d: waited %.3g s in %s for the other ranks%s: one of them has died or hangs "
+                 "([dist] timeout = %g); stopping",
+                 c->rank, s, what, c->hosts, c->timeout);
     mark_broken(c, msg);
     return dt_error(DT_ERR_DIST, "%s", msg);
 }
 
 /* Polling costs what MPI_Wait costs (Open MPI's waits poll too); the clock
  * is read every 64 polls. */
-dt_status dt_comm_wait(dt_comm *c, MPI_Request *req, int n, const char *what)
+dt_status dt_comm_wait_peer(dt_comm *c, MPI_Request *req, int n, int peer, const char *what)
 {
     double t0 = MPI_Wtime();
+    dt_status st = DT_OK;
+    dt_comm_waiting(c, peer, what);
     for (unsigned spin = 1;; spin++) {
         int done = 0, rc = MPI_Testall(n, req, &done, MPI_STATUSES_IGNORE);
-        if (rc != MPI_SUCCESS) return dt_comm_mpi_fail(c, rc, what);
-        if (done) return DT_OK;
-        if (!(spin & 63)) DT_TRY(dt_comm_waited(c, t0, what));
+        if (rc != MPI_SUCCESS) {
+            st = dt_comm_mpi_fail(c, rc, what);
+            break;
+        }
+        if (done) break;
+        if (!(spin & 63) && (st = dt_comm_waited(c, t0, what))) break;
     }
+    dt_comm_done_waiting(c);
+    return st;
 }
+
+dt_status dt_comm_wait(dt_comm *c, MPI_Request *req, int n, const char *what) { return dt_comm_wait_peer(c, req, n, -1, what); }
 
 #define MPI_WAIT_ON(icall, what) DT_MPI_WAIT_ON(c, icall, what)
 
@@ -154,7 +237,21 @@ dt_status dt_comm_init(int *argc, char ***argv, dt_comm **world)
         }
         MPI_Comm_set_errhandler(g_end, MPI_ERRORS_RETURN);
     }
+    c->peer = -1;
+    /* every rank's host, for messages that name the host a lost rank ran on */
+    char name[MPI_MAX_PROCESSOR_NAME] = "?";
+    int len = 0;
+    MPI_Get_processor_name(name, &len);
+    name[HOSTLEN - 1] = 0;
+    if ((g_hosts = calloc((size_t)c->size, HOSTLEN))) {
+        strcpy(g_hosts + (size_t)c->rank * HOSTLEN, name);
+        if (c->size > 1 && MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, g_hosts, HOSTLEN, MPI_CHAR, c->comm) != MPI_SUCCESS) {
+            free(g_hosts);
+            g_hosts = NULL;
+        }
+    }
     g_world = c;
+    name_hosts(c);
     *world = c;
     return DT_OK;
 }
@@ -241,6 +338,10 @@ dt_status dt_comm_finalize(dt_comm *world)
     g_world = NULL;
     free(g_suspect);
     g_suspect = NULL;
+    if (!st) {
+        free(g_hosts);
+        g_hosts = NULL;
+    }
     return st;
 }
 
@@ -264,6 +365,20 @@ dt_status dt_comm_split(dt_comm *c, int color, int key, dt_comm **out)
     MPI_Comm_size(n->comm, &n->size);
     n->owned = 1;
     n->timeout = c->timeout;
+    n->peer = -1;
+    /* its ranks' world ranks, to name their hosts */
+    MPI_Group mine, world;
+    if (g_world && (n->world = malloc((size_t)n->size * sizeof *n->world))) {
+        if (MPI_Comm_group(n->comm, &mine) == MPI_SUCCESS && MPI_Comm_group(g_world->comm, &world) == MPI_SUCCESS) {
+            for (int q = 0; q < n->size; q++) MPI_Group_translate_ranks(mine, 1, &q, world, &n->world[q]);
+            MPI_Group_free(&mine);
+            MPI_Group_free(&world);
+        } else {
+            free(n->world);
+            n->world = NULL; /* hosts then unnamed ("?"): see dt_comm_host */
+        }
+    }
+    name_hosts(n);
     *out = n;
     return DT_OK;
 }
@@ -278,6 +393,7 @@ void dt_comm_free(dt_comm *c)
         return;
     }
     if (c->owned && !fin) MPI_Comm_free(&c->comm);
+    free(c->world);
     free(c->stage);
     free(c);
 }
@@ -326,7 +442,7 @@ static dt_status staged_sum(dt_comm *c, void *buf, int n, int size, MPI_Datatype
     for (int off = 0; off < n; off += per) {
         int k = n - off < per ? n - off : per;
         memcpy(c->stage, (char *)buf + (size_t)off * size, (size_t)k * size);
-        MPI_WAIT_ON(MPI_Iallreduce(MPI_IN_PLACE, c->stage, k, type, MPI_SUM, c->comm, &rq_), "allreduce");
+        MPI_WAIT_ON(MPI_Iallreduce(MPI_IN_PLACE, c->stage, k, type, MPI_SUM, c->comm, &rq_), "an allreduce");
         memcpy((char *)buf + (size_t)off * size, c->stage, (size_t)k * size);
     }
     return DT_OK;

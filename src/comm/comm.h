@@ -19,7 +19,9 @@
  *
  * Never hang: every wait on other ranks polls, and one that lasts longer
  * than the communicator's timeout returns DT_ERR_DIST ("waited N s in the
- * gradient allreduce ...") instead of blocking for ever. The communicator
+ * gradient allreduce ...", naming the rank and its host when the wait was
+ * for one rank: across hosts, that names the host that was lost or cut
+ * off) instead of blocking for ever. The communicator
  * is then broken (its collectives no longer match): every later call on it
  * fails at once with the same message, so this rank's run unwinds and
  * reports, while ranks outside it go on. dt_comm_finalize then makes sure
@@ -97,6 +99,15 @@ dt_status dt_comm_gatherv_f64(dt_comm *c, const double *mine, int64_t n, double 
  * wait leaves MPI writing into them). More than cap values in all is an error. */
 dt_status dt_comm_allgatherv_f64(dt_comm *c, const double *mine, int64_t n, double *all, int64_t cap, int64_t *total,
                                  int64_t *first);
+
+/* The name of the host rank `rank` of c runs on (MPI_Get_processor_name,
+ * learnt by every process at dt_comm_init); "?" if unknown. */
+const char *dt_comm_host(const dt_comm *c, int rank);
+/* For a signal handler (only reads memory): what this process waits for
+ * now, as " while waiting in the tree reduction for rank 2 on host h1"
+ * (or "... for the other ranks"), or "" when it does not wait; *len gets
+ * its length. */
+const char *dt_comm_wait_note(int *len);
 
 /* Seconds on MPI's clock. */
 double dt_comm_time(void);

@@ -289,19 +289,30 @@ dt_status dt_reducer_finish(dt_reducer *r)
     DT_TRY(launch(r, 0));
     DT_TRY(dt_comm_check(r->c));
     double t0 = dt_comm_time();
+    dt_status st = DT_OK;
+    dt_comm_waiting(r->c, -1, "the gradient allreduce");
     for (unsigned spin = 1;; spin++) {
-        int k = 0;
-        TRY_MPI(MPI_Testsome(r->nreq, r->req, &k, r->idx, MPI_STATUSES_IGNORE), "gradient allreduce");
+        int k = 0, rc = MPI_Testsome(r->nreq, r->req, &k, r->idx, MPI_STATUSES_IGNORE);
+        if (rc != MPI_SUCCESS) {
+            st = dt_comm_mpi_fail(r->c, rc, "gradient allreduce");
+            break;
+        }
         if (k == MPI_UNDEFINED) break; /* all done */
         if (k > 0) completed(r, k);
-        else if (!(spin & 63)) DT_TRY(dt_comm_waited(r->c, t0, "the gradient allreduce"));
+        else if (!(spin & 63) && (st = dt_comm_waited(r->c, t0, "the gradient allreduce"))) break;
     }
+    dt_comm_done_waiting(r->c);
+    DT_TRY(st);
     r->wait_s += dt_comm_time() - t0;
     r->nreq = 0;
     return DT_OK;
 }
 
 /* ---- the fixed tree and the sharded halves ---------------------------- */
+
+/* The one rank a wait between hosts is for, when there are two hosts (the
+ * rank of this local index on the other host), to name it on a timeout. */
+static int slice_peer(const dt_reducer *r) { return r->hosts == 2 ? r->rank ^ r->local : -1; }
 
 /* The shared buffers of this host's ranks are consistent up to here (the
  * window's memory barrier around a barrier of the host). */
@@ -339,7 +350,7 @@ static dt_status tree_reduce_scatter(dt_reducer *r, int64_t lo, int64_t len)
             MPI_Request rq[2];
             TRY_MPI(MPI_Irecv(r->tmp, (int)kn, MPI_REAL_T, partner, TREE_TAG, r->c->comm, &rq[0]), "tree reduction");
             TRY_MPI(MPI_Isend(buf + so, (int)sn, MPI_REAL_T, partner, TREE_TAG, r->c->comm, &rq[1]), "tree reduction");
-            DT_TRY(dt_comm_wait(r->c, rq, 2, "the tree reduction"));
+            DT_TRY(dt_comm_wait_peer(r->c, rq, 2, partner, "the tree reduction"));
         }
         /* a + b == b + a in IEEE arithmetic: only the pairing matters, and it is the tree's */
         dt_real *d = buf + ko;
@@ -396,9 +407,11 @@ dt_status dt_reducer_allgather(dt_reducer *r, dt_real *v, int64_t lo, int64_t hi
                 r->hcounts[j] = r->counts[q];
                 r->hdispls[j] = r->displs[q];
             }
-            WAIT_ON(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, v + lo, r->hcounts, r->hdispls, MPI_REAL_T,
-                                    r->slice, &rq_),
+            MPI_Request rq;
+            TRY_MPI(MPI_Iallgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, v + lo, r->hcounts, r->hdispls, MPI_REAL_T,
+                                    r->slice, &rq),
                     "the allgather between hosts");
+            DT_TRY(dt_comm_wait_peer(r->c, &rq, 1, slice_peer(r), "the allgather between hosts"));
         }
         dt_status st = fence(r, "the allgather");
         for (int q = 0; q < r->P && !st; q++) {
