@@ -757,7 +757,7 @@ static int style_command(int argc, char **argv, dt_comm *world)
  * a message prepared beforehand (a handler may only write), with the rank
  * this one was waiting for and its host when it waited for one (across
  * hosts, the host that was lost). */
-static char term_msg[160];
+static char term_msg[256];
 static volatile sig_atomic_t term_len;
 static const char term_why[] = " (another rank failed or was killed, or the job was cancelled)\n";
 
@@ -766,6 +766,7 @@ static void on_term(int sig)
     /* one write, so that the line reaches the launcher whole */
     char line[512];
     size_t len = (size_t)term_len;
+    if (!len) _exit(128 + sig); /* finished (see main): nothing to explain */
     int n = 0;
     const char *note = dt_comm_wait_note(&n);
     memcpy(line, term_msg, len);

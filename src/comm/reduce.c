@@ -1,5 +1,6 @@
-/* reduce.c — gradient reductions: overlapped buckets, a fixed-tree
- * reduce-scatter for bitwise reproducibility, and ZeRO-1's sharded halves. */
+/* reduce.c — gradient reductions: overlapped buckets (by host), a
+ * fixed-tree reduce-scatter for bitwise reproducibility, and ZeRO-1's
+ * sharded halves. */
 #include "comm/reduce.h"
 
 #include <limits.h>
@@ -24,14 +25,25 @@ struct dt_reducer {
     int64_t n;
     dt_reducer_opts o;
     int P, rank, bits;
-    int *counts, *displs, *idx;
-    /* buckets in flight: request, range and start time */
+    int *counts, *displs;
+    /* Overlap's buckets: range, start time, and the exchange between hosts
+     * under way (two requests each, the stage reached and the blocks this
+     * rank holds: see advance()) */
     MPI_Request *req;
     int64_t *boff, *blen;
     double *bt0;
+    int *stage, *blo, *bhi;
     int nreq, cap, nbucket;
+    /* between hosts: this rank's slice of a bucket is summed over xcomm
+     * (xsize ranks, one per host: the host's rank of the same local index)
+     * by recursive halving then doubling, the tree's pairing, when xsize is
+     * 2^xbits (xbits < 0: by MPI_Iallreduce); htmp receives the halves */
+    MPI_Comm xcomm;
+    int xsize, xrank, xbits, xlocal;
+    dt_real *htmp;
     int64_t launched; /* [launched, n) has been started */
     double wait_s;
+    int overlap, nhosts; /* sum during backward; how many hosts the ranks span */
     /* Shared memory: the buffers of the ranks on this host in one window on
      * the host's communicator `node`; peer[q] = world rank q's buffer when q
      * is on this host, else NULL. Hosts hold runs of `local` = 2^lbits
@@ -42,7 +54,7 @@ struct dt_reducer {
     int lbits, local, hosts;
     int *hcounts, *hdispls; /* the blocks of this slice's ranks, by host */
     dt_real **peer;
-    char method[160]; /* how the sum goes when hosts differ (else empty) */
+    char method[384]; /* how the sum goes when hosts differ or it overlaps (else empty) */
 };
 
 #define TRY_MPI(call, what)                                                                  \
@@ -87,6 +99,8 @@ static int my_block(const dt_reducer *r) { return r->o.tree ? bitrev(r->rank, r-
  * inside a host, and the rest cross hosts, each rank sending only its
  * share of its host's sum. Other placements use messages throughout.
  * DTRAIN_NO_SHARED_REDUCE=1 turns shared memory off. */
+static dt_status setup_overlap(dt_reducer *r);
+
 static dt_status share(dt_reducer *r, dt_real **buf)
 {
     MPI_Comm node;
@@ -99,7 +113,7 @@ static dt_status share(dt_reducer *r, dt_real **buf)
     /* this host's ranks: the lowest and (negated) the highest */
     int span[2] = {r->rank, -r->rank}, host[2];
     MPI_Allreduce(span, host, 2, MPI_INT, MPI_MIN, node);
-    int run = -host[1] - host[0] == nsize - 1 && host[0] % nsize == 0 && (1 << lbits) == nsize;
+    int run = -host[1] - host[0] == nsize - 1 && host[0] % nsize == 0 && (1 << lbits) == nsize && nsize <= 64;
     /* every rank must agree, or some would wait in a collective the others skip:
      * the smallest host (0 if one is no aligned run) and the largest */
     int mine[2] = {run ? nsize : 0, -nsize}, all[2];
@@ -140,13 +154,28 @@ static dt_status share(dt_reducer *r, dt_real **buf)
     return DT_OK;
 }
 
+/* How many hosts c's ranks span (1 where MPI cannot tell). */
+static int count_hosts(dt_comm *c)
+{
+    MPI_Comm node;
+    int nrank = 0, heads = 1;
+    if (c->size == 1 || MPI_Comm_split_type(c->comm, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL, &node) != MPI_SUCCESS)
+        return 1;
+    MPI_Comm_rank(node, &nrank);
+    MPI_Comm_free(&node);
+    int head = nrank == 0;
+    if (MPI_Allreduce(&head, &heads, 1, MPI_INT, MPI_SUM, c->comm) != MPI_SUCCESS) return 1;
+    return heads;
+}
+
 dt_status dt_reducer_create(dt_comm *c, dt_real **buf, int64_t n, const dt_reducer_opts *o, int nlayers, dt_reducer **out)
 {
     *out = NULL;
     dt_reducer *r = calloc(1, sizeof *r);
     if (!r) return dt_error(DT_ERR_NOMEM, "out of memory");
     *r = (dt_reducer){.buf = *buf, .n = n, .o = *o, .P = c->size, .rank = c->rank, .win = MPI_WIN_NULL, .c = c,
-                      .node = MPI_COMM_NULL, .slice = MPI_COMM_NULL, .hosts = 1};
+                      .node = MPI_COMM_NULL, .slice = MPI_COMM_NULL, .hosts = 1,
+                      .xcomm = MPI_COMM_NULL};
     while ((1 << r->bits) < r->P) r->bits++;
     if (n > INT_MAX) {
         free(r);
@@ -161,23 +190,35 @@ dt_status dt_reducer_create(dt_comm *c, dt_real **buf, int64_t n, const dt_reduc
      * this exchange by halves takes 160 k img/s where MPI_Allreduce takes
      * 144 k and MPI_Reduce_scatter 149 k, so it serves every power-of-two
      * rank count. */
-    r->o.tree = pow2;
+    r->o.tree = pow2 && o->mode != DT_REDUCE_FLAT;
+    r->nhosts = count_hosts(c);
+    r->overlap = r->P > 1 && (o->mode == DT_REDUCE_OVERLAP || (o->mode == DT_REDUCE_AUTO && r->nhosts > 1 && o->tail <= 0.5));
     r->cap = nlayers + 2;
     /* the tree's largest receive: half the blocks of the whole range (rounding included) */
     int64_t half = (int64_t)(r->P / 2) * block_size(r, n);
     r->tmp = dt_alloc((size_t)((half < n ? half : n) + 16) * sizeof(dt_real));
     r->counts = calloc((size_t)r->P, sizeof(int));
     r->displs = calloc((size_t)r->P, sizeof(int));
-    r->idx = calloc((size_t)r->cap, sizeof(int));
-    r->req = calloc((size_t)r->cap, sizeof(MPI_Request));
+    r->req = calloc((size_t)(2 * r->cap), sizeof(MPI_Request));
+    r->stage = calloc((size_t)r->cap, sizeof(int));
+    r->blo = calloc((size_t)r->cap, sizeof(int));
+    r->bhi = calloc((size_t)r->cap, sizeof(int));
     r->boff = calloc((size_t)r->cap, sizeof(int64_t));
     r->blen = calloc((size_t)r->cap, sizeof(int64_t));
     r->bt0 = calloc((size_t)r->cap, sizeof(double));
     dt_status st = DT_OK;
-    if (!r->tmp || !r->counts || !r->displs || !r->idx || !r->req || !r->boff || !r->blen || !r->bt0)
+    if (!r->tmp || !r->counts || !r->displs || !r->req || !r->stage || !r->blo || !r->bhi || !r->boff || !r->blen || !r->bt0)
         st = dt_error(DT_ERR_NOMEM, "out of memory for the gradient reduction");
     st = dt_comm_agree(c, st);
-    if (!st && r->P > 1 && pow2) st = share(r, buf);
+    if (!st && r->P > 1 && r->o.tree) st = share(r, buf);
+    if (!st && r->overlap) st = setup_overlap(r);
+    if (!st && !r->overlap && o->mode == DT_REDUCE_AUTO && r->nhosts > 1) { /* say why not */
+        const char *base = dt_reducer_method(r);
+        if (base != r->method) snprintf(r->method, sizeof r->method, "%s", base);
+        size_t len = strlen(r->method);
+        snprintf(r->method + len, sizeof r->method - len,
+                 " (not overlapped with backward: %.0f %% of the gradients are final only as it ends)", 100 * o->tail);
+    }
     if (st) {
         dt_reducer_free(r, 0);
         return st;
@@ -205,7 +246,11 @@ void dt_reducer_free(dt_reducer *r, int collective)
     else dt_free(r->tmp);
     free(r->counts);
     free(r->displs);
-    free(r->idx);
+    free(r->stage);
+    free(r->blo);
+    free(r->bhi);
+    if (dt_comm_broken(r->c)) dt_comm_keep(r->htmp);
+    else dt_free(r->htmp);
     free(r->req);
     free(r->boff);
     free(r->blen);
@@ -222,6 +267,9 @@ const char *dt_reducer_method(const dt_reducer *r)
                                                                              : "by recursive halving over messages";
 }
 
+int dt_reducer_overlaps(const dt_reducer *r) { return r->overlap; }
+int dt_reducer_hosts(const dt_reducer *r) { return r->nhosts; }
+
 void dt_reducer_block(const dt_reducer *r, int64_t len, int64_t *off, int64_t *blen)
 {
     int b = my_block(r);
@@ -235,13 +283,151 @@ int64_t dt_reducer_block_max(const dt_reducer *r, int64_t len)
     return b < len ? b : len;
 }
 
+static dt_status fence(dt_reducer *r, const char *what);
+static int slice_peer(const dt_reducer *r);
+
 /* ---- buckets ------------------------------------------------------------- */
+
+enum { BUCKET_TAG = 8000 }; /* + the bucket's index: buckets in flight at once never mix */
+
+/* Where overlap's sums between hosts go, and what it does, for the run's
+ * description. */
+static dt_status setup_overlap(dt_reducer *r)
+{
+    if (r->peer) { /* shared memory inside hosts; slices between them */
+        r->xlocal = r->local;
+        r->xcomm = r->slice;
+        r->xsize = r->hosts;
+        r->xrank = r->rank / r->local;
+    } else { /* every rank a host of its own, as far as sums go */
+        r->xlocal = 1;
+        r->xcomm = r->c->comm;
+        r->xsize = r->P;
+        r->xrank = r->rank;
+    }
+    for (r->xbits = 0; (1 << r->xbits) < r->xsize; r->xbits++) {}
+    if ((1 << r->xbits) != r->xsize) r->xbits = -1;
+    if (r->xcomm != MPI_COMM_NULL && r->xbits > 0 &&
+        !(r->htmp = dt_alloc((size_t)(r->n + 16) * sizeof(dt_real))))
+        return dt_error(DT_ERR_NOMEM, "out of memory for the gradient buckets");
+    long kib = (long)(r->o.bucket * (int64_t)sizeof(dt_real) / 1024);
+    const char *why = r->o.mode == DT_REDUCE_OVERLAP ? "asked for in [dist]" : "the ranks span several hosts";
+    const char *how = r->xbits >= 0 ? "by recursive halving and doubling" : "by MPI_Iallreduce";
+    if (r->peer && r->hosts > 1)
+        snprintf(r->method, sizeof r->method,
+                 "in %ld KiB buckets during backward: in shared memory inside each of %d hosts (%d ranks each), then %s "
+                 "between them under the rest of backward (overlap: %s)",
+                 kib, r->hosts, r->local, how, why);
+    else if (r->peer)
+        snprintf(r->method, sizeof r->method, "in %ld KiB buckets during backward, in shared memory (overlap: %s)", kib, why);
+    else
+        snprintf(r->method, sizeof r->method, "in %ld KiB buckets during backward, %s over messages (overlap: %s)", kib,
+                 how, why);
+    return DT_OK;
+}
 
 void dt_reducer_begin(dt_reducer *r)
 {
     r->launched = r->n;
     r->nreq = 0;
     r->nbucket = 0;
+}
+
+/* [*a, *b): part j of `parts` of a range of len values (ceil, rounded up to 16). */
+static void part(int64_t len, int parts, int j, int64_t *a, int64_t *b)
+{
+    int64_t per = ((len + parts - 1) / parts + 15) / 16 * 16;
+    *a = per * j < len ? per * j : len;
+    *b = per * (j + 1) < len ? per * (j + 1) : len;
+}
+
+/* This rank's slice of bucket i (absolute offsets in buf). */
+static void slice_of(const dt_reducer *r, int i, int64_t *a, int64_t *b)
+{
+    part(r->blen[i], r->xlocal, r->rank % r->xlocal, a, b);
+    *a += r->boff[i];
+    *b += r->boff[i];
+}
+
+/* buf[a, b) = the sum of the host's buffers there, paired as the tree
+ * pairs them (((b0 + b1) + (b2 + b3)) + ...), so that the result is the
+ * tree's to the bit. */
+static void host_sum(dt_reducer *r, int64_t a, int64_t b)
+{
+    dt_real *const *p = r->peer + (r->rank - r->rank % r->local), *d = r->buf;
+    if (r->local == 2) {
+        for (int64_t i = a; i < b; i++) d[i] = p[0][i] + p[1][i];
+        return;
+    }
+    dt_real v[64] = {0}; /* local <= 64: see share() */
+    for (int64_t i = a; i < b; i++) {
+        for (int j = 0; j < r->local; j++) v[j] = p[j][i];
+        for (int s = 1; s < r->local; s *= 2)
+            for (int j = 0; j < r->local; j += 2 * s) v[j] += v[j + s];
+        d[i] = v[0];
+    }
+}
+
+/* Post stage `stage` of bucket i's exchange between hosts. Stages 0 ..
+ * xbits-1 halve (the partner host differs in bit k; this rank keeps the
+ * half of its blocks [blo, bhi) on its side of that bit and receives the
+ * partner's values for it), stages xbits .. 2 xbits-1 double back (send
+ * the blocks held, receive the partner's, in place). */
+static dt_status post(dt_reducer *r, int i)
+{
+    int st = r->stage[i], H = r->xsize, h = r->xbits;
+    int k = st < h ? st : 2 * h - 1 - st, partner = r->xrank ^ (1 << k);
+    int64_t a, b;
+    slice_of(r, i, &a, &b);
+    int lo = r->blo[i], hi = r->bhi[i], klo, khi, slo, shi;
+    if (st < h) { /* keep one half, send the other */
+        int mid = (lo + hi) / 2, upper = (r->xrank >> k) & 1;
+        klo = upper ? mid : lo, khi = upper ? hi : mid;
+        slo = upper ? lo : mid, shi = upper ? mid : hi;
+    } else { /* the partner holds the other half of the range of size H >> k around ours */
+        int size = H >> k, plo = lo & ~(size - 1), mid = plo + size / 2;
+        slo = lo, shi = hi;
+        klo = lo == plo ? mid : plo, khi = lo == plo ? plo + size : mid;
+    }
+    int64_t ka, kb, sa, sb, x;
+    part(b - a, H, klo, &ka, &x), part(b - a, H, khi - 1, &x, &kb);
+    part(b - a, H, slo, &sa, &x), part(b - a, H, shi - 1, &x, &sb);
+    dt_real *into = st < h ? r->htmp : r->buf;
+    TRY_MPI(MPI_Irecv(into + a + ka, (int)(kb - ka), MPI_REAL_T, partner, BUCKET_TAG + i, r->xcomm, &r->req[2 * i]),
+            "gradient exchange between hosts");
+    TRY_MPI(MPI_Isend(r->buf + a + sa, (int)(sb - sa), MPI_REAL_T, partner, BUCKET_TAG + i, r->xcomm, &r->req[2 * i + 1]),
+            "gradient exchange between hosts");
+    return DT_OK;
+}
+
+/* Move bucket i's exchange on as far as the messages that arrived allow;
+ * *done: it is complete. */
+static dt_status advance(dt_reducer *r, int i, int *done)
+{
+    int nst = r->xbits > 0 ? 2 * r->xbits : 1;
+    while (r->stage[i] < nst) {
+        int fin = 0, rc = MPI_Testall(2, &r->req[2 * i], &fin, MPI_STATUSES_IGNORE);
+        if (rc != MPI_SUCCESS) return dt_comm_mpi_fail(r->c, rc, "gradient exchange between hosts");
+        if (!fin) break;
+        int st = r->stage[i], h = r->xbits;
+        if (h > 0 && st < h) { /* add the partner's half to the kept one */
+            int k = st, mid = (r->blo[i] + r->bhi[i]) / 2, upper = (r->xrank >> k) & 1;
+            int klo = upper ? mid : r->blo[i], khi = upper ? r->bhi[i] : mid;
+            int64_t a, b, ka, kb, x;
+            slice_of(r, i, &a, &b);
+            part(b - a, r->xsize, klo, &ka, &x), part(b - a, r->xsize, khi - 1, &x, &kb);
+            dt_real *d = r->buf + a, *t = r->htmp + a;
+            for (int64_t j = ka; j < kb; j++) d[j] += t[j]; /* the tree's pairing; a + b == b + a */
+            r->blo[i] = klo, r->bhi[i] = khi;
+        } else if (h > 0) { /* the range doubles back */
+            int size = r->xsize >> (2 * h - 1 - st), plo = r->blo[i] & ~(size - 1);
+            r->blo[i] = plo, r->bhi[i] = plo + size;
+        }
+        if (++r->stage[i] < nst) DT_TRY(post(r, i));
+        else dt_trace_span("allreduce bucket", "comm", DT_TRACE_COMM, r->bt0[i], dt_trace_now(), "bucket", i, "values", r->blen[i]);
+    }
+    *done = r->stage[i] >= nst;
+    return DT_OK;
 }
 
 static dt_status launch(dt_reducer *r, int64_t from)
@@ -254,19 +440,41 @@ static dt_status launch(dt_reducer *r, int64_t from)
     r->blen[i] = len;
     r->bt0[i] = dt_trace_now();
     r->launched = from;
-    TRY_MPI(MPI_Iallreduce(MPI_IN_PLACE, r->buf + from, (int)len, MPI_REAL_T, MPI_SUM, r->c->comm, &r->req[i]),
+    r->req[2 * i] = r->req[2 * i + 1] = MPI_REQUEST_NULL;
+    r->stage[i] = 0, r->blo[i] = 0, r->bhi[i] = r->xsize;
+    int64_t a, b;
+    slice_of(r, i, &a, &b);
+    if (r->peer) {
+        /* every rank of the host has this bucket final: sum this rank's
+         * slice of it over the host */
+        double t0 = dt_comm_time();
+        DT_TRY(fence(r, "the gradient buckets"));
+        host_sum(r, a, b);
+        r->wait_s += dt_comm_time() - t0;
+        if (r->xcomm == MPI_COMM_NULL) { /* one host: done */
+            r->stage[i] = 1;
+            dt_trace_span("allreduce bucket", "comm", DT_TRACE_COMM, r->bt0[i], dt_trace_now(), "bucket", i, "values", len);
+            return DT_OK;
+        }
+        dt_trace_span("host sum", "comm", DT_TRACE_COMPUTE, r->bt0[i], dt_trace_now(), "bucket", i, "values", len);
+    }
+    /* then between hosts, under the rest of backward */
+    if (r->xbits > 0) return post(r, i);
+    TRY_MPI(MPI_Iallreduce(MPI_IN_PLACE, r->buf + a, (int)(b - a), MPI_REAL_T, MPI_SUM, r->xcomm, &r->req[2 * i]),
             "gradient allreduce");
     return DT_OK;
 }
 
-/* Trace the buckets that completed: their indices are in r->idx[0, k). */
-static void completed(dt_reducer *r, int k)
+/* Advance every bucket; *left: how many are not complete. */
+static dt_status advance_all(dt_reducer *r, int *left)
 {
-    double now = dt_trace_now();
-    for (int j = 0; j < k; j++) {
-        int i = r->idx[j];
-        dt_trace_span("allreduce bucket", "comm", DT_TRACE_COMM, r->bt0[i], now, "bucket", i, "values", r->blen[i]);
+    *left = 0;
+    for (int i = 0; i < r->nreq; i++) {
+        int done = 0;
+        DT_TRY(advance(r, i, &done));
+        *left += !done;
     }
+    return DT_OK;
 }
 
 dt_status dt_reducer_ready(dt_reducer *r, int64_t from)
@@ -275,37 +483,46 @@ dt_status dt_reducer_ready(dt_reducer *r, int64_t from)
     /* the last slot is kept for finish's final bucket */
     if (r->o.bucket > 0 && r->launched - from >= r->o.bucket && r->nreq < r->cap - 1) DT_TRY(launch(r, from));
     if (r->nreq == 0) return DT_OK;
-    DT_TRY(dt_comm_check(r->c));
-    /* MPI progresses non-blocking collectives inside MPI calls: give it one */
-    int k = 0;
-    TRY_MPI(MPI_Testsome(r->nreq, r->req, &k, r->idx, MPI_STATUSES_IGNORE), "gradient allreduce");
-    if (k != MPI_UNDEFINED) completed(r, k);
-    return DT_OK;
+    /* MPI moves messages on inside MPI calls: give it some between layers */
+    int left;
+    return advance_all(r, &left);
+}
+
+/* After the buckets' sums between hosts: every rank copies the other
+ * slices of every bucket from the host's rank that holds them. */
+static dt_status host_gather(dt_reducer *r)
+{
+    const int me = r->rank % r->local, first = r->rank - me;
+    DT_TRY(fence(r, "the gradient buckets"));
+    for (int i = 0; i < r->nreq; i++)
+        for (int j = 0; j < r->local; j++) {
+            int64_t a, b;
+            part(r->blen[i], r->local, j, &a, &b);
+            if (j != me && b > a)
+                memcpy(r->buf + r->boff[i] + a, r->peer[first + j] + r->boff[i] + a, (size_t)(b - a) * sizeof(dt_real));
+        }
+    /* nobody changes its buffer (the next backward) until all have copied */
+    return fence(r, "the gradient buckets");
 }
 
 dt_status dt_reducer_finish(dt_reducer *r)
 {
     if (r->P == 1) return DT_OK;
     DT_TRY(launch(r, 0));
-    DT_TRY(dt_comm_check(r->c));
     double t0 = dt_comm_time();
     dt_status st = DT_OK;
-    dt_comm_waiting(r->c, -1, "the gradient allreduce");
+    /* with two hosts the exchanges between hosts wait for one rank */
+    dt_comm_waiting(r->c, r->peer ? slice_peer(r) : r->P == 2 ? 1 - r->rank : -1, "the gradient buckets");
     for (unsigned spin = 1;; spin++) {
-        int k = 0, rc = MPI_Testsome(r->nreq, r->req, &k, r->idx, MPI_STATUSES_IGNORE);
-        if (rc != MPI_SUCCESS) {
-            st = dt_comm_mpi_fail(r->c, rc, "gradient allreduce");
-            break;
-        }
-        if (k == MPI_UNDEFINED) break; /* all done */
-        if (k > 0) completed(r, k);
-        else if (!(spin & 63) && (st = dt_comm_waited(r->c, t0, "the gradient allreduce"))) break;
+        int left = 0;
+        if ((st = advance_all(r, &left)) || !left) break;
+        if (!(spin & 63) && (st = dt_comm_waited(r->c, t0, "the gradient buckets"))) break;
     }
     dt_comm_done_waiting(r->c);
-    DT_TRY(st);
+    if (!st && r->peer) st = host_gather(r);
     r->wait_s += dt_comm_time() - t0;
     r->nreq = 0;
-    return DT_OK;
+    return st;
 }
 
 /* ---- the fixed tree and the sharded halves ---------------------------- */

@@ -1,18 +1,25 @@
 /* reduce.h — how a step's gradients are summed over the ranks.
  *
- * Three ways, chosen by [dist] in the config:
- *  - buckets (default): non-blocking MPI_Iallreduce of gradient buckets,
- *    started during the backward pass as soon as a bucket's gradients are
- *    final (last layer first), so communication overlaps computation;
- *  - tree: a reduce-scatter by recursive halving whose pairing follows a
- *    fixed binary tree over the ranks (rank r meets r^1, then r^2, ...),
- *    then an allgather; used at every power-of-two rank count (it is the
- *    fastest here) and required by deterministic mode: with every rank
- *    holding a whole subtree of the step's micro-batches, the sum is the
- *    same binary tree whatever the rank count, so results are bitwise equal;
- *    other rank counts use MPI_Allreduce / MPI_Reduce_scatter;
- *  - sharded (ZeRO-1): only the reduce-scatter (tree or MPI's), each rank
- *    updating its own block of the parameters, then an allgather of them.
+ * Four ways, chosen by [dist] reduce in the config (auto by default):
+ *  - after: once backward is done, a reduce-scatter by recursive halving
+ *    whose pairing follows a fixed binary tree over the ranks (rank r meets
+ *    r^1, then r^2, ...), then an allgather; used at every power-of-two
+ *    rank count (other counts use MPI_Allreduce / MPI_Reduce_scatter).
+ *    Deterministic mode requires it: with every rank holding a whole
+ *    subtree of the step's micro-batches, the sum is the same binary tree
+ *    whatever the rank count, so results are bitwise equal;
+ *  - overlap: buckets of gradients summed during the backward pass as soon
+ *    as they are final (last layer first): inside a host in shared memory,
+ *    then each rank's slice of the host's sum by a non-blocking
+ *    MPI_Iallreduce between hosts that runs under the rest of backward;
+ *  - flat: MPI_Allreduce after backward, blind to hosts (for comparison);
+ *  - auto: overlap when the ranks span several hosts (the network is slow
+ *    enough for hiding it to pay) and most gradients are final before the
+ *    end of backward (else there is little to hide), after otherwise (on
+ *    one machine it is fastest); deterministic mode and ZeRO-1 always sum
+ *    after.
+ * Sharded (ZeRO-1): only the reduce-scatter (tree or MPI's), each rank
+ * updating its own block of the parameters, then an allgather of them.
  *
  * Blocks: the n values are cut into P blocks of ceil(n/P) rounded up to 16
  * (the last blocks short or empty: sizes that do not divide are padded by
@@ -21,7 +28,9 @@
  *
  * Inside a host the tree reads the other ranks' buffers in a shared-memory
  * window instead of exchanging messages; only its levels between hosts send
- * messages (see share() in reduce.c).
+ * messages (see share() in reduce.c). Sums inside a host pair the ranks as
+ * the tree does, in both after and overlap, so on two hosts the two give
+ * bitwise the same result.
  *
  * Nothing here allocates after dt_reducer_create. */
 #ifndef DT_REDUCE_H
@@ -31,9 +40,15 @@
 
 typedef struct dt_reducer dt_reducer;
 
+enum { DT_REDUCE_AUTO, DT_REDUCE_AFTER, DT_REDUCE_OVERLAP, DT_REDUCE_FLAT };
+
 typedef struct {
     int tree;          /* deterministic: the fixed tree is required (power-of-two rank counts only) */
-    int64_t bucket;    /* values per bucket in bucket mode (0: everything in one bucket at the end) */
+    int mode;          /* DT_REDUCE_*; AUTO and OVERLAP only where the step may overlap (not deterministic, not ZeRO-1) */
+    int64_t bucket;    /* values per bucket when overlapping */
+    double tail;       /* the share of the values that are final only as backward ends (the first
+                          layer's): overlap cannot hide their sum, so auto does not choose it when
+                          they are more than half */
 } dt_reducer_opts;
 
 /* *buf [n] is summed in place over the ranks of c (which must outlive the
@@ -48,7 +63,12 @@ dt_status dt_reducer_create(dt_comm *c, dt_real **buf, int64_t n, const dt_reduc
  * together); otherwise it is left to the end of the process. */
 void dt_reducer_free(dt_reducer *r, int collective);
 
-/* Bucket mode, within one step: begin, then ready(from) as the values
+/* Whether the step should sum during backward (overlap, chosen or by auto). */
+int dt_reducer_overlaps(const dt_reducer *r);
+/* How many hosts the ranks span. */
+int dt_reducer_hosts(const dt_reducer *r);
+
+/* Overlap, within one step: begin, then ready(from) as the values
  * [from, n) become final (from only decreases), then finish, which starts
  * what is left and waits for everything. */
 void dt_reducer_begin(dt_reducer *r);
@@ -70,7 +90,7 @@ dt_status dt_reducer_gather(dt_reducer *r, const dt_real *mine, dt_real *v, int6
 void dt_reducer_block(const dt_reducer *r, int64_t len, int64_t *off, int64_t *blen);
 int64_t dt_reducer_block_max(const dt_reducer *r, int64_t len);
 
-/* How a sum after backward is done, for the run's description. */
+/* How the sum is done, for the run's description. */
 const char *dt_reducer_method(const dt_reducer *r);
 
 /* Seconds this process spent blocked waiting on the reductions (finish and

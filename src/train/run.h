@@ -18,6 +18,7 @@ typedef struct {
     const char *weights; /* [model] weights: start from this checkpoint's parameters, or NULL */
     /* [dist] */
     long deterministic, micro_batch, zero, bucket_kb;
+    int reduce; /* DT_REDUCE_*: how gradients are summed ([dist] reduce) */
     double timeout;
     /* [debug] fault injection for tests: rank nan_rank's input rows hold a NaN at step nan_step;
      * rank hang_rank stops answering at step hang_step, for hang_seconds (0: until it is killed) */

@@ -8,8 +8,10 @@
  *  - default: the rank's rows in `accumulate` chunks (gradients add up in
  *    place), then one sum over the ranks (reduce.c: a fixed-tree
  *    reduce-scatter and allgather, in shared memory on one machine);
- *  - overlapped ([dist] bucket_kb > 0): the last chunk's backward starts
- *    non-blocking allreduces of gradient buckets as layers finish;
+ *  - overlapped ([dist] reduce = overlap, or auto when the ranks span
+ *    several hosts): the last chunk's backward sums gradient buckets as
+ *    layers finish (in shared memory inside a host, then non-blocking
+ *    allreduces between hosts that run under the rest of backward);
  *  - deterministic ([dist] deterministic = 1): the global batch is cut into
  *    fixed micro-batches; rank r computes a contiguous, equal run of them
  *    and sums their gradients in a fixed binary tree that continues across
@@ -38,6 +40,11 @@
 #include "comm/comm.h"
 #include "train/run.h"
 
+/* Buckets when overlapping and [dist] bucket_kb is not given: small enough
+ * that the MLP's 940 KB of gradients make two (its first layer, computed
+ * last, holds 80 % of them), large enough for efficient messages. */
+enum { OVERLAP_KB = 64 };
+
 /* What is summed over the ranks: trained parameters' gradients, then statistics. */
 static int64_t ntotal(const dt_net *net) { return net->ntrain + net->nstats; }
 
@@ -52,7 +59,19 @@ dt_status dt_run_step_init(run *r)
 {
     dt_net *net = r->s.net;
     int64_t n = ntotal(net);
-    dt_reducer_opts ro = {.tree = (int)r->t.deterministic, .bucket = r->t.bucket_kb * 1024 / (int64_t)sizeof(dt_real)};
+    /* deterministic mode and ZeRO-1 sum after backward; otherwise [dist]
+     * reduce decides (auto: overlap when the ranks span hosts), with
+     * buckets of bucket_kb, or OVERLAP_KB when not given; bucket_kb alone
+     * asks for overlap */
+    int mode = r->t.deterministic || r->t.zero ? DT_REDUCE_AFTER : r->t.reduce;
+    if (mode == DT_REDUCE_AUTO && r->t.bucket_kb) mode = DT_REDUCE_OVERLAP;
+    int64_t kb = r->t.bucket_kb ? r->t.bucket_kb : OVERLAP_KB;
+    /* the first layers' gradients (before the first layer boundary past 0) are final only as backward ends */
+    int64_t tail = n;
+    for (int i = 0; i < net->nlayers; i++)
+        if (net->layers[i].goff > 0 && net->layers[i].goff < tail) tail = net->layers[i].goff;
+    dt_reducer_opts ro = {.tree = (int)r->t.deterministic, .mode = mode, .bucket = kb * 1024 / (int64_t)sizeof(dt_real),
+                          .tail = n ? (double)tail / (double)n : 0};
     dt_real *g = net->grads;
     DT_TRY(dt_reducer_create(r->s.comm, &g, n, &ro, net->nlayers, &r->red));
     dt_net_set_grads(net, g); /* on one machine: where the other ranks can read them */
@@ -319,7 +338,7 @@ static dt_status local_and_reduce(run *r, int64_t n, int64_t step, double *sums)
 {
     dt_net *net = r->s.net;
     int64_t nt = ntotal(net), np = net->ntrain;
-    int overlap = r->s.nranks > 1 && !r->t.zero && !r->t.deterministic && r->t.bucket_kb > 0;
+    int overlap = r->s.nranks > 1 && dt_reducer_overlaps(r->red);
     if (overlap) dt_reducer_begin(r->red);
     local_grads(r, n, step, overlap, sums);
     if (overlap) on_ready(r, 0);

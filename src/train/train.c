@@ -25,6 +25,7 @@
 static const char *const shuffles[] = {"none", "seeded", "course", NULL};
 static const char *const nonfinites[] = {"stop", "skip", NULL};
 static const char *const lr_scales[] = {"none", "linear", NULL};
+static const char *const reduces[] = {"auto", "after", "overlap", "flat", NULL}; /* in DT_REDUCE_* order */
 
 static dt_status read_train(dt_ini *c, train_cfg *t)
 {
@@ -54,6 +55,16 @@ static dt_status read_train(dt_ini *c, train_cfg *t)
     DT_TRY(dt_ini_int(c, "dist", "micro_batch", 0, 32, 1, 1L << 30, &t->micro_batch));
     DT_TRY(dt_ini_int(c, "dist", "zero", 0, 0, 0, 1, &t->zero));
     DT_TRY(dt_ini_int(c, "dist", "bucket_kb", 0, 0, 0, 1L << 30, &t->bucket_kb));
+    DT_TRY(dt_ini_enum(c, "dist", "reduce", "auto", reduces, &t->reduce));
+    if (t->reduce == DT_REDUCE_OVERLAP && (t->deterministic || t->zero))
+        return dt_error(DT_ERR_CONFIG, "%s: [dist] reduce = overlap: %s sums after backward; use auto or after",
+                        dt_ini_where(c, "dist", "reduce"), t->deterministic ? "deterministic mode" : "ZeRO-1");
+    if (t->reduce == DT_REDUCE_FLAT && t->deterministic)
+        return dt_error(DT_ERR_CONFIG, "%s: [dist] reduce = flat: deterministic mode sums in its fixed tree; use auto or after",
+                        dt_ini_where(c, "dist", "reduce"));
+    if (t->bucket_kb && (t->reduce == DT_REDUCE_AFTER || t->reduce == DT_REDUCE_FLAT))
+        return dt_error(DT_ERR_CONFIG, "%s: [dist] bucket_kb sizes the buckets of reduce = overlap (or auto), not %s",
+                        dt_ini_where(c, "dist", "bucket_kb"), reduces[t->reduce]);
     DT_TRY(dt_ini_real(c, "dist", "timeout", 0, 120, 0, 1e9, &t->timeout));
     DT_TRY(dt_ini_int(c, "debug", "nan_step", 0, -1, -1, 1L << 50, &t->nan_step));
     DT_TRY(dt_ini_int(c, "debug", "nan_rank", 0, 0, 0, 1L << 20, &t->nan_rank));
@@ -496,8 +507,8 @@ static void describe_step(run *r)
         snprintf(line, sizeof line, "step: global batch %lld = %d rank%s x %lld rows", (long long)G, P, P > 1 ? "s" : "",
                  (long long)(G / P / r->pl.nmicro));
         if (r->pl.nmicro > 1) append(line, sizeof line, " x %lld accumulation steps", (long long)r->pl.nmicro);
-        if (P > 1 && r->t.bucket_kb && !r->t.zero)
-            append(line, sizeof line, ", gradients allreduced in %ld KiB buckets during backward", r->t.bucket_kb);
+        if (P > 1 && dt_reducer_overlaps(r->red))
+            append(line, sizeof line, ", gradients summed %s", dt_reducer_method(r->red));
         else if (P > 1)
             append(line, sizeof line, ", gradients %s after backward %s", r->t.zero ? "reduce-scattered (ZeRO-1)" : "summed",
                    dt_reducer_method(r->red));

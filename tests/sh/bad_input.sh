@@ -67,6 +67,12 @@ expect "accumulate in deterministic mode" "\[train\] accumulate: deterministic m
 expect "linear scaling without base_batch" "\[optim\].*base_batch" \
     train "$TMP/good.ini" optim.lr_scale=linear --out "$TMP/o"
 expect "zero out of range" "\[dist\] zero = 2" train "$TMP/good.ini" dist.zero=2 --out "$TMP/o"
+expect "unknown reduction" "\[dist\] reduce = 'sideways': expected one of auto, after, overlap, flat" \
+    train "$TMP/good.ini" dist.reduce=sideways --out "$TMP/o"
+expect "overlap in deterministic mode" "\[dist\] reduce = overlap: deterministic mode sums after backward" \
+    train "$TMP/good.ini" dist.reduce=overlap dist.deterministic=1 dist.micro_batch=19 --out "$TMP/o"
+expect "buckets without overlap" "\[dist\] bucket_kb sizes the buckets of reduce = overlap \(or auto\), not after" \
+    train "$TMP/good.ini" dist.reduce=after dist.bucket_kb=64 --out "$TMP/o"
 expect "unknown nonfinite policy" "\[train\] nonfinite = 'ignore'" train "$TMP/good.ini" train.nonfinite=ignore --out "$TMP/o"
 expect "trace into a missing directory, found before training" "no_dir/t.rank0.json: cannot write trace: No such file or directory" \
     train "$TMP/good.ini" train.epochs=100000 --trace "$TMP/no_dir/t.json" --out "$TMP/o"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Simulated hosts (launch/hosts.sh): 2 hosts x 2 ranks, Open MPI over TCP
 # between them. Deterministic mode gives bitwise the 1-rank result across
-# hosts (also with ZeRO-1); the default reduction goes by host (shared memory
-# inside, messages between; ranks dealt round-robin are put in host order) or,
-# for uneven hosts, by messages, bitwise as on one machine; a checkpoint of the 2-host run resumes on one host, bitwise; bad
-# usage is one line; `down` leaves nothing behind. Skipped (77) with the
+# hosts (also with ZeRO-1); the reduction after backward goes by host
+# (shared memory inside, messages between; ranks dealt round-robin are put
+# in host order) or, for uneven hosts, by messages, bitwise as on one
+# machine; overlap sums buckets between hosts under backward (the trace
+# shows it), bitwise too, and is what auto chooses for the CNN; a checkpoint of the 2-host run resumes on
+# one host, bitwise; bad usage is one line; `down` leaves nothing behind. Skipped (77) with the
 # reason where namespaces cannot be made (not root, no iproute2).
 source "$(dirname "$0")/../lib.sh"
 need_fmnist
@@ -45,15 +47,43 @@ ok "Open MPI uses TCP between the hosts ($tcp reports)"
 d=$("$DTRAIN_CKPT_DIFF" "$TMP/one/checkpoint.h5" "$TMP/two/checkpoint.h5" 0) || fail "2 hosts x 2 ranks vs 1 rank: $d"
 ok "deterministic MLP, 2 hosts x 2 ranks vs 1 rank, bitwise: $d"
 
-# default mode: the levels of the tree inside a host in shared memory, the
-# others by message, the same sums as on one machine
+# reduce = after: the levels of the tree inside a host in shared memory,
+# the others by message, the same sums as on one machine
 run 4 train "${base[@]}" --out "$TMP/local" --quiet >/dev/null 2>&1 || fail "4 ranks on one machine failed"
-out=$(on_hosts 4 train "${base[@]}" --out "$TMP/hier" 2>&1) || fail "default mode on 2 hosts: $out"
+out=$(on_hosts 4 train "${base[@]}" dist.reduce=after --out "$TMP/hier" 2>&1) || fail "reduce = after on 2 hosts: $out"
 grep -q "in shared memory inside each of 2 hosts (2 ranks each) and by messages between them" <<<"$out" ||
-    fail "default mode on 2 hosts does not say it reduces by host: $(grep '^step:' <<<"$out")"
+    fail "reduce = after on 2 hosts does not say it reduces by host: $(grep '^step:' <<<"$out")"
 d=$("$DTRAIN_CKPT_DIFF" "$TMP/local/checkpoint.h5" "$TMP/hier/checkpoint.h5" 0) ||
     fail "2 hosts x 2 ranks (by host) vs 4 ranks on one machine: $d"
-ok "default mode by host, 2 x 2 vs 4 ranks on one machine, bitwise: $d"
+ok "reduce = after by host, 2 x 2 vs 4 ranks on one machine, bitwise: $d"
+# overlap: buckets summed during backward, in shared memory inside each
+# host, then between hosts under the rest of backward; the host's sums pair
+# ranks as the tree does, so the bits are the same
+out=$(on_hosts 4 train "${base[@]}" dist.reduce=overlap --out "$TMP/over" --trace "$TMP/over.json" 2>&1) ||
+    fail "reduce = overlap on 2 hosts: $out"
+grep -q "in 64 KiB buckets during backward: in shared memory inside each of 2 hosts (2 ranks each), then by recursive halving and doubling between them under the rest of backward (overlap: asked for in \[dist\])" <<<"$out" ||
+    fail "reduce = overlap on 2 hosts does not say it overlaps by host: $(grep '^step:' <<<"$out")"
+d=$("$DTRAIN_CKPT_DIFF" "$TMP/local/checkpoint.h5" "$TMP/over/checkpoint.h5" 0) ||
+    fail "2 hosts x 2 ranks (overlapped) vs 4 ranks on one machine: $d"
+ok "reduce = overlap by host, 2 x 2 vs 4 ranks on one machine, bitwise: $d"
+# the trace of a 2-host step: buckets between hosts start inside backward
+read -r nb inside < <(awk -F'"ts":|,"dur":|,"pid"' '
+    /"name":"backward"/ { bs = $2 + 0; be = bs + $3 }
+    /"name":"allreduce bucket"/ { n++; if ($2 + 0 >= bs && $2 + 0 < be) inside++ }
+    END { printf "%d %d\n", n, inside }' "$TMP/over.rank0.json")
+[ "$nb" -ge 60 ] && [ "$inside" -ge 30 ] ||
+    fail "trace of rank 0: $nb buckets between hosts over 30 steps, $inside started inside backward"
+ok "trace of a 2-host run: $nb buckets between hosts over 30 steps, $inside started before backward ended"
+# what auto chooses across hosts: the CNN overlaps; the MLP, whose first
+# layer (final only as backward ends) holds 85 % of its gradients, does not
+out=$(on_hosts 4 train configs/fmnist_cnn.ini data.limit_train=512 data.limit_test=64 train.max_steps=2 train.log_every=0 \
+    train.eval_every=0 --out "$TMP/cnn" 2>&1) || fail "CNN on 2 hosts: $out"
+grep -q "^step: .*in 64 KiB buckets during backward: .* (overlap: the ranks span several hosts)" <<<"$out" ||
+    fail "the CNN on 2 hosts should overlap by default: $(grep '^step:' <<<"$out")"
+out=$(on_hosts 4 train "${base[@]}" train.max_steps=2 --out "$TMP/auto" 2>&1) || fail "MLP on 2 hosts: $out"
+grep -q "^step: .*after backward .* (not overlapped with backward: 85 % of the gradients are final only as it ends)" <<<"$out" ||
+    fail "the MLP on 2 hosts should sum after backward by default: $(grep '^step:' <<<"$out")"
+ok "auto across hosts: the CNN overlaps, the MLP (85 % of its gradients in its first layer) sums after backward"
 # ranks dealt round-robin (Open MPI's ranks 0 and 2 on h0): dtrain orders
 # its ranks by host, so the tree still sums inside each host first
 out=$(on_hosts 4 --map-by node train "${base[@]}" --out "$TMP/rr" 2>&1) || fail "round-robin: $out"
@@ -70,7 +100,7 @@ ok "ZeRO-1, 2 hosts x 2 ranks vs 1 rank, bitwise: $d"
 if [ "${DTRAIN_SANITIZE:-0}" = 0 ]; then
     # uneven hosts (3 ranks on h0, 1 on h1): no power-of-two run per host, so
     # every level of the tree goes by message, with the same sums
-    out=$(on_hosts 4 --map-by ppr:3:node train "${base[@]}" --out "$TMP/uneven" 2>&1) || fail "3 + 1 ranks: $out"
+    out=$(on_hosts 4 --map-by ppr:3:node train "${base[@]}" dist.reduce=after --out "$TMP/uneven" 2>&1) || fail "3 + 1 ranks: $out"
     grep -q "by recursive halving over messages" <<<"$out" || fail "3 + 1 ranks: $(grep '^step:' <<<"$out")"
     d=$("$DTRAIN_CKPT_DIFF" "$TMP/local/checkpoint.h5" "$TMP/uneven/checkpoint.h5" 0) || fail "3 + 1 ranks vs one machine: $d"
     ok "3 + 1 ranks: messages throughout, bitwise: $d"
@@ -94,6 +124,14 @@ if [ "${DTRAIN_SANITIZE:-0}" = 0 ]; then
     done
     $hosts status | grep -q "^h1: link UP" || fail "a bad command changed the hosts: $($hosts status)"
     ok "bad usage: one line, exit 2, hosts untouched"
+
+    # 4 hosts of one rank: overlap halves and doubles between 4 hosts, the
+    # tree's pairing, so the bits are those of 4 ranks on one machine
+    $hosts up 4 --ranks-per-host 1 >/dev/null || fail "hosts.sh up 4 failed"
+    out=$(on_hosts 4 train "${base[@]}" dist.reduce=overlap --out "$TMP/four" 2>&1) || fail "4 hosts: $out"
+    grep -q "by recursive halving and doubling over messages" <<<"$out" || fail "4 hosts: $(grep '^step:' <<<"$out")"
+    d=$("$DTRAIN_CKPT_DIFF" "$TMP/local/checkpoint.h5" "$TMP/four/checkpoint.h5" 0) || fail "4 hosts x 1 rank vs one machine: $d"
+    ok "reduce = overlap on 4 hosts x 1 rank vs 4 ranks on one machine, bitwise: $d"
 
 fi
 

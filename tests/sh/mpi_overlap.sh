@@ -12,7 +12,8 @@ need_fmnist
 
 mlp=(configs/fmnist_mlp.ini data.limit_train=3000 data.limit_test=200 train.max_steps=20 train.log_every=0 train.eval_every=0)
 out=$(runq 2 train "${mlp[@]}" dist.bucket_kb=64 --out "$TMP/b64" --trace "$TMP/trace.json" 2>&1) || fail "buckets: $out"
-grep -q "gradients allreduced in 64 KiB buckets during backward" <<<"$out" || fail "no bucket line: $out"
+grep -q "gradients summed in 64 KiB buckets during backward, in shared memory (overlap: asked for in \[dist\])" <<<"$out" ||
+    fail "no bucket line: $out"
 grep -Eq "communication wait [0-9.]+ % of step time" <<<"$out" || fail "no communication wait figure: $out"
 out=$(runq 2 train "${mlp[@]}" dist.bucket_kb=0 --out "$TMP/b0" 2>&1) || fail "one allreduce: $out"
 grep -q "gradients summed after backward by recursive halving in shared memory" <<<"$out" || fail "bucket_kb = 0: $out"
