@@ -21,9 +21,11 @@ The configs' step decay of the learning rate is left out: it does not change
 the cost of a step.
 
   bench_torch.py [--model mlp|cnn|det|resnet] --ranks P --steps N --reps R [--warmup W] [--batch 64]
+                 [--rank R --master ADDR:PORT]
 
 --ranks 2 or more runs DistributedDataParallel over gloo, one process per
-rank, with the global batch (batch x ranks) split across ranks like dtrain's global
+rank (spawned here; or, with --rank and --master, each started by the caller,
+on hosts of its choice: launch/scaling_hosts.sh), with the global batch (batch x ranks) split across ranks like dtrain's global
 sharding. Each rep times N steps after W untimed warmup steps (first rep only).
 Prints one line per rep (for the cnn also rank 0's peak resident memory) and
 last "result: X img/s" (median, summed over ranks).
@@ -123,12 +125,16 @@ def worker(rank, world, args, port, queue):
     # One compute thread per process, as dtrain ranks run with OPENBLAS_NUM_THREADS=1.
     torch.set_num_threads(1)
     if world > 1:
-        # Pin rank r to core r, as mpirun --bind-to core does for dtrain.
-        try:
-            os.sched_setaffinity(0, {rank % os.cpu_count()})
-        except OSError:
-            pass
-        os.environ["MASTER_ADDR"] = "127.0.0.1"
+        master = "127.0.0.1"
+        if args.master:  # one process of many started on (simulated) hosts: unpinned, like dtrain there
+            master, port = args.master.rsplit(":", 1)
+        else:
+            # Pin rank r to core r, as mpirun --bind-to core does for dtrain.
+            try:
+                os.sched_setaffinity(0, {rank % os.cpu_count()})
+            except OSError:
+                pass
+        os.environ["MASTER_ADDR"] = master
         os.environ["MASTER_PORT"] = str(port)
         dist.init_process_group("gloo", init_method="env://", rank=rank, world_size=world)
 
@@ -255,6 +261,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--batch", type=int, default=64, help="rows per rank per step")
     ap.add_argument("--data", default=DATA)
+    ap.add_argument("--rank", type=int, help="run only this rank (one process per rank, started by the caller)")
+    ap.add_argument("--master", help="with --rank: rank 0's ADDR:PORT for gloo's rendezvous")
     ap.add_argument("--adam-foreach", type=int, choices=(0, 1), default=1,
                     help="1: multi-tensor Adam (default here); 0: PyTorch 1.13's CPU default")
     ap.add_argument("--channels-last", type=int, choices=(0, 1), default=0,
@@ -262,6 +270,8 @@ def main():
     args = ap.parse_args()
     if args.ranks < 1 or args.steps < 1 or args.reps < 1 or args.batch < 1:
         ap.error("--ranks, --steps, --reps and --batch must be positive")
+    if (args.rank is None) != (args.master is None) or (args.rank is not None and not 0 <= args.rank < args.ranks):
+        ap.error("--rank R (0 <= R < --ranks) and --master ADDR:PORT go together")
     if args.channels_last and args.model == "mlp":
         ap.error("--channels-last applies to --model cnn, det and resnet")
     if args.model == "det" and not args.scenes:
@@ -269,7 +279,11 @@ def main():
 
     ctx = mp.get_context("spawn")
     queue = ctx.SimpleQueue()
-    if args.ranks == 1:
+    if args.rank is not None:  # this process is one rank; rank 0 reports
+        worker(args.rank, args.ranks, args, 0, queue)
+        if args.rank != 0:
+            return 0
+    elif args.ranks == 1:
         worker(0, 1, args, 0, queue)
     else:
         mp.spawn(worker, args=(args.ranks, args, free_port(), queue), nprocs=args.ranks, join=True)

@@ -30,6 +30,10 @@
 #   status   lists the hosts, their links and processes; down kills every
 #            process in the hosts and deletes all they consist of.
 #
+# Files: the hosts share this machine's file system, as a cluster shares a
+# network file system, except DIR/local: each host sees there a disk of its
+# own (DIR/disk/hK from outside), for runs that keep data per host.
+#
 # Needs root (network namespaces) and iproute2. Where namespaces cannot be
 # made it says why and exits 3, which the tests turn into a skip.
 # Environment: DTRAIN_HOSTS_NAME (default dth: a name of 1-6 lower-case
@@ -50,7 +54,7 @@ sw=$name-sw      # the namespace of the bridge
 net=198.18.0     # hosts at $net.10, $net.11, ...
 
 usage() {
-    sed -n '2,37s/^# \{0,1\}//p' "$0"
+    sed -n '2,41s/^# \{0,1\}//p' "$0"
 }
 
 # The hosts of this set that exist now, in order.
@@ -118,9 +122,12 @@ $net.*) h=h\$(( \${h##*.} - 10 )) ;;
 *) echo "nsrsh: unknown host \$h" >&2; exit 255 ;;
 esac
 exec ip netns exec "$name-\$h" unshare --uts --mount bash -c \\
-    'hostname "\$0" && mount --bind "$dir/etc-hosts" /etc/hosts && exec bash -c "\$*"' "\$h" "\$@"
+    'hostname "\$0" && mount --bind "$dir/etc-hosts" /etc/hosts && mount --bind "$dir/disk/\$0" "$dir/local" && exec bash -c "\$*"' "\$h" "\$@"
 EOF
     chmod +x "$dir/nsrsh"
+    # each host's own disk: DIR/disk/hK, seen as DIR/local on that host only
+    mkdir -p "$dir/local"
+    for ((k = 0; k < n; k++)); do mkdir -p "$dir/disk/h$k"; done
     {
         echo "127.0.0.1 localhost"
         for ((k = 0; k < n; k++)); do echo "$net.$((10 + k)) h$k"; done

@@ -22,9 +22,14 @@
 #                   rank count must divide it)
 #   BUILD=build     build directory (configured as Release if new; dtrain is rebuilt if stale)
 #   PYTHON=/usr/bin/python3   interpreter for launch/bench_torch.py (needs torch)
+#
+# launch/scaling.sh --hosts runs launch/scaling_hosts.sh instead: the same
+# models across simulated hosts (see there).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+[[ ${1:-} == --hosts ]] && exec launch/scaling_hosts.sh
+[[ $# -eq 0 ]] || { echo "scaling.sh: error: unknown argument '$1' (only --hosts; the rest is set by environment)" >&2; exit 2; }
 MODEL=${MODEL:-all}
 BUILD=${BUILD:-build}
 REPS=${REPS:-3}

@@ -114,6 +114,26 @@ if [ "${DTRAIN_SANITIZE:-0}" = 0 ]; then
         fail "2-host checkpoint resumed on 1 host differs from the 1-rank run: $d"
     ok "2-host checkpoint (step 17) resumed on 1 host x 2 ranks, bitwise the 1-rank run: $d"
 
+    # per-host disks (DIR/local is each host's own): the data copied to
+    # both, the config, model and checkpoint only on h0's; every rank reads
+    # the data, rank 0 alone reads the rest and writes the run directory
+    disk=$DTRAIN_HOSTS_DIR/disk local=$DTRAIN_HOSTS_DIR/local
+    for h in h0 h1; do
+        mkdir -p "$disk/$h/data"
+        cp /usr/share/datasets/fashion-mnist/*-ubyte.gz "$disk/$h/data/"
+    done
+    cp models/fmnist_mlp.ini "$disk/h0/model.ini"
+    sed "s|^file = .*|file = $local/model.ini|" configs/fmnist_mlp.ini >"$disk/h0/config.ini"
+    own=("$local/config.ini" "data.root=$local/data" "${base[@]:1}" dist.deterministic=1)
+    out=$(on_hosts 4 train "${own[@]}" train.max_steps=17 --out "$local/run" 2>&1) || fail "per-host disks: $out"
+    [ -s "$disk/h0/run/checkpoint.h5" ] || fail "per-host disks: no checkpoint on h0's disk"
+    left=$(cd "$disk/h1" && find . -mindepth 1 ! -path './data*')
+    [ -z "$left" ] || fail "a rank wrote to h1's disk: $left"
+    out=$(on_hosts 4 train "${own[@]}" --resume "$local/run/checkpoint.h5" --out "$local/rest" 2>&1) ||
+        fail "resume from h0's disk alone: $out"
+    d=$("$DTRAIN_CKPT_DIFF" "$disk/h0/rest/checkpoint.h5" "$TMP/one/checkpoint.h5" 0) || fail "per-host disks vs 1 rank: $d"
+    ok "per-host disks: data on each, config, model and checkpoint on h0's only; nothing written on h1; resumed bitwise: $d"
+
     # bad usage: one line, exit 2, nothing touched
     for bad in "up 0" "up 2 --rate fast" "up 2 --ranks-per-host" "cut h7" "run"; do
         rc=0
