@@ -192,7 +192,13 @@ dt_status dt_reducer_create(dt_comm *c, dt_real **buf, int64_t n, const dt_reduc
      * rank count. */
     r->o.tree = pow2 && o->mode != DT_REDUCE_FLAT;
     r->nhosts = count_hosts(c);
-    r->overlap = r->P > 1 && (o->mode == DT_REDUCE_OVERLAP || (o->mode == DT_REDUCE_AUTO && r->nhosts > 1 && o->tail <= 0.5));
+    /* auto: overlap between hosts; measured on simulated hosts at 1 Gbit/s
+     * it wins for the CNN at any placement and for the MLP with 2 ranks per
+     * host (+12 %), but with one rank per host the MLP, whose first layer
+     * holds 85 % of its gradients, is 16 % faster summing after backward */
+    int solo = r->nhosts == r->P; /* one rank per host: no sum inside hosts to interleave */
+    r->overlap = r->P > 1 && (o->mode == DT_REDUCE_OVERLAP ||
+                              (o->mode == DT_REDUCE_AUTO && r->nhosts > 1 && (!solo || o->tail <= 0.5)));
     r->cap = nlayers + 2;
     /* the tree's largest receive: half the blocks of the whole range (rounding included) */
     int64_t half = (int64_t)(r->P / 2) * block_size(r, n);
@@ -217,7 +223,9 @@ dt_status dt_reducer_create(dt_comm *c, dt_real **buf, int64_t n, const dt_reduc
         if (base != r->method) snprintf(r->method, sizeof r->method, "%s", base);
         size_t len = strlen(r->method);
         snprintf(r->method + len, sizeof r->method - len,
-                 " (not overlapped with backward: %.0f %% of the gradients are final only as it ends)", 100 * o->tail);
+                 " (not overlapped with backward: one rank per host, and %.0f %% of the gradients are final only as it "
+                 "ends)",
+                 100 * o->tail);
     }
     if (st) {
         dt_reducer_free(r, 0);

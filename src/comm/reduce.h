@@ -14,10 +14,10 @@
  *    MPI_Iallreduce between hosts that runs under the rest of backward;
  *  - flat: MPI_Allreduce after backward, blind to hosts (for comparison);
  *  - auto: overlap when the ranks span several hosts (the network is slow
- *    enough for hiding it to pay) and most gradients are final before the
- *    end of backward (else there is little to hide), after otherwise (on
- *    one machine it is fastest); deterministic mode and ZeRO-1 always sum
- *    after.
+ *    enough for hiding it to pay), unless each host has one rank and most
+ *    gradients are final only as backward ends (little to hide, and more
+ *    rounds of messages); after otherwise (on one machine); deterministic
+ *    mode and ZeRO-1 always sum after.
  * Sharded (ZeRO-1): only the reduce-scatter (tree or MPI's), each rank
  * updating its own block of the parameters, then an allgather of them.
  *

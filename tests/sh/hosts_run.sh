@@ -74,16 +74,20 @@ read -r nb inside < <(awk -F'"ts":|,"dur":|,"pid"' '
 [ "$nb" -ge 60 ] && [ "$inside" -ge 30 ] ||
     fail "trace of rank 0: $nb buckets between hosts over 30 steps, $inside started inside backward"
 ok "trace of a 2-host run: $nb buckets between hosts over 30 steps, $inside started before backward ended"
-# what auto chooses across hosts: the CNN overlaps; the MLP, whose first
-# layer (final only as backward ends) holds 85 % of its gradients, does not
+# what auto chooses across hosts: overlap; but with one rank per host the
+# MLP, whose first layer (final only as backward ends) holds 85 % of its
+# gradients, sums after backward
 out=$(on_hosts 4 train configs/fmnist_cnn.ini data.limit_train=512 data.limit_test=64 train.max_steps=2 train.log_every=0 \
     train.eval_every=0 --out "$TMP/cnn" 2>&1) || fail "CNN on 2 hosts: $out"
 grep -q "^step: .*in 64 KiB buckets during backward: .* (overlap: the ranks span several hosts)" <<<"$out" ||
     fail "the CNN on 2 hosts should overlap by default: $(grep '^step:' <<<"$out")"
 out=$(on_hosts 4 train "${base[@]}" train.max_steps=2 --out "$TMP/auto" 2>&1) || fail "MLP on 2 hosts: $out"
-grep -q "^step: .*after backward .* (not overlapped with backward: 85 % of the gradients are final only as it ends)" <<<"$out" ||
-    fail "the MLP on 2 hosts should sum after backward by default: $(grep '^step:' <<<"$out")"
-ok "auto across hosts: the CNN overlaps, the MLP (85 % of its gradients in its first layer) sums after backward"
+grep -q "^step: .*in 64 KiB buckets during backward: .* (overlap: the ranks span several hosts)" <<<"$out" ||
+    fail "the MLP on 2 hosts x 2 ranks should overlap by default: $(grep '^step:' <<<"$out")"
+out=$(on_hosts 2 --map-by node train "${base[@]}" train.max_steps=2 --out "$TMP/auto1" 2>&1) || fail "MLP on 2 x 1: $out"
+grep -q "^step: .*after backward .* (not overlapped with backward: one rank per host, and 85 % of the gradients are final only as it ends)" <<<"$out" ||
+    fail "the MLP on 2 hosts x 1 rank should sum after backward by default: $(grep '^step:' <<<"$out")"
+ok "auto across hosts: the CNN and the MLP overlap; the MLP with one rank per host sums after backward"
 # ranks dealt round-robin (Open MPI's ranks 0 and 2 on h0): dtrain orders
 # its ranks by host, so the tree still sums inside each host first
 out=$(on_hosts 4 --map-by node train "${base[@]}" --out "$TMP/rr" 2>&1) || fail "round-robin: $out"
