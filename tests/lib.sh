@@ -33,6 +33,23 @@ need_pictures() {
         fail "pictures missing in $PICTURES: run launch/get_pictures.sh (launch/test.sh does)"
 }
 
+# need_hosts ARGS...: simulated hosts of this test's own (launch/hosts.sh up
+# ARGS; other tests' sets are not touched), down at exit; $hosts is the
+# script. Skipped (77) with the reason where namespaces cannot be made.
+need_hosts() {
+    hosts=launch/hosts.sh
+    export DTRAIN_HOSTS_NAME=t$(($$ % 100000)) DTRAIN_HOSTS_DIR=$TMP/hosts
+    trap '$hosts down; rm -rf "$TMP"' EXIT
+    local rc=0 out
+    out=$($hosts up "$@" 2>&1) || rc=$?
+    if [ $rc -eq 3 ]; then
+        echo "SKIP: $out"
+        exit 77
+    fi
+    [ $rc -eq 0 ] || fail "hosts.sh up: $out"
+    ok "$out"
+}
+
 # run NP ARGS...: dtrain under mpiexec with NP ranks, bounded in time.
 run() {
     local np=$1

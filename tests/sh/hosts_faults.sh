@@ -9,17 +9,7 @@
 # Skipped (77) with the reason where namespaces cannot be made.
 source "$(dirname "$0")/../lib.sh"
 need_fmnist
-hosts=launch/hosts.sh
-export DTRAIN_HOSTS_NAME=f$(($$ % 100000)) DTRAIN_HOSTS_DIR=$TMP/hosts
-trap '$hosts down; rm -rf "$TMP"' EXIT
-
-rc=0
-out=$($hosts up 2 --ranks-per-host 2 2>&1) || rc=$?
-if [ $rc -eq 3 ]; then
-    echo "SKIP: $out"
-    exit 77
-fi
-[ $rc -eq 0 ] || fail "hosts.sh up: $out"
+need_hosts 2 --ranks-per-host 2
 
 TIMEOUT=8
 LIMIT=$((TIMEOUT + 5))

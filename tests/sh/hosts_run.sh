@@ -10,19 +10,7 @@
 # reason where namespaces cannot be made (not root, no iproute2).
 source "$(dirname "$0")/../lib.sh"
 need_fmnist
-hosts=launch/hosts.sh
-# a set of our own, so that other tests' hosts are not touched
-export DTRAIN_HOSTS_NAME=t$(($$ % 100000)) DTRAIN_HOSTS_DIR=$TMP/hosts
-trap '$hosts down; rm -rf "$TMP"' EXIT
-
-rc=0
-out=$($hosts up 2 --ranks-per-host 2 2>&1) || rc=$?
-if [ $rc -eq 3 ]; then
-    echo "SKIP: $out"
-    exit 77
-fi
-[ $rc -eq 0 ] || fail "hosts.sh up: $out"
-ok "$out"
+need_hosts 2 --ranks-per-host 2
 on_hosts() { # NP [--map-by X] ARGS...: dtrain on NP ranks spread over the hosts
     local np=$1 map=()
     shift
