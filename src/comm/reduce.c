@@ -276,7 +276,6 @@ const char *dt_reducer_method(const dt_reducer *r)
 }
 
 int dt_reducer_overlaps(const dt_reducer *r) { return r->overlap; }
-int dt_reducer_hosts(const dt_reducer *r) { return r->nhosts; }
 
 void dt_reducer_block(const dt_reducer *r, int64_t len, int64_t *off, int64_t *blen)
 {
@@ -491,6 +490,7 @@ dt_status dt_reducer_ready(dt_reducer *r, int64_t from)
     /* the last slot is kept for finish's final bucket */
     if (r->o.bucket > 0 && r->launched - from >= r->o.bucket && r->nreq < r->cap - 1) DT_TRY(launch(r, from));
     if (r->nreq == 0) return DT_OK;
+    DT_TRY(dt_comm_check(r->c));
     /* MPI moves messages on inside MPI calls: give it some between layers */
     int left;
     return advance_all(r, &left);
@@ -517,6 +517,7 @@ dt_status dt_reducer_finish(dt_reducer *r)
 {
     if (r->P == 1) return DT_OK;
     DT_TRY(launch(r, 0));
+    DT_TRY(dt_comm_check(r->c));
     double t0 = dt_comm_time();
     dt_status st = DT_OK;
     /* with two hosts the exchanges between hosts wait for one rank */

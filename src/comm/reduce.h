@@ -10,8 +10,10 @@
  *    whatever the rank count, so results are bitwise equal;
  *  - overlap: buckets of gradients summed during the backward pass as soon
  *    as they are final (last layer first): inside a host in shared memory,
- *    then each rank's slice of the host's sum by a non-blocking
- *    MPI_Iallreduce between hosts that runs under the rest of backward;
+ *    then each rank's slice of the host's sum between hosts by
+ *    non-blocking recursive halving and doubling (the tree's pairing;
+ *    MPI_Iallreduce where the host count is no power of two) that runs
+ *    under the rest of backward;
  *  - flat: MPI_Allreduce after backward, blind to hosts (for comparison);
  *  - auto: overlap when the ranks span several hosts (the network is slow
  *    enough for hiding it to pay), unless each host has one rank and most
@@ -47,8 +49,8 @@ typedef struct {
     int mode;          /* DT_REDUCE_*; AUTO and OVERLAP only where the step may overlap (not deterministic, not ZeRO-1) */
     int64_t bucket;    /* values per bucket when overlapping */
     double tail;       /* the share of the values that are final only as backward ends (the first
-                          layer's): overlap cannot hide their sum, so auto does not choose it when
-                          they are more than half */
+                          layer's): overlap cannot hide their sum, so with one rank per host auto
+                          does not choose it when they are more than half */
 } dt_reducer_opts;
 
 /* *buf [n] is summed in place over the ranks of c (which must outlive the
@@ -65,8 +67,6 @@ void dt_reducer_free(dt_reducer *r, int collective);
 
 /* Whether the step should sum during backward (overlap, chosen or by auto). */
 int dt_reducer_overlaps(const dt_reducer *r);
-/* How many hosts the ranks span. */
-int dt_reducer_hosts(const dt_reducer *r);
 
 /* Overlap, within one step: begin, then ready(from) as the values
  * [from, n) become final (from only decreases), then finish, which starts

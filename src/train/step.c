@@ -42,7 +42,7 @@
 
 /* Buckets when overlapping and [dist] bucket_kb is not given: small enough
  * that the MLP's 940 KB of gradients make two (its first layer, computed
- * last, holds 80 % of them), large enough for efficient messages. */
+ * last, holds 85 % of them), large enough for efficient messages. */
 enum { OVERLAP_KB = 64 };
 
 /* What is summed over the ranks: trained parameters' gradients, then statistics. */
@@ -59,11 +59,12 @@ dt_status dt_run_step_init(run *r)
 {
     dt_net *net = r->s.net;
     int64_t n = ntotal(net);
-    /* deterministic mode and ZeRO-1 sum after backward; otherwise [dist]
-     * reduce decides (auto: overlap when the ranks span hosts), with
-     * buckets of bucket_kb, or OVERLAP_KB when not given; bucket_kb alone
-     * asks for overlap */
-    int mode = r->t.deterministic || r->t.zero ? DT_REDUCE_AFTER : r->t.reduce;
+    /* deterministic mode and ZeRO-1 sum after backward (ZeRO-1 may ask for
+     * flat); otherwise [dist] reduce decides (auto: overlap when the ranks
+     * span hosts), with buckets of bucket_kb, or OVERLAP_KB when not given;
+     * bucket_kb alone asks for overlap */
+    int mode = r->t.reduce;
+    if (r->t.deterministic || (r->t.zero && mode == DT_REDUCE_AUTO)) mode = DT_REDUCE_AFTER;
     if (mode == DT_REDUCE_AUTO && r->t.bucket_kb) mode = DT_REDUCE_OVERLAP;
     int64_t kb = r->t.bucket_kb ? r->t.bucket_kb : OVERLAP_KB;
     /* the first layers' gradients (before the first layer boundary past 0) are final only as backward ends */
