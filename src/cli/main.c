@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <errno.h>
 #include <signal.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -756,15 +757,19 @@ static int style_command(int argc, char **argv, dt_comm *world)
 /* When one rank dies the launcher ends the others with SIGTERM: say so, in
  * a message prepared beforehand (a handler may only write), with the rank
  * this one was waiting for and its host when it waited for one (across
- * hosts, the host that was lost). */
+ * hosts, the host that was lost). A rank that is computing when the signal
+ * comes goes on for up to TERM_GRACE_US, long enough for the launcher
+ * (Open MPI kills after 1 s) and usually for the rank to reach its next
+ * wait, which says whom it would wait for (term_at_wait). */
+enum { TERM_GRACE_US = 500000 };
 static char term_msg[256];
-static volatile sig_atomic_t term_len;
+static volatile sig_atomic_t term_len, term_sig;
 static const char term_why[] = " (another rank failed or was killed, or the job was cancelled)\n";
 
-static void on_term(int sig)
+static void say_term(int sig)
 {
     /* one write, so that the line reaches the launcher whole */
-    char line[512];
+    char line[1024];
     size_t len = (size_t)term_len;
     if (!len) _exit(128 + sig); /* finished (see main): nothing to explain */
     int n = 0;
@@ -777,15 +782,39 @@ static void on_term(int sig)
     _exit(128 + sig);
 }
 
+static void on_term(int sig)
+{
+    int n = 0;
+    dt_comm_wait_note(&n);
+    if (!term_len || n > 0) say_term(sig); /* finished, waiting or failed: now */
+    term_sig = sig;
+    struct itimerval t = {.it_value = {.tv_usec = TERM_GRACE_US}};
+    setitimer(ITIMER_REAL, &t, NULL);
+}
+
+static void on_grace_over(int sig)
+{
+    (void)sig;
+    say_term(term_sig);
+}
+
+static void term_at_wait(void)
+{
+    if (term_sig) say_term(term_sig);
+}
+
 static void watch_term(dt_comm *world)
 {
     int rank = dt_comm_rank(world);
     int n = snprintf(term_msg, sizeof term_msg, "dtrain: error: rank %d on host %s: terminated by the launcher", rank,
                      dt_comm_host(world, rank));
     term_len = n > 0 && (size_t)n < sizeof term_msg ? n : 0;
-    struct sigaction sa = {.sa_handler = on_term};
+    struct sigaction sa = {.sa_handler = on_term}, sb = {.sa_handler = on_grace_over};
     sigemptyset(&sa.sa_mask);
+    sigemptyset(&sb.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGALRM, &sb, NULL);
+    dt_comm_set_wait_hook(term_at_wait);
 }
 
 int main(int argc, char **argv)

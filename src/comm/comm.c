@@ -27,6 +27,9 @@ enum { HOSTLEN = 64 };
 static char *g_hosts;
 static char g_note[256];
 static volatile sig_atomic_t g_note_len, g_note_on;
+static char g_fail[640]; /* " after an error (<why>)": the first communicator this process saw break */
+static volatile sig_atomic_t g_fail_len;
+static void (*g_wait_hook)(void); /* called as each wait begins (dt_comm_set_wait_hook) */
 static const dt_comm *g_note_c; /* what g_note says, so it is written only when that changes */
 static int g_note_peer = -1;
 static const char *g_note_what;
@@ -42,8 +45,12 @@ const char *dt_comm_host(const dt_comm *c, int rank)
 
 const char *dt_comm_wait_note(int *len)
 {
-    *len = g_note_on ? g_note_len : 0;
-    return g_note;
+    if (g_note_on) {
+        *len = g_note_len;
+        return g_note;
+    }
+    *len = g_fail_len;
+    return g_fail;
 }
 
 /* c->hosts: the hosts its ranks run on, in rank order, when more than one. */
@@ -77,7 +84,10 @@ void dt_comm_waiting(dt_comm *c, int peer, const char *what)
         g_note_len = n > 0 && (size_t)n < sizeof g_note ? n : 0;
     }
     g_note_on = 1;
+    if (g_wait_hook) g_wait_hook();
 }
+
+void dt_comm_set_wait_hook(void (*hook)(void)) { g_wait_hook = hook; }
 
 void dt_comm_done_waiting(dt_comm *c)
 {
@@ -91,6 +101,10 @@ static void mark_broken(dt_comm *c, const char *why)
     if (c->broken) return;
     c->broken = 1;
     snprintf(c->why, sizeof c->why, "%s", why);
+    if (!g_fail_len) { /* the first failure, for a SIGTERM that comes while this rank unwinds */
+        int n = snprintf(g_fail, sizeof g_fail, " after an error (%s)", why);
+        g_fail_len = n > 0 && (size_t)n < sizeof g_fail ? n : 0;
+    }
     /* one timeout for a slow rank to come back, one for it to time out itself */
     if (2 * c->timeout > g_suspect_wait) g_suspect_wait = 2 * c->timeout;
     if (!g_world || !g_suspect) return;
@@ -131,7 +145,9 @@ dt_status dt_comm_mpi_fail(dt_comm *c, int rc, const char *what)
     char msg[MPI_MAX_ERROR_STRING];
     int len = 0;
     MPI_Error_string(rc, msg, &len);
-    dt_status st = dt_error(DT_ERR_DIST, "rank %d: %s failed: %s", c->rank, what, msg);
+    dt_status st = c->peer >= 0 ? dt_error(DT_ERR_DIST, "rank %d: %s with rank %d on host %s failed: %s", c->rank, what,
+                                           c->peer, dt_comm_host(c, c->peer), msg)
+                                : dt_error(DT_ERR_DIST, "rank %d: %s failed: %s", c->rank, what, msg);
     mark_broken(c, dt_errmsg());
     return st;
 }

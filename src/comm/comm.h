@@ -105,9 +105,15 @@ dt_status dt_comm_allgatherv_f64(dt_comm *c, const double *mine, int64_t n, doub
 const char *dt_comm_host(const dt_comm *c, int rank);
 /* For a signal handler (only reads memory): what this process waits for
  * now, as " while waiting in the tree reduction for rank 2 on host h1"
- * (or "... for the other ranks"), or "" when it does not wait; *len gets
+ * (or "... for the other ranks"); when it does not wait, the first error
+ * that broke a communicator (" after an error (...)"), or ""; *len gets
  * its length. */
 const char *dt_comm_wait_note(int *len);
+
+/* hook() is called as each wait on other ranks begins, after the note
+ * above says what it waits for (the CLI ends there a rank the launcher
+ * asked to end while it was computing). */
+void dt_comm_set_wait_hook(void (*hook)(void));
 
 /* Seconds on MPI's clock. */
 double dt_comm_time(void);

@@ -414,7 +414,14 @@ static dt_status advance(dt_reducer *r, int i, int *done)
     int nst = r->xbits > 0 ? 2 * r->xbits : 1;
     while (r->stage[i] < nst) {
         int fin = 0, rc = MPI_Testall(2, &r->req[2 * i], &fin, MPI_STATUSES_IGNORE);
-        if (rc != MPI_SUCCESS) return dt_comm_mpi_fail(r->c, rc, "gradient exchange between hosts");
+        if (rc != MPI_SUCCESS) { /* name the partner of this stage */
+            int st = r->stage[i], h = r->xbits, k = h <= 0 ? 0 : st < h ? st : 2 * h - 1 - st;
+            int x = r->xrank ^ (1 << k);
+            r->c->peer = h <= 0 ? -1 : r->peer ? x * r->local + r->rank % r->local : x;
+            dt_status e = dt_comm_mpi_fail(r->c, rc, "the gradient exchange between hosts");
+            r->c->peer = -1;
+            return e;
+        }
         if (!fin) break;
         int st = r->stage[i], h = r->xbits;
         if (h > 0 && st < h) { /* add the partner's half to the kept one */

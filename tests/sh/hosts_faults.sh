@@ -3,7 +3,8 @@
 # [dist] timeout = 8): every process of h1 killed, then h1's link cut while
 # its processes live. Either way the job ends, on every rank and on both
 # hosts, within the timeout + 5 s, and a line of h0's ranks names h1: the
-# rank they waited for there, or the hosts of the ranks they waited for.
+# rank they waited for there (or whose exchange failed), or the hosts of
+# the ranks they waited for.
 # (Open MPI's keep-alive options in hosts.sh's mpirun.args end a job with a
 # silent host in about 10 s; without them it freezes for 491 s.)
 # Skipped (77) with the reason where namespaces cannot be made.
@@ -44,7 +45,7 @@ fault() {
         fail "$action h1: processes left after $LIMIT s: h0 $(nprocs h0), h1 $(nprocs h1)"
     local named
     # the rank waited for (or the hosts of the ranks waited for) on h1
-    named=$(grep -E "^dtrain: error: rank [01]( on host h0)?: .*(for rank [23] on host h1|on hosts h0, h1)" "$log") ||
+    named=$(grep -E "^dtrain: error: rank [01]( on host h0)?: .*((for|with) rank [23] on host h1|on hosts h0, h1)" "$log") ||
         fail "$action h1: no line of h0's ranks names h1: $(grep -v '^ *$' "$log")"
     ok "$action h1: the job ended within ${took}-$((took + 1)) s (limit $LIMIT), exit $rc, no process left; $(head -n 1 <<<"$named")"
 }
