@@ -67,8 +67,6 @@ sent() {
     echo "$total"
 }
 
-median() { sort -g | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
-
 # dtrain at P ranks over the hosts, reduce mode $1: "rate step_ms wait_ms wait_pct bytes_per_rank_step"
 dtrain_run() {
     local mode=$1 b0 b1 log=$tmp/dtrain.log

@@ -73,15 +73,19 @@ static int bitrev(int r, int bits)
     return v;
 }
 
-/* Values per block of a range of length len: ceil(len/P), rounded up to 16. */
-static int64_t block_size(const dt_reducer *r, int64_t len) { return ((len + r->P - 1) / r->P + 15) / 16 * 16; }
+/* Values per part when len values are cut into `parts`: ceil, rounded up to 16. */
+static int64_t part_size(int64_t len, int parts) { return ((len + parts - 1) / parts + 15) / 16 * 16; }
 
-/* Start of block b (b may be P: the end). */
-static int64_t block_start(const dt_reducer *r, int64_t len, int b)
+/* Start of part j of `parts` (j may be parts: the end). */
+static int64_t part_start(int64_t len, int parts, int j)
 {
-    int64_t s = block_size(r, len) * b;
+    int64_t s = part_size(len, parts) * j;
     return s < len ? s : len;
 }
+
+/* The ranks' blocks of a range of length len: P parts. */
+static int64_t block_size(const dt_reducer *r, int64_t len) { return part_size(len, r->P); }
+static int64_t block_start(const dt_reducer *r, int64_t len, int b) { return part_start(len, r->P, b); }
 
 static int my_block(const dt_reducer *r) { return r->o.tree ? bitrev(r->rank, r->bits) : r->rank; }
 
@@ -340,20 +344,12 @@ void dt_reducer_begin(dt_reducer *r)
     r->nbucket = 0;
 }
 
-/* [*a, *b): part j of `parts` of a range of len values (ceil, rounded up to 16). */
-static void part(int64_t len, int parts, int j, int64_t *a, int64_t *b)
-{
-    int64_t per = ((len + parts - 1) / parts + 15) / 16 * 16;
-    *a = per * j < len ? per * j : len;
-    *b = per * (j + 1) < len ? per * (j + 1) : len;
-}
-
 /* This rank's slice of bucket i (absolute offsets in buf). */
 static void slice_of(const dt_reducer *r, int i, int64_t *a, int64_t *b)
 {
-    part(r->blen[i], r->xlocal, r->rank % r->xlocal, a, b);
-    *a += r->boff[i];
-    *b += r->boff[i];
+    int j = r->rank % r->xlocal;
+    *a = r->boff[i] + part_start(r->blen[i], r->xlocal, j);
+    *b = r->boff[i] + part_start(r->blen[i], r->xlocal, j + 1);
 }
 
 /* buf[a, b) = the sum of the host's buffers there, paired as the tree
@@ -375,34 +371,49 @@ static void host_sum(dt_reducer *r, int64_t a, int64_t b)
     }
 }
 
-/* Post stage `stage` of bucket i's exchange between hosts. Stages 0 ..
- * xbits-1 halve (the partner host differs in bit k; this rank keeps the
- * half of its blocks [blo, bhi) on its side of that bit and receives the
- * partner's values for it), stages xbits .. 2 xbits-1 double back (send
- * the blocks held, receive the partner's, in place). */
-static dt_status post(dt_reducer *r, int i)
+/* Stage `stage` of bucket i's exchange between hosts. Stages 0 .. xbits-1
+ * halve (the partner host differs in bit k; this rank keeps the half of
+ * its blocks [blo, bhi) on its side of that bit, sends the other half and
+ * receives the partner's values for the kept one), stages xbits ..
+ * 2 xbits-1 double back (send the blocks held, receive the partner's half
+ * of the range twice as large, in place). Blocks are parts of the slice
+ * [a, b): H = xsize of them. */
+typedef struct {
+    int partner;        /* rank of xcomm */
+    int klo, khi;       /* blocks received: kept (halving) or the partner's (doubling) */
+    int slo, shi;       /* blocks sent */
+    int64_t a, b;       /* the slice */
+} stage_plan;
+
+static stage_plan plan(const dt_reducer *r, int i)
 {
-    int st = r->stage[i], H = r->xsize, h = r->xbits;
-    int k = st < h ? st : 2 * h - 1 - st, partner = r->xrank ^ (1 << k);
-    int64_t a, b;
-    slice_of(r, i, &a, &b);
-    int lo = r->blo[i], hi = r->bhi[i], klo, khi, slo, shi;
+    int st = r->stage[i], H = r->xsize, h = r->xbits, lo = r->blo[i], hi = r->bhi[i];
+    int k = st < h ? st : 2 * h - 1 - st;
+    stage_plan p = {.partner = r->xrank ^ (1 << k)};
     if (st < h) { /* keep one half, send the other */
         int mid = (lo + hi) / 2, upper = (r->xrank >> k) & 1;
-        klo = upper ? mid : lo, khi = upper ? hi : mid;
-        slo = upper ? lo : mid, shi = upper ? mid : hi;
+        p.klo = upper ? mid : lo, p.khi = upper ? hi : mid;
+        p.slo = upper ? lo : mid, p.shi = upper ? mid : hi;
     } else { /* the partner holds the other half of the range of size H >> k around ours */
         int size = H >> k, plo = lo & ~(size - 1), mid = plo + size / 2;
-        slo = lo, shi = hi;
-        klo = lo == plo ? mid : plo, khi = lo == plo ? plo + size : mid;
+        p.slo = lo, p.shi = hi;
+        p.klo = lo == plo ? mid : plo, p.khi = lo == plo ? plo + size : mid;
     }
-    int64_t ka, kb, sa, sb, x;
-    part(b - a, H, klo, &ka, &x), part(b - a, H, khi - 1, &x, &kb);
-    part(b - a, H, slo, &sa, &x), part(b - a, H, shi - 1, &x, &sb);
-    dt_real *into = st < h ? r->htmp : r->buf;
-    TRY_MPI(MPI_Irecv(into + a + ka, (int)(kb - ka), MPI_REAL_T, partner, BUCKET_TAG + i, r->xcomm, &r->req[2 * i]),
+    slice_of(r, i, &p.a, &p.b);
+    return p;
+}
+
+static dt_status post(dt_reducer *r, int i)
+{
+    stage_plan p = plan(r, i);
+    int64_t len = p.b - p.a, H = r->xsize;
+    int64_t ka = part_start(len, (int)H, p.klo), kb = part_start(len, (int)H, p.khi);
+    int64_t sa = part_start(len, (int)H, p.slo), sb = part_start(len, (int)H, p.shi);
+    dt_real *into = r->stage[i] < r->xbits ? r->htmp : r->buf;
+    TRY_MPI(MPI_Irecv(into + p.a + ka, (int)(kb - ka), MPI_REAL_T, p.partner, BUCKET_TAG + i, r->xcomm, &r->req[2 * i]),
             "gradient exchange between hosts");
-    TRY_MPI(MPI_Isend(r->buf + a + sa, (int)(sb - sa), MPI_REAL_T, partner, BUCKET_TAG + i, r->xcomm, &r->req[2 * i + 1]),
+    TRY_MPI(MPI_Isend(r->buf + p.a + sa, (int)(sb - sa), MPI_REAL_T, p.partner, BUCKET_TAG + i, r->xcomm,
+                      &r->req[2 * i + 1]),
             "gradient exchange between hosts");
     return DT_OK;
 }
@@ -414,28 +425,24 @@ static dt_status advance(dt_reducer *r, int i, int *done)
     int nst = r->xbits > 0 ? 2 * r->xbits : 1;
     while (r->stage[i] < nst) {
         int fin = 0, rc = MPI_Testall(2, &r->req[2 * i], &fin, MPI_STATUSES_IGNORE);
-        if (rc != MPI_SUCCESS) { /* name the partner of this stage */
-            int st = r->stage[i], h = r->xbits, k = h <= 0 ? 0 : st < h ? st : 2 * h - 1 - st;
-            int x = r->xrank ^ (1 << k);
-            r->c->peer = h <= 0 ? -1 : r->peer ? x * r->local + r->rank % r->local : x;
+        if (rc != MPI_SUCCESS) { /* name the partner of this stage (of the world: the same local index) */
+            if (r->xbits > 0) r->c->peer = plan(r, i).partner * r->xlocal + r->rank % r->xlocal;
             dt_status e = dt_comm_mpi_fail(r->c, rc, "the gradient exchange between hosts");
             r->c->peer = -1;
             return e;
         }
         if (!fin) break;
-        int st = r->stage[i], h = r->xbits;
-        if (h > 0 && st < h) { /* add the partner's half to the kept one */
-            int k = st, mid = (r->blo[i] + r->bhi[i]) / 2, upper = (r->xrank >> k) & 1;
-            int klo = upper ? mid : r->blo[i], khi = upper ? r->bhi[i] : mid;
-            int64_t a, b, ka, kb, x;
-            slice_of(r, i, &a, &b);
-            part(b - a, r->xsize, klo, &ka, &x), part(b - a, r->xsize, khi - 1, &x, &kb);
-            dt_real *d = r->buf + a, *t = r->htmp + a;
-            for (int64_t j = ka; j < kb; j++) d[j] += t[j]; /* the tree's pairing; a + b == b + a */
-            r->blo[i] = klo, r->bhi[i] = khi;
-        } else if (h > 0) { /* the range doubles back */
-            int size = r->xsize >> (2 * h - 1 - st), plo = r->blo[i] & ~(size - 1);
-            r->blo[i] = plo, r->bhi[i] = plo + size;
+        if (r->xbits > 0) {
+            stage_plan p = plan(r, i);
+            if (r->stage[i] < r->xbits) { /* add the partner's half to the kept one */
+                int64_t len = p.b - p.a, ka = part_start(len, r->xsize, p.klo), kb = part_start(len, r->xsize, p.khi);
+                dt_real *d = r->buf + p.a, *t = r->htmp + p.a;
+                for (int64_t j = ka; j < kb; j++) d[j] += t[j]; /* the tree's pairing; a + b == b + a */
+                r->blo[i] = p.klo, r->bhi[i] = p.khi;
+            } else { /* the range doubles back */
+                r->blo[i] = p.klo < p.slo ? p.klo : p.slo;
+                r->bhi[i] = p.khi > p.shi ? p.khi : p.shi;
+            }
         }
         if (++r->stage[i] < nst) DT_TRY(post(r, i));
         else dt_trace_span("allreduce bucket", "comm", DT_TRACE_COMM, r->bt0[i], dt_trace_now(), "bucket", i, "values", r->blen[i]);
@@ -511,8 +518,7 @@ static dt_status host_gather(dt_reducer *r)
     DT_TRY(fence(r, "the gradient buckets"));
     for (int i = 0; i < r->nreq; i++)
         for (int j = 0; j < r->local; j++) {
-            int64_t a, b;
-            part(r->blen[i], r->local, j, &a, &b);
+            int64_t a = part_start(r->blen[i], r->local, j), b = part_start(r->blen[i], r->local, j + 1);
             if (j != me && b > a)
                 memcpy(r->buf + r->boff[i] + a, r->peer[first + j] + r->boff[i] + a, (size_t)(b - a) * sizeof(dt_real));
         }
