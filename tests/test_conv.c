@@ -61,6 +61,43 @@ static void fill_randn(dt_rng *r, dt_real *v, int64_t n)
     for (int64_t i = 0; i < n; i++) v[i] = (dt_real)dt_rng_randn(r);
 }
 
+/* conv2d layer 0 of `text` (input [C, H, W], F filters, the given stride and
+ * top/left padding) on N random examples against the definition. */
+static void check_forward(const char *what, const char *text, int N, int C, int H, int W, int F, int sh, int sw, int pt,
+                          int pl)
+{
+    dt_net *net = build(text, N);
+    dt_layer *l = &net->layers[0];
+    int64_t kh = l->params[0].dims[2], kw = l->params[0].dims[3], OH = l->out.h, OW = l->out.w;
+    dt_real *x = malloc(sizeof(dt_real) * N * C * H * W);
+    dt_rng r;
+    dt_rng_seed(&r, 3);
+    fill_randn(&r, x, (int64_t)N * C * H * W);
+    fill_randn(&r, l->params[0].w, l->params[0].size);
+    fill_randn(&r, l->params[1].w, F);
+    dt_pass p = {.n = N};
+    dt_net_forward(net, x, &p);
+    for (int n = 0; n < N; n++)
+        for (int f = 0; f < F; f++)
+            for (int64_t oy = 0; oy < OH; oy++)
+                for (int64_t ox = 0; ox < OW; ox++) {
+                    double s = l->params[1].w[f];
+                    for (int c = 0; c < C; c++)
+                        for (int64_t i = 0; i < kh; i++)
+                            for (int64_t j = 0; j < kw; j++) {
+                                int64_t iy = oy * sh - pt + i, ix = ox * sw - pl + j;
+                                if (iy >= 0 && iy < H && ix >= 0 && ix < W)
+                                    s += (double)x[((n * C + c) * H + iy) * W + ix] *
+                                         l->params[0].w[((f * C + c) * kh + i) * kw + j];
+                            }
+                    dt_real got = l->y[((n * F + f) * OH + oy) * OW + ox];
+                    ck_assert_msg(fabs(got - s) < 1e-4 * (1 + fabs(s)), "%s: y[%d,%d,%lld,%lld] = %g, want %g", what, n, f,
+                                  (long long)oy, (long long)ox, (double)got, s);
+                }
+    free(x);
+    dt_net_free(net);
+}
+
 /* The forward pass against the definition, over several geometries. */
 START_TEST(forward_matches_loops)
 {
@@ -73,42 +110,22 @@ START_TEST(forward_matches_loops)
         {"kernel = 4\nstride = 3\npadding = same\n", 3, 3, 0, 1}, /* 0+1 rows, 1+2 columns */
         {"kernel = 3,2\nstride = 2,1\npadding = 1,2\n", 2, 1, 1, 2},
         {"kernel = 2,3\nstride = 1,2\n", 1, 2, 0, 0},
+        {"kernel = 5\nstride = 4\n", 4, 4, 0, 0}, /* 1x1 out: fewer pixels than filters, lowered as a batch */
     };
-    enum { N = 2, C = 3, H = 6, W = 7, F = 4 };
     for (size_t t = 0; t < sizeof cases / sizeof *cases; t++) {
-        char text[512];
+        char text[512], what[32];
         snprintf(text, sizeof text, IN("3,6,7") "[c]\ntype = conv2d\nfilters = 4\n%s" HEAD_SIGMOID, cases[t].conv);
-        dt_net *net = build(text, N);
-        dt_layer *l = &net->layers[0];
-        int64_t kh = l->params[0].dims[2], kw = l->params[0].dims[3], OH = l->out.h, OW = l->out.w;
-        int sh = cases[t].sh, sw = cases[t].sw;
-        dt_real x[N * C * H * W];
-        dt_rng r;
-        dt_rng_seed(&r, 3);
-        fill_randn(&r, x, N * C * H * W);
-        fill_randn(&r, l->params[0].w, l->params[0].size);
-        fill_randn(&r, l->params[1].w, F);
-        dt_pass p = {.n = N};
-        dt_net_forward(net, x, &p);
-        for (int n = 0; n < N; n++)
-            for (int f = 0; f < F; f++)
-                for (int64_t oy = 0; oy < OH; oy++)
-                    for (int64_t ox = 0; ox < OW; ox++) {
-                        double s = l->params[1].w[f];
-                        for (int c = 0; c < C; c++)
-                            for (int64_t i = 0; i < kh; i++)
-                                for (int64_t j = 0; j < kw; j++) {
-                                    int64_t iy = oy * sh - cases[t].pt + i, ix = ox * sw - cases[t].pl + j;
-                                    if (iy >= 0 && iy < H && ix >= 0 && ix < W)
-                                        s += (double)x[((n * C + c) * H + iy) * W + ix] *
-                                             l->params[0].w[((f * C + c) * kh + i) * kw + j];
-                                }
-                        dt_real got = l->y[((n * F + f) * OH + oy) * OW + ox];
-                        ck_assert_msg(fabs(got - s) < 1e-4, "case %zu: y[%d,%d,%lld,%lld] = %g, want %g", t, n, f,
-                                      (long long)oy, (long long)ox, (double)got, s);
-                    }
-        dt_net_free(net);
+        snprintf(what, sizeof what, "case %zu", t);
+        check_forward(what, text, 2, 3, 6, 7, 4, cases[t].sh, cases[t].sw, cases[t].pt, cases[t].pl);
     }
+    /* small planes behind many channels (K > 8P) go through the batch
+     * lowering in groups of about 1 MiB of columns: 288 x 16 per example,
+     * 56 a group, 60 examples; and 1x1 kernels (64 channels, 2x2 maps) */
+    check_forward("batch lowering, 2 groups",
+                  IN("32,4,4") "[c]\ntype = conv2d\nfilters = 8\nkernel = 3\npadding = same\n" HEAD_SIGMOID, 60, 32, 4,
+                  4, 8, 1, 1, 1, 1);
+    check_forward("batch lowering, 1x1", IN("64,2,2") "[c]\ntype = conv2d\nfilters = 8\nkernel = 1\n" HEAD_SIGMOID, 3,
+                  64, 2, 2, 8, 1, 1, 0, 0);
 }
 END_TEST
 

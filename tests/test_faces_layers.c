@@ -351,6 +351,42 @@ START_TEST(input_gradient_accumulates)
 }
 END_TEST
 
+/* Folding each scale into the convolution before it (inference) keeps the
+ * outputs: a residual block as the face recogniser has them, a scale with a
+ * relu, one without bias, and one that cannot fold (its convolution has no
+ * bias). */
+START_TEST(fold_scales_keeps_outputs)
+{
+    const char *text = "[input]\nshape = 3,6,6\n"
+                       "[c1]\ntype = conv2d\nfilters = 4\nkernel = 3\npadding = same\n"
+                       "[s1]\ntype = scale\nactivation = relu\n"
+                       "[c2]\ntype = conv2d\nfilters = 4\nkernel = 3\npadding = same\n"
+                       "[s2]\ntype = scale\nbias = 0\n"
+                       "[sum]\ntype = add\ninputs = s2,s1\nactivation = relu\n"
+                       "[c3]\ntype = conv2d\nfilters = 4\nkernel = 1\nbias = 0\n"
+                       "[s3]\ntype = scale\n"
+                       "[g]\ntype = global_avgpool\n"
+                       "[out]\ntype = dense\nunits = 3\nactivation = softmax\n";
+    enum { N = 3, NX = N * 3 * 6 * 6 };
+    dt_net *net = build(text, N);
+    dt_rng r;
+    dt_rng_seed(&r, 5);
+    for (int i = 0; i < net->nlayers; i++)
+        for (int j = 0; j < net->layers[i].nparams; j++) fill_randn(&r, net->layers[i].params[j].w, net->layers[i].params[j].size);
+    dt_real x[NX], want[N * 3];
+    fill_randn(&r, x, NX);
+    dt_pass p = {.n = N};
+    memcpy(want, dt_net_forward(net, x, &p), sizeof want);
+    ck_assert_int_eq(dt_net_fold_scales(net), 2);
+    ck_assert(net->layers[dt_net_find(net, "s1")].folded && net->layers[dt_net_find(net, "s2")].folded);
+    ck_assert(!net->layers[dt_net_find(net, "s3")].folded);
+    const dt_real *got = dt_net_forward(net, x, &p);
+    for (int i = 0; i < N * 3; i++)
+        ck_assert_msg(fabs(got[i] - want[i]) < 1e-5, "output %d: %g folded, %g not", i, (double)got[i], (double)want[i]);
+    dt_net_free(net);
+}
+END_TEST
+
 START_TEST(config_errors)
 {
     static const struct {
@@ -412,6 +448,7 @@ int main(void)
     tcase_add_test(tc, scale_by_hand);
     tcase_add_test(tc, zeropad_channels_by_hand);
     tcase_add_test(tc, input_gradient_accumulates);
+    tcase_add_test(tc, fold_scales_keeps_outputs);
     tcase_add_test(tc, config_errors);
     suite_add_tcase(s, tc);
     return dt_run_suite(s);

@@ -2,6 +2,7 @@
  * finite-difference gradient checks of small networks built from model
  * text, forward values worked by hand (TF `same` padding, ties), the
  * course's pooling-backward vectors, and model errors. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -197,6 +198,39 @@ START_TEST(maxpool_2x2_vector_path)
 }
 END_TEST
 
+/* A forward that no backward follows (inference: no arg-maxes kept) gives
+ * the same maxima, NaN and ties included, at strides 1, 2 and 3 with and
+ * without padding. */
+START_TEST(maxpool_inference_path)
+{
+    static const char *keys[] = {"kernel = 3\nstride = 2\n", "kernel = 3\nstride = 1\npadding = same\n",
+                                 "kernel = 2,3\nstride = 3\npadding = 1\n", "kernel = 3\nstride = 2\npadding = same\n"};
+    static const dt_real values[] = {-1, 0, 0.5, 1, 2, NAN};
+    enum { N = 2, C = 3, H = 11, W = 13 };
+    for (size_t t = 0; t < sizeof keys / sizeof *keys; t++) {
+        char text[256];
+        snprintf(text, sizeof text, "[input]\nshape = %d,%d,%d\n[p]\ntype = maxpool\n%s" OUT_BCE, C, H, W, keys[t]);
+        dt_net *net = build(text, N);
+        dt_layer *l = &net->layers[0];
+        int64_t nx = (int64_t)N * C * H * W, ny = N * dt_shape_size(l->out);
+        dt_real x[N * C * H * W], want[N * C * H * W];
+        dt_rng r;
+        dt_rng_seed(&r, (uint64_t)t + 3);
+        for (int64_t i = 0; i < nx; i++) x[i] = values[(int)(dt_rng_double(&r) * 6) % 6];
+        dt_pass p = {.n = N};
+        dt_net_forward(net, x, &p);
+        memcpy(want, l->y, (size_t)ny * sizeof *want);
+        p.no_backward = 1;
+        for (int64_t i = 0; i < ny; i++) l->y[i] = 42;
+        dt_net_forward(net, x, &p);
+        for (int64_t i = 0; i < ny; i++)
+            ck_assert_msg(l->y[i] == want[i] || (isnan(l->y[i]) && isnan(want[i])), "%s: y[%lld] = %g, want %g", keys[t],
+                          (long long)i, (double)l->y[i], (double)want[i]);
+        dt_net_free(net);
+    }
+}
+END_TEST
+
 START_TEST(flatten_gap_add_forward)
 {
     dt_net *net = build("[input]\nshape = 2,2,3\n[f]\ntype = flatten\n[g]\ntype = global_avgpool\ninputs = input\n"
@@ -323,6 +357,7 @@ int main(void)
     tcase_add_test(tc, pool_forward_same_padding);
     tcase_add_test(tc, maxpool_ties_go_to_first);
     tcase_add_test(tc, maxpool_2x2_vector_path);
+    tcase_add_test(tc, maxpool_inference_path);
     tcase_add_test(tc, flatten_gap_add_forward);
     tcase_add_test(tc, course_pool_backward_vectors);
     tcase_add_test(tc, model_errors);

@@ -50,6 +50,7 @@ typedef struct {
 typedef struct {
     int64_t n;                 /* rows in this batch */
     int train;                 /* training mode: dropout active, batch statistics */
+    int no_backward;           /* no backward follows: layers may skip what only it reads (arg-maxes) */
     uint64_t seed;             /* dropout stream */
     uint64_t step;
     const int64_t *sample_ids; /* [n] global index of each row, keys the dropout masks */

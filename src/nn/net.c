@@ -331,6 +331,15 @@ static void place_params(dt_net *net)
     }
 }
 
+/* Readers of each layer's output into readers[1 + layer] ([0]: the input). */
+static void count_readers(dt_net *net, int *readers)
+{
+    memset(readers, 0, (size_t)(net->nlayers + 1) * sizeof *readers);
+    for (int i = 0; i < net->nlayers; i++)
+        for (int k = 0; k < net->layers[i].ops->ninputs; k++) readers[net->layers[i].inputs[k] + 1]++;
+    for (int j = 0; j < net->nlosses; j++) readers[net->losses[j].input + 1]++;
+}
+
 /* Point every layer at its y, dy and scratch in `buffers`; a folded
  * activation at its input layer's y and dy (its own stay unused). */
 static void assign_buffers(dt_net *net)
@@ -359,11 +368,8 @@ void dt_net_set_folding(int on) { g_folding = on; }
  * reads y's sign in the same pass that reads dy. The results are the same. */
 static void fold_activations(dt_net *net)
 {
-    int *readers = net->writers; /* scratch: readers of [1 + layer] */
-    memset(readers, 0, (size_t)(net->nlayers + 1) * sizeof *readers);
-    for (int i = 0; i < net->nlayers; i++)
-        for (int k = 0; k < net->layers[i].ops->ninputs; k++) readers[net->layers[i].inputs[k] + 1]++;
-    for (int j = 0; j < net->nlosses; j++) readers[net->losses[j].input + 1]++;
+    int *readers = net->writers; /* scratch */
+    count_readers(net, readers);
     for (int i = 0; g_folding && i < net->nlayers; i++) {
         dt_layer *a = &net->layers[i];
         int src = a->inputs[0];
@@ -391,6 +397,38 @@ void dt_net_unfold(dt_net *net, int idx)
         plan_backward(net);
         return;
     }
+}
+
+int dt_net_fold_scales(dt_net *net)
+{
+    int *readers = net->writers, folded = 0;
+    count_readers(net, readers);
+    for (int i = 0; i < net->nlayers; i++) {
+        dt_layer *s = &net->layers[i];
+        int src = s->inputs[0];
+        if (strcmp(s->ops->type, "scale") || s->folded || src < 0 || readers[src + 1] != 1 || s->fused_output) continue;
+        if (s->act != DT_ACT_LINEAR && s->act != DT_ACT_RELU && !(s->act == DT_ACT_LEAKY_RELU && s->act_alpha >= 0))
+            continue;
+        dt_layer *c = &net->layers[src];
+        if (strcmp(c->ops->type, "conv2d") || c->nparams != 2 || c->act != DT_ACT_LINEAR || c->fused_output) continue;
+        /* z = (W x + b) s + t = (s W) x + (s b + t) */
+        dt_param *W = &c->params[0], *b = &c->params[1];
+        int64_t F = W->dims[0], per = W->size / F;
+        for (int64_t f = 0; f < F; f++) {
+            dt_real sf = s->params[0].w[f], tf = s->nparams > 1 ? s->params[1].w[f] : 0;
+            for (int64_t k = 0; k < per; k++) W->w[f * per + k] *= sf;
+            b->w[f] = b->w[f] * sf + tf;
+        }
+        s->folded = 1;
+        c->act = s->act;
+        c->act_alpha = s->act_alpha;
+        folded++;
+    }
+    if (folded) {
+        assign_buffers(net);
+        plan_backward(net); /* wires each layer's inputs to the buffers */
+    }
+    return folded;
 }
 
 static dt_status allocate(dt_net *net)

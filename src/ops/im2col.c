@@ -55,6 +55,8 @@ void dt_im2col(const dt_conv_geom *g, const dt_real *x, dt_real *col, int64_t ld
                         for (int ox = 0; ox < xlo; ox++) d[ox] = 0;
                         if (sw == 1) /* contiguous: let it vectorise */
                             for (int ox = xlo; ox < xhi; ox++) d[ox] = x[at + ox];
+                        else if (sw == 2) /* a constant stride vectorises too (stems, down-sampling) */
+                            for (int ox = xlo; ox < xhi; ox++) d[ox] = x[at + (int64_t)ox * 2];
                         else
                             for (int ox = xlo; ox < xhi; ox++) d[ox] = x[at + (int64_t)ox * sw];
                         for (int ox = xhi; ox < OW; ox++) d[ox] = 0;

@@ -6,7 +6,9 @@
  * median of REPS runs of ITERS forward passes after a warm-up.
  *
  * usage: faces_bench MODELS_DIR [REPS [ITERS [detector|recognizer|landmarks]]]
- * Prints "dtrain detector 416 batch 1: X ms/image" and the like. */
+ * Prints "dtrain detector 416 batch 1: X ms/image" and the like; with
+ * FACES_BENCH_LAYERS set in the environment, each network's layers first
+ * (ms per batch and GFLOP/s, over 10 more passes). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,7 +41,7 @@ static int bench(const char *dir, const char *file, const char *what, int n, int
     int64_t in = dt_shape_size(v.net->in);
     dt_real *x = malloc((size_t)(n * in) * sizeof *x);
     for (int64_t i = 0; x && i < n * in; i++) x[i] = (dt_real)((i * 7919 % 256) / 255.0 - 0.5);
-    dt_pass p = {.n = n};
+    dt_pass p = {.n = n, .no_backward = 1};
     double t[64];
     reps = reps > 64 ? 64 : reps;
     dt_net_forward(v.net, x, &p); /* warm-up */
@@ -49,6 +51,18 @@ static int bench(const char *dir, const char *file, const char *what, int n, int
         t[r] = (now() - t0) / iters / n * 1e3;
     }
     qsort(t, (size_t)reps, sizeof *t, cmp);
+    if (getenv("FACES_BENCH_LAYERS")) {
+        double *secs = calloc((size_t)v.net->nlayers, sizeof *secs);
+        dt_net_time_into(v.net, secs);
+        for (int i = 0; i < 10; i++) dt_net_forward(v.net, x, &p);
+        dt_net_time_into(v.net, NULL);
+        for (int i = 0; i < v.net->nlayers; i++)
+            if (secs[i] > 0)
+                printf("  %-24s %-10s %4dx%3dx%3d %8.3f ms %6.1f GFLOP/s\n", v.net->layers[i].name, v.net->layers[i].ops->type,
+                       v.net->layers[i].out.c, v.net->layers[i].out.h, v.net->layers[i].out.w, secs[i] / 10 * 1e3,
+                       dt_layer_flops(&v.net->layers[i]) * n / (secs[i] / 10) * 1e-9);
+        free(secs);
+    }
     printf("dtrain %s %d batch %d: %.2f ms/image\n", what, v.size, n, t[reps / 2]);
     fflush(stdout);
     free(x);
