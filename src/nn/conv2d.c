@@ -25,6 +25,7 @@ typedef struct {
     int f, bias;
     int keep_z;   /* z kept apart from y, for a loss (see above) */
     int identity; /* 1x1 kernel, stride 1, no padding: col is x itself */
+    int by_rows;  /* stride 1, kernel taller than one row: by kernel rows (dt_im2row), forward unless batched */
     int batched;  /* small planes: forward is one gemm over the batch (see conv_forward_batched) */
     dt_init init;
 } conv_priv;
@@ -62,7 +63,8 @@ static dt_status conv_configure(dt_layer *l, dt_ini *m, const char *sec)
      * were slower: copying their wide output back costs more than it saves. */
     p->batched = K > 8 * P;
     l->scratch_len = (p->keep_z ? p->f * P : 0) + (p->batched ? (K + p->f) * P : 0);
-    l->scratch_fixed = p->identity ? 0 : K * P;
+    p->by_rows = !p->identity && g->sh == 1 && g->sw == 1 && g->kh > 1;
+    l->scratch_fixed = p->identity ? 0 : K * P + (p->by_rows ? 2 * p->f * K : 0);
     return DT_OK;
 }
 
@@ -128,6 +130,46 @@ static void conv_forward_batched(dt_layer *l, const dt_pass *ps, dt_real *z)
     }
 }
 
+/* The weights by kernel row, Wr [KH][F, C*KW]: Wr[i][f][c*KW + j] =
+ * W[f][c][i][j] (back = 0); or back: W[f][c][i][j] += Wr[i][f][c*KW + j]. */
+static void by_kernel_row(const conv_priv *p, dt_real *W, dt_real *Wr, int back)
+{
+    const dt_conv_geom *g = &p->g;
+    int64_t F = p->f, CK = (int64_t)g->c * g->kw;
+    for (int64_t f = 0; f < F; f++)
+        for (int c = 0; c < g->c; c++)
+            for (int i = 0; i < g->kh; i++)
+                for (int j = 0; j < g->kw; j++) {
+                    dt_real *w = &W[((f * g->c + c) * g->kh + i) * g->kw + j], *r = &Wr[(i * F + f) * CK + c * g->kw + j];
+                    if (back)
+                        *w += *r;
+                    else
+                        *r = *w;
+                }
+}
+
+static void conv_forward_rows(dt_layer *l, const dt_pass *ps, dt_real *z)
+{
+    const conv_priv *p = l->priv;
+    const dt_conv_geom *g = &p->g;
+    int64_t F = p->f, K = (int64_t)g->c * g->kh * g->kw, P = (int64_t)g->oh * g->ow, CK = (int64_t)g->c * g->kw;
+    int64_t chw = (int64_t)g->c * g->h * g->w, ld = (int64_t)(g->oh + g->kh - 1) * g->ow;
+    const dt_real *b = p->bias ? l->params[1].w : NULL;
+    dt_real *rows = l->scratch, *Wr = l->scratch + K * P;
+    by_kernel_row(p, l->params[0].w, Wr, 0);
+    for (int64_t e = 0; e < ps->n; e++) {
+        const dt_real *xe = l->x[0] + e * chw;
+        dt_real *ze = z + e * F * P;
+        dt_im2row(g, xe, rows, ld);
+        if (b)
+            for (int64_t f = 0; f < F; f++)
+                for (int64_t q = 0; q < P; q++) ze[f * P + q] = b[f];
+        for (int i = 0; i < g->kh; i++)
+            dt_gemm(0, 0, F, P, CK, 1, Wr + i * F * CK, CK, rows + (int64_t)i * g->ow, ld, b || i ? 1 : 0, ze, P);
+        dt_act_forward(l->act, ze, l->y + e * F * P, 1, F * P, l->act_alpha);
+    }
+}
+
 static void conv_forward(dt_layer *l, const dt_pass *ps)
 {
     const conv_priv *p = l->priv;
@@ -139,6 +181,10 @@ static void conv_forward(dt_layer *l, const dt_pass *ps)
     l->z = p->keep_z || l->act == DT_ACT_LINEAR ? z : NULL;
     if (p->batched) {
         conv_forward_batched(l, ps, z);
+        return;
+    }
+    if (p->by_rows) {
+        conv_forward_rows(l, ps, z);
         return;
     }
     for (int64_t e = 0; e < ps->n; e++) {
@@ -153,6 +199,43 @@ static void conv_forward(dt_layer *l, const dt_pass *ps)
     }
 }
 
+/* Backward by kernel rows (see conv_forward_rows): per example
+ *   dWr[i] += dz · rows[:, i*OW ...]^T   and   drows[:, i*OW ...] += Wr[i]^T · dz,
+ * the KH windows of drows overlapping, then dx += the adjoint of im2row.
+ * rows and drows share the column scratch; after it Wr [F*K], dWr [F*K]. */
+static void conv_backward_rows(dt_layer *l, const dt_pass *ps)
+{
+    const conv_priv *p = l->priv;
+    const dt_conv_geom *g = &p->g;
+    int64_t F = p->f, K = (int64_t)g->c * g->kh * g->kw, P = (int64_t)g->oh * g->ow, CK = (int64_t)g->c * g->kw;
+    int64_t chw = (int64_t)g->c * g->h * g->w, fp = F * P, ld = (int64_t)(g->oh + g->kh - 1) * g->ow;
+    dt_real *dW = l->params[0].g, *db = p->bias ? l->params[1].g : NULL;
+    dt_real *rows = l->scratch, *Wr = l->scratch + K * P, *dWr = Wr + F * K;
+    by_kernel_row(p, l->params[0].w, Wr, 0);
+    if (dW) memset(dWr, 0, (size_t)(F * K) * sizeof *dWr);
+    for (int64_t e = 0; e < ps->n; e++) {
+        const dt_real *xe = l->x[0] + e * chw;
+        dt_real *dz = l->dy + e * fp;
+        if (!l->fused_output)
+            dt_act_backward(l->act, l->y + e * fp, l->y + e * fp, dz, dz, 1, fp, l->act_alpha);
+        if (db)
+            for (int64_t f = 0; f < F; f++) db[f] += dt_sum(dz + f * P, P);
+        if (dW) {
+            dt_im2row(g, xe, rows, ld);
+            for (int i = 0; i < g->kh; i++)
+                dt_gemm(0, 1, F, CK, P, 1, dz, P, rows + (int64_t)i * g->ow, ld, 1, dWr + i * F * CK, CK);
+        }
+        if (!l->dx[0]) continue;
+        dt_real *dx = l->dx[0] + e * chw;
+        memset(rows, 0, (size_t)(CK * ld) * sizeof *rows); /* the windows overlap: each adds */
+        for (int i = 0; i < g->kh; i++)
+            dt_gemm(1, 0, CK, P, F, 1, Wr + i * F * CK, CK, dz, P, 1, rows + (int64_t)i * g->ow, ld);
+        if (!l->dx_accum[0]) memset(dx, 0, (size_t)chw * sizeof *dx);
+        dt_row2im(g, rows, ld, dx);
+    }
+    if (dW) by_kernel_row(p, dW, dWr, 1);
+}
+
 static void conv_backward(dt_layer *l, const dt_pass *ps)
 {
     const conv_priv *p = l->priv;
@@ -161,6 +244,10 @@ static void conv_backward(dt_layer *l, const dt_pass *ps)
     int64_t chw = (int64_t)g->c * g->h * g->w, fp = F * P;
     const dt_real *W = l->params[0].w;
     dt_real *dW = l->params[0].g, *db = p->bias ? l->params[1].g : NULL, *col = l->scratch;
+    if (p->by_rows) {
+        conv_backward_rows(l, ps);
+        return;
+    }
     for (int64_t e = 0; e < ps->n; e++) {
         const dt_real *xe = l->x[0] + e * chw;
         dt_real *dz = l->dy + e * fp; /* dy is ours and dead after this: dz in place */

@@ -67,6 +67,47 @@ void dt_im2col(const dt_conv_geom *g, const dt_real *x, dt_real *col, int64_t ld
         }
 }
 
+void dt_im2row(const dt_conv_geom *g, const dt_real *x, dt_real *rows, int64_t ld)
+{
+    const int OW = g->ow, HP = g->oh + g->kh - 1;
+    for (int c = 0; c < g->c; c++)
+        for (int j = 0; j < g->kw; j++) {
+            int xlo, xhi;
+            valid_range(g->w, 1, g->pl, j, OW, &xlo, &xhi);
+            dt_real *r = rows + (int64_t)(c * g->kw + j) * ld;
+            for (int yp = 0; yp < HP; yp++) {
+                int y = yp - g->pt;
+                dt_real *d = r + (int64_t)yp * OW;
+                if (y < 0 || y >= g->h) {
+                    for (int ox = 0; ox < OW; ox++) d[ox] = 0;
+                    continue;
+                }
+                const dt_real *s = x + ((int64_t)c * g->h + y) * g->w - g->pl + j; /* s[ox] is under output ox */
+                for (int ox = 0; ox < xlo; ox++) d[ox] = 0;
+                for (int ox = xlo; ox < xhi; ox++) d[ox] = s[ox];
+                for (int ox = xhi; ox < OW; ox++) d[ox] = 0;
+            }
+        }
+}
+
+void dt_row2im(const dt_conv_geom *g, const dt_real *rows, int64_t ld, dt_real *x)
+{
+    const int OW = g->ow, HP = g->oh + g->kh - 1;
+    for (int c = 0; c < g->c; c++)
+        for (int j = 0; j < g->kw; j++) {
+            int xlo, xhi;
+            valid_range(g->w, 1, g->pl, j, OW, &xlo, &xhi);
+            const dt_real *r = rows + (int64_t)(c * g->kw + j) * ld;
+            for (int yp = 0; yp < HP; yp++) {
+                int y = yp - g->pt;
+                if (y < 0 || y >= g->h) continue;
+                const dt_real *s = r + (int64_t)yp * OW;
+                dt_real *d = x + ((int64_t)c * g->h + y) * g->w - g->pl + j; /* d[ox] is under output ox */
+                for (int ox = xlo; ox < xhi; ox++) d[ox] += s[ox];
+            }
+        }
+}
+
 void dt_col2im(const dt_conv_geom *g, dt_real *col, int64_t ldc, dt_real *x)
 {
     const int OW = g->ow, sw = g->sw, flat = sw == 1 && OW == g->w;

@@ -27,6 +27,16 @@ typedef struct {
 /* col [K, ldc] (first OH*OW columns of each row) from x [C, H, W]. */
 void dt_im2col(const dt_conv_geom *g, const dt_real *x, dt_real *col, int64_t ldc);
 
+/* For stride 1 only: the lowering of kernel columns alone. rows
+ * [C*KW, ld] (first (OH+KH-1)*OW columns of each row) holds
+ *   rows[c*KW + j][yp*OW + ox] = x[c][yp - PT][ox - PL + j]  (0 outside),
+ * so the columns of kernel row i are the OH*OW columns from i*OW on, and the
+ * convolution is Z = sum over i of W_i [F, C*KW] · rows[:, i*OW ...]: KH
+ * products from a matrix KH times smaller than col. */
+void dt_im2row(const dt_conv_geom *g, const dt_real *x, dt_real *rows, int64_t ld);
+/* Its adjoint: x [C, H, W] += every rows entry at the pixel it was read from. */
+void dt_row2im(const dt_conv_geom *g, const dt_real *rows, int64_t ld, dt_real *x);
+
 /* The adjoint: x [C, H, W] += every col entry at the pixel it was read from
  * (entries that came from the padding are dropped). Overlapping windows add.
  * col is scratch: its padding entries may be overwritten with zeros. */
