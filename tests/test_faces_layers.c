@@ -351,10 +351,10 @@ START_TEST(input_gradient_accumulates)
 }
 END_TEST
 
-/* Folding each scale into the convolution before it (inference) keeps the
- * outputs: a residual block as the face recogniser has them, a scale with a
- * relu, one without bias, and one that cannot fold (its convolution has no
- * bias). */
+/* Folding for inference keeps the outputs: a residual block as the face
+ * recogniser has them (each scale into its convolution, the add with its
+ * relu into the second convolution), a scale with a relu, one without
+ * bias, and one that cannot fold (its convolution has no bias). */
 START_TEST(fold_scales_keeps_outputs)
 {
     const char *text = "[input]\nshape = 3,6,6\n"
@@ -377,8 +377,9 @@ START_TEST(fold_scales_keeps_outputs)
     fill_randn(&r, x, NX);
     dt_pass p = {.n = N};
     memcpy(want, dt_net_forward(net, x, &p), sizeof want);
-    ck_assert_int_eq(dt_net_fold_scales(net), 2);
+    ck_assert_int_eq(dt_net_fold_inference(net), 3);
     ck_assert(net->layers[dt_net_find(net, "s1")].folded && net->layers[dt_net_find(net, "s2")].folded);
+    ck_assert(net->layers[dt_net_find(net, "sum")].folded); /* into c2, which adds s1 (= c1) in its output pass */
     ck_assert(!net->layers[dt_net_find(net, "s3")].folded);
     const dt_real *got = dt_net_forward(net, x, &p);
     for (int i = 0; i < N * 3; i++)

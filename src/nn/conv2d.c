@@ -20,6 +20,10 @@
 #include "nn/layer.h"
 #include "ops/im2col.h"
 
+/* Columns lowered at once are kept to about 1 MiB, so that they are still
+ * in cache when the gemm packs them (see the forward paths below). */
+#define COL_CACHE_REALS (1 << 18)
+
 typedef struct {
     dt_conv_geom g;
     int f, bias;
@@ -90,14 +94,46 @@ static dt_status conv_init(dt_layer *l, dt_rng *rng)
  * col [K, G*P] (then copying [F, G*P] out to NCHW) was slower at every G,
  * 7x7 maps included: 89.5 ms a step per example, 91.7 at G*P >= 512, 95.9 at
  * >= 2048; OpenBLAS runs the 64x49x576 products at 70 GFLOP/s as they are. */
+/* Example e's output pass: v = s + b (s [F, P] rows lds apart, the
+ * product; b may be NULL), plus l->res where a residual add was folded in,
+ * z = v where z is kept apart from y, y = act(v). One pass for the usual
+ * activations: the bias is not written first for the gemm to add to. */
+static inline __attribute__((always_inline)) void bias_act_with(const dt_layer *l, const dt_real *b, const dt_real *s,
+                                                                int64_t lds, const dt_real *r, dt_real *out, int64_t F,
+                                                                int64_t P, dt_act act)
+{
+    for (int64_t f = 0; f < F; f++) {
+        const dt_real *sf = s + f * lds, *rf = r ? r + f * P : NULL, bf = b ? b[f] : 0;
+        dt_real *of = out + f * P;
+        for (int64_t q = 0; q < P; q++) {
+            dt_real v = sf[q] + bf;
+            if (r) v += rf[q];
+            of[q] = act == DT_ACT_RELU ? (v > 0 ? v : 0) : act == DT_ACT_LEAKY_RELU ? (v > 0 ? v : l->act_alpha * v) : v;
+        }
+    }
+}
+
+static void bias_act(const dt_layer *l, const dt_real *b, const dt_real *s, int64_t lds, int64_t e, dt_real *z,
+                     int64_t F, int64_t P)
+{
+    const dt_real *r = l->res ? l->res + e * F * P : NULL;
+    dt_real *ze = z + e * F * P, *ye = l->y + e * F * P;
+    if (ze != ye || (l->act != DT_ACT_RELU && l->act != DT_ACT_LEAKY_RELU)) {
+        bias_act_with(l, b, s, lds, r, ze, F, P, DT_ACT_LINEAR);
+        dt_act_forward(l->act, ze, ye, 1, F * P, l->act_alpha);
+    } else if (l->act == DT_ACT_RELU)
+        bias_act_with(l, b, s, lds, r, ye, F, P, DT_ACT_RELU);
+    else
+        bias_act_with(l, b, s, lds, r, ye, F, P, DT_ACT_LEAKY_RELU);
+}
+
 /* Examples lowered side by side in groups, col [K, G*P], one gemm per group
- * into zb [F, G*P], then each example's [F, P] copied out with its bias. G
- * keeps a group's columns within about 1 MiB, in cache: the whole batch at
- * once was slower for resnet_small's 7x7 layers (3.6 MiB of columns at batch
- * 32), groups are not. The face recogniser (256 filters on 4x4 maps, batch
- * 16): 8.6 -> 6.7 ms per face, the weights packed once a group instead of
- * once an example. The scratch holds (after z, when kept) col and zb. */
-#define BATCHED_COL_REALS (1 << 18)
+ * into zb [F, G*P], then each example's [F, P] copied out in its output
+ * pass. G keeps a group's columns within COL_CACHE_REALS: larger groups
+ * were slower (the face recogniser's 128-filter layers on 8x8 maps: 3.2 ms
+ * a batch of 16 at 1 MiB, 3.8 at 2.3 MiB, 4.3 at 4.6 MiB); the weights are
+ * packed once a group instead of once an example. The scratch holds (after
+ * z, when kept) col and zb. */
 static void conv_forward_batched(dt_layer *l, const dt_pass *ps, dt_real *z)
 {
     const conv_priv *p = l->priv;
@@ -106,7 +142,7 @@ static void conv_forward_batched(dt_layer *l, const dt_pass *ps, dt_real *z)
     int64_t chw = (int64_t)g->c * g->h * g->w;
     const dt_real *W = l->params[0].w, *b = p->bias ? l->params[1].w : NULL;
     dt_real *col = l->scratch + l->scratch_fixed + (p->keep_z ? n * F * P : 0), *zb = col + K * n * P;
-    int64_t G = BATCHED_COL_REALS / (K * P) < 1 ? 1 : BATCHED_COL_REALS / (K * P);
+    int64_t G = COL_CACHE_REALS / (K * P) < 1 ? 1 : COL_CACHE_REALS / (K * P);
     for (int64_t e0 = 0; e0 < n; e0 += G) {
         int64_t m = n - e0 < G ? n - e0 : G, mP = m * P;
         for (int64_t e = 0; e < m; e++) {
@@ -118,15 +154,7 @@ static void conv_forward_batched(dt_layer *l, const dt_pass *ps, dt_real *z)
             for (int64_t k = 0; k < K; k++) memcpy(col + k * mP + e * P, xe + k * P, (size_t)P * sizeof *xe);
         }
         dt_gemm(0, 0, F, mP, K, 1, W, K, col, mP, 0, zb, mP);
-        for (int64_t e = 0; e < m; e++) {
-            dt_real *ze = z + (e0 + e) * F * P;
-            for (int64_t f = 0; f < F; f++) {
-                const dt_real *s = zb + f * mP + e * P;
-                dt_real bf = b ? b[f] : 0;
-                for (int64_t q = 0; q < P; q++) ze[f * P + q] = s[q] + bf;
-            }
-            dt_act_forward(l->act, ze, l->y + (e0 + e) * F * P, 1, F * P, l->act_alpha);
-        }
+        for (int64_t e = 0; e < m; e++) bias_act(l, b, zb + e * P, mP, e0 + e, z, F, P);
     }
 }
 
@@ -161,12 +189,9 @@ static void conv_forward_rows(dt_layer *l, const dt_pass *ps, dt_real *z)
         const dt_real *xe = l->x[0] + e * chw;
         dt_real *ze = z + e * F * P;
         dt_im2row(g, xe, rows, ld);
-        if (b)
-            for (int64_t f = 0; f < F; f++)
-                for (int64_t q = 0; q < P; q++) ze[f * P + q] = b[f];
         for (int i = 0; i < g->kh; i++)
-            dt_gemm(0, 0, F, P, CK, 1, Wr + i * F * CK, CK, rows + (int64_t)i * g->ow, ld, b || i ? 1 : 0, ze, P);
-        dt_act_forward(l->act, ze, l->y + e * F * P, 1, F * P, l->act_alpha);
+            dt_gemm(0, 0, F, P, CK, 1, Wr + i * F * CK, CK, rows + (int64_t)i * g->ow, ld, i ? 1 : 0, ze, P);
+        bias_act(l, b, ze, P, e, z, F, P);
     }
 }
 
@@ -187,15 +212,23 @@ static void conv_forward(dt_layer *l, const dt_pass *ps)
         conv_forward_rows(l, ps, z);
         return;
     }
+    /* a large plane is lowered a band of output rows at a time, its columns
+     * still in cache when the gemm reads them (the face recogniser's 7x7
+     * stride-2 stem, 3 MiB of columns an example: 15.4 -> 10.5 ms a batch) */
+    int band = (int)(K * g->ow >= COL_CACHE_REALS ? 1 : COL_CACHE_REALS / (K * g->ow));
     for (int64_t e = 0; e < ps->n; e++) {
         const dt_real *xe = l->x[0] + e * chw;
         dt_real *ze = z + e * F * P;
-        if (!p->identity) dt_im2col(g, xe, col, P);
-        if (b)
-            for (int64_t f = 0; f < F; f++)
-                for (int64_t q = 0; q < P; q++) ze[f * P + q] = b[f];
-        dt_gemm(0, 0, F, P, K, 1, W, K, p->identity ? xe : col, P, b ? 1 : 0, ze, P);
-        dt_act_forward(l->act, ze, l->y + e * F * P, 1, F * P, l->act_alpha);
+        if (p->identity)
+            dt_gemm(0, 0, F, P, K, 1, W, K, xe, P, 0, ze, P);
+        else
+            for (int oy = 0; oy < g->oh; oy += band) {
+                int rows = g->oh - oy < band ? g->oh - oy : band;
+                int64_t cols = (int64_t)rows * g->ow;
+                dt_im2col_rows(g, xe, col, cols, oy, oy + rows);
+                dt_gemm(0, 0, F, cols, K, 1, W, K, col, cols, 0, ze + (int64_t)oy * g->ow, P);
+            }
+        bias_act(l, b, ze, P, e, z, F, P);
     }
 }
 

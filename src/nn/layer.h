@@ -115,6 +115,7 @@ struct dt_layer {
     int folded;        /* an activation the network folded into its input layer: y and dy are that
                         * layer's, and forward and backward are skipped */
     const dt_real *z; /* pre-activation of the last forward, for the loss */
+    const dt_real *res; /* [n, out] added before the activation: a residual add folded in for inference */
     int64_t goff;     /* offset of this layer's first gradient in the flat buffer */
     int64_t nstats;   /* reals of per-step statistics (batch norm), set by configure */
     dt_real *stats;   /* [nstats], summed over ranks with the gradients */

@@ -399,10 +399,10 @@ void dt_net_unfold(dt_net *net, int idx)
     }
 }
 
-int dt_net_fold_scales(dt_net *net)
+/* Scale layers into the convolution before them (see net.h). */
+static int fold_scales(dt_net *net, int *readers)
 {
-    int *readers = net->writers, folded = 0;
-    count_readers(net, readers);
+    int folded = 0;
     for (int i = 0; i < net->nlayers; i++) {
         dt_layer *s = &net->layers[i];
         int src = s->inputs[0];
@@ -424,10 +424,55 @@ int dt_net_fold_scales(dt_net *net)
         c->act_alpha = s->act_alpha;
         folded++;
     }
+    return folded;
+}
+
+/* Residual adds into the convolution that computes one side (see net.h);
+ * res_of[c] becomes the other side's layer for such a convolution c. */
+static int fold_adds(dt_net *net, const int *readers, int *res_of)
+{
+    int folded = 0;
+    for (int i = 0; i < net->nlayers; i++) {
+        dt_layer *a = &net->layers[i];
+        if (strcmp(a->ops->type, "add") || a->folded || a->fused_output) continue;
+        if (a->act != DT_ACT_LINEAR && a->act != DT_ACT_RELU && !(a->act == DT_ACT_LEAKY_RELU && a->act_alpha >= 0))
+            continue;
+        for (int k = 0; k < 2; k++) {
+            int side = a->inputs[k], other = a->inputs[1 - k], c = side;
+            if (side < 0 || other < 0 || readers[side + 1] != 1) continue;
+            if (net->layers[c].folded) c = net->layers[c].inputs[0]; /* a scale folded into its convolution */
+            dt_layer *cv = &net->layers[c];
+            if (strcmp(cv->ops->type, "conv2d") || cv->act != DT_ACT_LINEAR || cv->fused_output || res_of[c] >= 0 ||
+                other >= c) /* the other side must be ready when the convolution runs */
+                continue;
+            cv->act = a->act;
+            cv->act_alpha = a->act_alpha;
+            res_of[c] = other;
+            a->inputs[0] = side; /* a folded layer's y is its first input's */
+            a->inputs[1] = other;
+            a->folded = 1;
+            folded++;
+            break;
+        }
+    }
+    return folded;
+}
+
+int dt_net_fold_inference(dt_net *net)
+{
+    int *readers = net->writers, *res_of = dt_alloc((size_t)net->nlayers * sizeof *res_of);
+    if (!res_of) return 0; /* an optimisation only */
+    for (int i = 0; i < net->nlayers; i++) res_of[i] = -1;
+    count_readers(net, readers);
+    int folded = fold_scales(net, readers);
+    folded += fold_adds(net, readers, res_of);
     if (folded) {
         assign_buffers(net);
         plan_backward(net); /* wires each layer's inputs to the buffers */
+        for (int i = 0; i < net->nlayers; i++)
+            net->layers[i].res = res_of[i] >= 0 ? net->layers[res_of[i]].y : NULL;
     }
+    dt_free(res_of);
     return folded;
 }
 

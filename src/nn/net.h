@@ -79,13 +79,18 @@ int dt_net_find(const dt_net *net, const char *name);
  * folded into it (a relu or leaky relu read by nothing else: the network
  * does this as it builds), for callers that read that layer's y. */
 void dt_net_unfold(dt_net *net, int idx);
-/* For inference only: fold each scale layer into the convolution before it
- * (its only reader, with a bias and no activation of its own): W and b take
- * the scale, the convolution the scale's activation, and the scale layer is
- * skipped. One pass over the activations fewer per pair; the parameters are
- * no longer the checkpoint's, so such a network must not be trained or
- * saved. Returns how many were folded. */
-int dt_net_fold_scales(dt_net *net);
+/* For inference only, two folds that save a pass over the activations each:
+ * - each scale layer into the convolution before it (its only reader, with
+ *   a bias and no activation of its own): W and b take the scale, the
+ *   convolution the scale's activation;
+ * - each residual add one of whose sides is a convolution (or a scale folded
+ *   into one) read by nothing else, computed after the other side: the
+ *   convolution adds the other side in its output pass and takes the add's
+ *   activation. Same sums in the same order.
+ * The folded layers are skipped. The parameters are no longer the
+ * checkpoint's and backward does not know the folds, so such a network must
+ * not be trained or saved. Returns how many layers were folded. */
+int dt_net_fold_inference(dt_net *net);
 /* Whether networks built from now on fold activations (1, the default;
  * 0 for comparisons). */
 void dt_net_set_folding(int on);

@@ -194,6 +194,34 @@ static void max_row_values(const dt_real *x, int64_t W, int64_t h0, int64_t h1, 
         max_row_only(x, W, h0, h1, c0, sw, kw, n, y);
 }
 
+/* Average pooling's interior outputs of one row (windows inside the
+ * input's columns), tap by tap over all n outputs: the same sums in the
+ * same order as the general loop, in lanes; the stride a constant where it
+ * is 1 or 2. */
+static inline __attribute__((always_inline)) void avg_row_at(const dt_real *x, int64_t W, int64_t h0, int64_t h1,
+                                                             int64_t c0, int64_t sw, int64_t kw, int64_t n, dt_real *y)
+{
+    const dt_real cells = (dt_real)((h1 - h0) * kw);
+    for (int64_t o = 0; o < n; o++) y[o] = 0;
+    for (int64_t h = h0; h < h1; h++)
+        for (int64_t j = 0; j < kw; j++) {
+            const dt_real *r = x + h * W + c0 + j;
+            for (int64_t o = 0; o < n; o++) y[o] += r[o * sw];
+        }
+    for (int64_t o = 0; o < n; o++) y[o] /= cells;
+}
+
+static void avg_row(const dt_real *x, int64_t W, int64_t h0, int64_t h1, int64_t c0, int64_t sw, int64_t kw, int64_t n,
+                    dt_real *y)
+{
+    if (sw == 2)
+        avg_row_at(x, W, h0, h1, c0, 2, kw, n, y);
+    else if (sw == 1)
+        avg_row_at(x, W, h0, h1, c0, 1, kw, n, y);
+    else
+        avg_row_at(x, W, h0, h1, c0, sw, kw, n, y);
+}
+
 static void pool_forward(dt_layer *l, const dt_pass *ps)
 {
     const pool_priv *p = l->priv;
@@ -222,8 +250,10 @@ static void pool_forward(dt_layer *l, const dt_pass *ps)
             else if (p->max && ohi > olo)
                 max_row(x, W, h0, h1, olo * p->sw - p->pw, p->sw, p->kw, ohi - olo, y + oh * OW + olo,
                         arg + pl * OH * OW + oh * OW + olo);
+            else if (ohi > olo)
+                avg_row(x, W, h0, h1, olo * p->sw - p->pw, p->sw, p->kw, ohi - olo, y + oh * OW + olo);
             for (int64_t ow = 0; ow < OW; ow++) {
-                if (p->max && ow == olo && ohi > olo) ow = ohi;
+                if (ow == olo && ohi > olo) ow = ohi;
                 if (ow >= OW) break;
                 int64_t w0 = ow * p->sw - p->pw, w1 = w0 + p->kw;
                 w0 = w0 > 0 ? w0 : 0;

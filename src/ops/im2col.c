@@ -27,31 +27,34 @@ static void zero_edges(dt_real *r, int OW, int ylo, int yhi, int xlo, int xhi)
     }
 }
 
-void dt_im2col(const dt_conv_geom *g, const dt_real *x, dt_real *col, int64_t ldc)
+void dt_im2col_rows(const dt_conv_geom *g, const dt_real *x, dt_real *col, int64_t ldc, int oy0, int oy1)
 {
-    const int OH = g->oh, OW = g->ow, sw = g->sw;
+    const int OW = g->ow, sw = g->sw;
     /* stride 1 and OW == W: input rows are output rows apart, so a tap's
      * whole valid block is one shifted contiguous copy */
     const int flat = sw == 1 && OW == g->w;
+    const int64_t base = (int64_t)oy0 * OW, end = (int64_t)oy1 * OW; /* col's column 0 is pixel base */
     for (int c = 0; c < g->c; c++)
         for (int i = 0; i < g->kh; i++) {
             int ylo, yhi;
-            valid_range(g->h, g->sh, g->pt, i, OH, &ylo, &yhi);
+            valid_range(g->h, g->sh, g->pt, i, g->oh, &ylo, &yhi);
+            ylo = ylo < oy0 ? oy0 : ylo > oy1 ? oy1 : ylo;
+            yhi = yhi > oy1 ? oy1 : yhi < ylo ? ylo : yhi;
             for (int j = 0; j < g->kw; j++) {
                 int xlo, xhi;
                 valid_range(g->w, sw, g->pl, j, OW, &xlo, &xhi);
                 dt_real *r = col + ((int64_t)(c * g->kh + i) * g->kw + j) * ldc;
-                for (int64_t k = 0; k < (int64_t)ylo * OW; k++) r[k] = 0;
+                for (int64_t k = base; k < (int64_t)ylo * OW; k++) r[k - base] = 0;
                 if (flat && ylo < yhi) {
-                    /* x[at + k] is the input under r[k]; what wraps into a neighbouring row is zeroed after */
+                    /* x[at + k] is the input under pixel k; what wraps into a neighbouring row is zeroed after */
                     int64_t at = ((int64_t)c * g->h - g->pt + i) * g->w - g->pl + j;
-                    for (int64_t k = (int64_t)ylo * OW + xlo; k < (int64_t)(yhi - 1) * OW + xhi; k++) r[k] = x[at + k];
-                    zero_edges(r, OW, ylo, yhi, xlo, xhi);
+                    for (int64_t k = (int64_t)ylo * OW + xlo; k < (int64_t)(yhi - 1) * OW + xhi; k++) r[k - base] = x[at + k];
+                    zero_edges(r, OW, ylo - oy0, yhi - oy0, xlo, xhi);
                 } else {
                     for (int oy = ylo; oy < yhi; oy++) {
                         /* x[at + ox * sw] is the input under output ox (at may be < 0) */
                         int64_t at = ((int64_t)c * g->h + oy * g->sh - g->pt + i) * g->w - g->pl + j;
-                        dt_real *d = r + (int64_t)oy * OW;
+                        dt_real *d = r + (int64_t)(oy - oy0) * OW;
                         for (int ox = 0; ox < xlo; ox++) d[ox] = 0;
                         if (sw == 1) /* contiguous: let it vectorise */
                             for (int ox = xlo; ox < xhi; ox++) d[ox] = x[at + ox];
@@ -62,9 +65,14 @@ void dt_im2col(const dt_conv_geom *g, const dt_real *x, dt_real *col, int64_t ld
                         for (int ox = xhi; ox < OW; ox++) d[ox] = 0;
                     }
                 }
-                for (int64_t k = (int64_t)yhi * OW; k < (int64_t)OH * OW; k++) r[k] = 0;
+                for (int64_t k = (int64_t)yhi * OW; k < end; k++) r[k - base] = 0;
             }
         }
+}
+
+void dt_im2col(const dt_conv_geom *g, const dt_real *x, dt_real *col, int64_t ldc)
+{
+    dt_im2col_rows(g, x, col, ldc, 0, g->oh);
 }
 
 void dt_im2row(const dt_conv_geom *g, const dt_real *x, dt_real *rows, int64_t ld)

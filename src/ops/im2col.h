@@ -27,6 +27,10 @@ typedef struct {
 /* col [K, ldc] (first OH*OW columns of each row) from x [C, H, W]. */
 void dt_im2col(const dt_conv_geom *g, const dt_real *x, dt_real *col, int64_t ldc);
 
+/* Output rows [oy0, oy1) only: col [K, ldc] holds pixels oy0*OW onwards
+ * from its column 0, so a large plane can be lowered in bands. */
+void dt_im2col_rows(const dt_conv_geom *g, const dt_real *x, dt_real *col, int64_t ldc, int oy0, int oy1);
+
 /* For stride 1 only: the lowering of kernel columns alone. rows
  * [C*KW, ld] (first (OH+KH-1)*OW columns of each row) holds
  *   rows[c*KW + j][yp*OW + ox] = x[c][yp - PT][ox - PL + j]  (0 outside),

@@ -77,7 +77,7 @@ dt_status dt_vnet_load(const char *ckpt, int64_t maxn, int size, dt_vnet *v, dt_
     }
     if (!st) st = dt_net_load(ckpt, sized ? sized : text, maxn, &v->net, NULL);
     free(sized);
-    if (!st) dt_net_fold_scales(v->net); /* these networks only infer */
+    if (!st) dt_net_fold_inference(v->net); /* these networks only infer */
     if (!st && ((v->net->in.c != 3 && v->net->in.c != 1) || v->net->in.h != v->net->in.w))
         st = dt_error(DT_ERR_CONFIG, "%s: the model's input is %dx%dx%d; a picture network takes 3,S,S or 1,S,S", ckpt,
                       v->net->in.c, v->net->in.h, v->net->in.w);
