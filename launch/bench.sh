@@ -9,13 +9,17 @@
 #              reads the same scenes from make-scenes' file), with peak memory
 #   MODEL=resnet  the small ResNet (configs/fmnist_resnet.ini, models/resnet_small.ini)
 #              at batch 32 per rank, without augmentation, with peak memory
+#   MODEL=resnet50  the course's ResNet-50 (models/resnet50.ini) at batch 16 per
+#              rank on random 64x64x3 images of 6 classes ([data] source =
+#              random_images; PyTorch draws its own), with peak memory
 #   MODEL=all  mlp and cnn, one after the other
 # Prints figures; it is not a pass/fail test.
 #
 # Environment:
-#   MODEL=mlp       mlp | cnn | det | resnet | all
+#   MODEL=mlp       mlp | cnn | det | resnet | resnet50 | all
 #   BUILD=build     build directory (configured as Release if new; dtrain is rebuilt if stale)
-#   STEPS           training steps per measurement (default 3000 for mlp, 300 for cnn, 100 for det)
+#   STEPS           training steps per measurement (default 3000 for mlp, 300 for cnn, 100 for det
+#                   and resnet, 20 for resnet50)
 #   REPS=3          measurements per figure; the median is reported
 #   PYTHON=/usr/bin/python3   interpreter for launch/bench_torch.py (needs torch)
 #   ACCURACY=1      also train the full config (2 ranks, as configured) and print test accuracy
@@ -34,9 +38,9 @@ BATCH=64 # [train] batch_per_rank of the mlp and cnn configs (det: 16); PyTorch 
 
 die() { echo "bench.sh: error: $*" >&2; exit 1; }
 case $MODEL in
-mlp | cnn | det | resnet) models=("$MODEL") ;;
+mlp | cnn | det | resnet | resnet50) models=("$MODEL") ;;
 all) models=(mlp cnn) ;;
-*) die "MODEL must be mlp, cnn, det, resnet or all (got '$MODEL')" ;;
+*) die "MODEL must be mlp, cnn, det, resnet, resnet50 or all (got '$MODEL')" ;;
 esac
 [[ ${STEPS-1} =~ ^[1-9][0-9]*$ ]] || die "STEPS must be a positive integer (got '$STEPS')"
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "REPS must be a positive integer (got '$REPS')"
@@ -107,6 +111,7 @@ torch_run() {
     local out=$tmp/torch-$1-$2-$3.txt nhwc=()
     [[ $3 == 1 ]] && nhwc=(--channels-last 1)
     [[ $1 == det ]] && nhwc+=(--scenes "$tmp/scenes.h5")
+    [[ $1 == resnet50 ]] && nhwc+=(--warmup 3) # a step takes seconds
     "$PYTHON" launch/bench_torch.py --model "$1" --ranks "$2" --steps "$steps" --reps "$REPS" --batch "$BATCH" \
         "${nhwc[@]}" </dev/null | tee "$out" >&2 || die "launch/bench_torch.py --model $1 --ranks $2 failed"
     sed -n 's/^result: \([0-9.]*\) img\/s/\1/p' "$out"
@@ -116,7 +121,7 @@ if "$PYTHON" -c 'import torch' </dev/null >/dev/null 2>&1; then have_torch=1; fi
 
 echo "== sgemm, one thread"
 sg_models=() # sgemm_peak knows the mlp's and the cnn's products; its square-product peak serves all
-for m in "${models[@]}"; do [[ $m == det || $m == resnet ]] || sg_models+=("$m"); done
+for m in "${models[@]}"; do [[ $m == det || $m == resnet* ]] || sg_models+=("$m"); done
 "$BUILD/sgemm_peak" "$BATCH" "${sg_models[@]}" | tee "$tmp/sgemm.txt"
 peak=$(sed -n 's/^sgemm peak: \([0-9.]*\) GFLOP\/s/\1/p' "$tmp/sgemm.txt")
 
@@ -209,6 +214,36 @@ bench() {
         # none). Backward is twice forward less the stem's input gradient.
         local fwd stem=$((2 * 28 * 28 * 16 * 9))
         fwd=$("$BUILD/dtrain" info models/resnet_small.ini | awk '$1 == "total" { print $NF }')
+        [[ $fwd =~ ^[0-9]+$ ]] || die "no FLOP count from dtrain info"
+        flop_model=$((3 * fwd))
+        flop_gemm=$((3 * fwd - stem))
+        convention="3 x forward"
+        ;;
+    resnet50)
+        config=$tmp/resnet50.ini steps=${STEPS:-20} target1=1.5 target2=1.5 target_pct="" acc_target=""
+        BATCH=16
+        cat >"$config" <<CFG || die "cannot write $config"
+[model]
+file = $PWD/models/resnet50.ini
+[data]
+source = random_images
+shape = 64,64,3
+classes = 6
+n = 1024
+test_n = 16
+seed = 7
+[optim]
+type = adam
+lr = 0.001
+[train]
+epochs = 1000
+batch_per_rank = 16
+shuffle = seeded
+CFG
+        # as for resnet: dtrain info's forward count, backward twice that
+        # less the stem's input gradient (7x7/2, 3 -> 64 channels, 32x32 out)
+        local fwd stem=$((2 * 32 * 32 * 64 * 3 * 49))
+        fwd=$("$BUILD/dtrain" info models/resnet50.ini | awk '$1 == "total" { print $NF }')
         [[ $fwd =~ ^[0-9]+$ ]] || die "no FLOP count from dtrain info"
         flop_model=$((3 * fwd))
         flop_gemm=$((3 * fwd - stem))

@@ -17,10 +17,17 @@ one thread per process, with Adam lr 1e-3 and batch 64 per rank:
                stem and three stages of two bottleneck blocks (16, 32, 64
                filters, 4x wider out; stride 2 into stages 2 and 3), batch
                norm everywhere, global average pooling, dense 10
+  --model resnet50  the course's ResNet-50 (models/resnet50.ini): zero padding
+               3, 7x7/2 stem with batch norm, relu and a 3x3/2 max pool, four
+               stages of bottleneck blocks (3, 4, 6, 3 blocks; [64, 64, 256]
+               to [512, 512, 2048] filters; stride 2 into stages 3-5), every
+               conv with a bias as Keras's, 2x2 average pool, dense 6; on
+               random 64x64x3 images (the SIGNS pictures are not shipped),
+               as dtrain's [data] source = random_images
 The configs' step decay of the learning rate is left out: it does not change
 the cost of a step.
 
-  bench_torch.py [--model mlp|cnn|det|resnet] --ranks P --steps N --reps R [--warmup W] [--batch 64]
+  bench_torch.py [--model mlp|cnn|det|resnet|resnet50] --ranks P --steps N --reps R [--warmup W] [--batch 64]
                  [--rank R --master ADDR:PORT]
 
 --ranks 2 or more runs DistributedDataParallel over gloo, one process per
@@ -140,16 +147,22 @@ def worker(rank, world, args, port, queue):
 
     if args.model == "det":
         x, y = load_scenes(args.scenes)
+    elif args.model == "resnet50":
+        g = torch.Generator().manual_seed(7)
+        x, y = torch.rand(1024, 3, 64, 64, generator=g), torch.randint(0, 6, (1024,), generator=g)
     else:
         x, y = load_train(args.data)
     torch.manual_seed(0)
     model = make_model(args.model)
-    shape = (1, 128, 128) if args.model == "det" else (1, 28, 28) if args.model in ("cnn", "resnet") else (784,)
+    shape = {"det": (1, 128, 128), "cnn": (1, 28, 28), "resnet": (1, 28, 28), "resnet50": (3, 64, 64)}.get(args.model, (784,))
     x = x.view(-1, *shape)
     if args.channels_last:
         # One input channel: NCHW and NHWC images are the same bytes, so the
-        # conv weights' layout alone makes oneDNN pick its NHWC kernels.
+        # conv weights' layout alone makes oneDNN pick its NHWC kernels;
+        # three channels are stored channels-last too.
         model = model.to(memory_format=torch.channels_last)
+        if shape[0] > 1:
+            x = x.contiguous(memory_format=torch.channels_last)
     if world > 1:
         # gradient_as_bucket_view saves one gradient copy per step.
         model = nn.parallel.DistributedDataParallel(model, gradient_as_bucket_view=True)
@@ -166,6 +179,8 @@ def worker(rank, world, args, port, queue):
     steps_per_epoch = x.shape[0] // gb  # drop the last partial batch: every step has the same shape
     gen = torch.Generator().manual_seed(1)  # same seed on every rank, so all ranks agree on the permutation
     xb = torch.empty(b, *shape)
+    if args.channels_last and shape[0] > 1:
+        xb = xb.contiguous(memory_format=torch.channels_last)
     yb = torch.empty(b, *y.shape[1:], dtype=y.dtype)
     state = {"perm": None, "i": steps_per_epoch}
 
@@ -226,7 +241,40 @@ class Bottleneck(nn.Module):
         return torch.relu(self.body(x) + (x if self.proj is None else self.proj(x)))
 
 
+class Block50(nn.Module):
+    """models/resnet50.ini's block (the course's identity and convolutional
+    blocks): 1x1 (stride s), 3x3 same, 1x1, each conv with a bias and batch
+    norm (eps 1e-3); a 1x1 stride-s projection with batch norm in the
+    convolutional block; the sum through relu."""
+
+    def __init__(self, cin, filters, stride, project):
+        super().__init__()
+        f1, f2, f3 = filters
+
+        def bn(c):
+            return nn.BatchNorm2d(c, eps=1e-3, momentum=0.01)
+
+        self.body = nn.Sequential(
+            nn.Conv2d(cin, f1, 1, stride=stride), bn(f1), nn.ReLU(),
+            nn.Conv2d(f1, f2, 3, padding=1), bn(f2), nn.ReLU(),
+            nn.Conv2d(f2, f3, 1), bn(f3))
+        self.proj = nn.Sequential(nn.Conv2d(cin, f3, 1, stride=stride), bn(f3)) if project else None
+
+    def forward(self, x):
+        return torch.relu(self.body(x) + (x if self.proj is None else self.proj(x)))
+
+
 def make_model(name):
+    if name == "resnet50":
+        layers = [nn.ZeroPad2d(3), nn.Conv2d(3, 64, 7, stride=2), nn.BatchNorm2d(64, eps=1e-3, momentum=0.01), nn.ReLU(),
+                  nn.MaxPool2d(3, 2)]
+        cin = 64
+        for filters, stride, blocks in (((64, 64, 256), 1, 3), ((128, 128, 512), 2, 4), ((256, 256, 1024), 2, 6),
+                                        ((512, 512, 2048), 2, 3)):
+            for i in range(blocks):
+                layers.append(Block50(cin, filters, stride if i == 0 else 1, i == 0))
+                cin = filters[2]
+        return nn.Sequential(*layers, nn.AvgPool2d(2), nn.Flatten(), nn.Linear(2048, 6))
     if name == "resnet":
         layers = [nn.Conv2d(1, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.ReLU()]
         cin = 16
@@ -253,7 +301,7 @@ def free_port():
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", choices=("mlp", "cnn", "det", "resnet"), default="mlp")
+    ap.add_argument("--model", choices=("mlp", "cnn", "det", "resnet", "resnet50"), default="mlp")
     ap.add_argument("--scenes", help="det: the scenes file of dtrain make-scenes")
     ap.add_argument("--ranks", type=int, default=1)
     ap.add_argument("--steps", type=int, default=3000)
@@ -273,7 +321,7 @@ def main():
     if (args.rank is None) != (args.master is None) or (args.rank is not None and not 0 <= args.rank < args.ranks):
         ap.error("--rank R (0 <= R < --ranks) and --master ADDR:PORT go together")
     if args.channels_last and args.model == "mlp":
-        ap.error("--channels-last applies to --model cnn, det and resnet")
+        ap.error("--channels-last applies to --model cnn, det, resnet and resnet50")
     if args.model == "det" and not args.scenes:
         ap.error("--model det needs --scenes FILE (dtrain make-scenes --out FILE)")
 

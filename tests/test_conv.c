@@ -98,6 +98,82 @@ static void check_forward(const char *what, const char *text, int N, int C, int 
     dt_net_free(net);
 }
 
+/* Backward of conv2d layer 0 of `text` (input [C, H, W], F filters, stride
+ * 1, top/left padding pad) on N examples against the definition: the weight,
+ * bias and input gradients for a random dy. */
+static void check_backward(const char *what, const char *text, int N, int C, int H, int W, int F, int pad)
+{
+    dt_net *net = build(text, N);
+    dt_layer *l = &net->layers[0];
+    int64_t kh = l->params[0].dims[2], kw = l->params[0].dims[3], OH = l->out.h, OW = l->out.w;
+    int64_t nx = (int64_t)N * C * H * W, ny = (int64_t)N * F * OH * OW, nw = l->params[0].size;
+    dt_real *x = malloc(sizeof(dt_real) * nx), *dx = malloc(sizeof(dt_real) * nx), *dy = malloc(sizeof(dt_real) * ny);
+    double *wdx = calloc((size_t)nx, sizeof *wdx), *wdw = calloc((size_t)nw, sizeof *wdw), *wdb = calloc((size_t)F, sizeof *wdb);
+    dt_rng r;
+    dt_rng_seed(&r, 5);
+    fill_randn(&r, x, nx);
+    fill_randn(&r, l->params[0].w, nw);
+    fill_randn(&r, l->params[1].w, F);
+    fill_randn(&r, dy, ny);
+    dt_pass p = {.n = N, .train = 1};
+    dt_net_forward(net, x, &p);
+    memcpy(l->dy, dy, sizeof(dt_real) * ny);
+    memset(l->params[0].g, 0, sizeof(dt_real) * nw);
+    memset(l->params[1].g, 0, sizeof(dt_real) * F);
+    l->dx[0] = dx;
+    l->dx_accum[0] = 0;
+    l->ops->backward(l, &p);
+    for (int n = 0; n < N; n++)
+        for (int f = 0; f < F; f++)
+            for (int64_t oy = 0; oy < OH; oy++)
+                for (int64_t ox = 0; ox < OW; ox++) {
+                    double g = dy[((n * F + f) * OH + oy) * OW + ox];
+                    wdb[f] += g;
+                    for (int c = 0; c < C; c++)
+                        for (int64_t i = 0; i < kh; i++)
+                            for (int64_t j = 0; j < kw; j++) {
+                                int64_t iy = oy - pad + i, ix = ox - pad + j, wi = ((f * C + c) * kh + i) * kw + j;
+                                if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                                int64_t xi = ((n * C + c) * H + iy) * W + ix;
+                                wdw[wi] += g * x[xi];
+                                wdx[xi] += g * l->params[0].w[wi];
+                            }
+                }
+    for (int64_t i = 0; i < nw; i++)
+        ck_assert_msg(fabs(l->params[0].g[i] - wdw[i]) < 1e-4 * (1 + fabs(wdw[i])), "%s: dW[%lld] = %g, want %g", what,
+                      (long long)i, (double)l->params[0].g[i], wdw[i]);
+    for (int f = 0; f < F; f++)
+        ck_assert_msg(fabs(l->params[1].g[f] - wdb[f]) < 1e-4 * (1 + fabs(wdb[f])), "%s: db[%d] = %g, want %g", what, f,
+                      (double)l->params[1].g[f], wdb[f]);
+    for (int64_t i = 0; i < nx; i++)
+        ck_assert_msg(fabs(dx[i] - wdx[i]) < 1e-4 * (1 + fabs(wdx[i])), "%s: dx[%lld] = %g, want %g", what, (long long)i,
+                      (double)dx[i], wdx[i]);
+    l->dx[0] = NULL;
+    free(x);
+    free(dx);
+    free(dy);
+    free(wdx);
+    free(wdw);
+    free(wdb);
+    dt_net_free(net);
+}
+
+/* Layers whose weight gradient outgrows the cache (F*K > 2^18) and whose
+ * planes are small (K > 8P) take their backward over groups of examples;
+ * the others checked here go by kernel rows or one example at a time. */
+START_TEST(backward_matches_loops)
+{
+    check_backward("3x3, 64 -> 512 on 4x4 (groups)",
+                   IN("64,4,4") "[c]\ntype = conv2d\nfilters = 512\nkernel = 3\npadding = same\n" HEAD_SIGMOID, 3, 64,
+                   4, 4, 512, 1);
+    check_backward("1x1, 1024 -> 512 on 2x2 (groups)",
+                   IN("1024,2,2") "[c]\ntype = conv2d\nfilters = 512\nkernel = 1\n" HEAD_SIGMOID, 3, 1024, 2, 2, 512, 0);
+    check_backward("3x3, 8 -> 6 on 9x7 (kernel rows)",
+                   IN("8,9,7") "[c]\ntype = conv2d\nfilters = 6\nkernel = 3\npadding = same\n" HEAD_SIGMOID, 2, 8, 9, 7,
+                   6, 1);
+}
+END_TEST
+
 /* The forward pass against the definition, over several geometries. */
 START_TEST(forward_matches_loops)
 {
@@ -297,6 +373,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_loop_test(tc, gradients, 0, sizeof gc_models / sizeof *gc_models);
     tcase_add_test(tc, forward_matches_loops);
+    tcase_add_test(tc, backward_matches_loops);
     tcase_add_test(tc, course_vector);
     tcase_add_test(tc, output_shapes);
     tcase_add_test(tc, input_gradient_accumulates);

@@ -7,10 +7,25 @@
  * `same` pads as TensorFlow: OH = ceil(H / SH), total padding
  * max((OH-1)*SH + KH - H, 0), the odd one at the bottom (right).
  *
- * Lowered to gemm through im2col (ops/im2col.h); K = C*KH*KW, P = OH*OW.
- * scratch: col [K, P] for one example (also holds the column gradient),
- * then z [N, F, P] for sigmoid and softmax only, the activations a loss can
- * be fused with (l->z). Backward needs no z: sigmoid, tanh and softmax
+ * Lowered to gemm (ops/im2col.h); K = C*KH*KW, P = OH*OW. Which lowering
+ * depends on the shape, chosen at configure time:
+ * - stride 1 and a kernel taller than one row (3x3 "same", the usual case):
+ *   by kernel rows, dt_im2row's [C*KW, (OH+KH-1)*OW] matrix and KH products
+ *   with the weights regrouped per kernel row, forward and backward: a
+ *   lowering KH times smaller than im2col's, whose columns are packed by the
+ *   gemm anyway (resnet_small's 3x3 layers: 7.0 -> 4.1 ms a batch of 32 for
+ *   16 channels on 28x28, forward and backward);
+ * - small planes behind many channels (K > 8P): forward over groups of
+ *   examples side by side (conv_forward_batched), backward as below;
+ * - otherwise im2col one example at a time (in bands of rows for a large
+ *   plane); 1x1 stride-1 kernels read x itself.
+ * Forward ends in one output pass per example: bias, a residual folded in
+ * for inference (l->res, dt_net_fold_inference) and the activation.
+ * scratch: col [K, P] for one example (also holds the column gradient, and
+ * the kernel-row matrix and its gradient), then Wr and dWr [F*K] when by
+ * kernel rows; per example z [F, P] for sigmoid and softmax only, the
+ * activations a loss can be fused with (l->z), and the batch lowering's
+ * columns and product. Backward needs no z: sigmoid, tanh and softmax
  * derivatives are taken from y, and relu and leaky relu (alpha >= 0) from
  * y's sign, which is z's. So l->z is NULL after forward for tanh, relu and
  * leaky relu. A softmax activation runs over each example's F*P values. */
@@ -29,8 +44,9 @@ typedef struct {
     int f, bias;
     int keep_z;   /* z kept apart from y, for a loss (see above) */
     int identity; /* 1x1 kernel, stride 1, no padding: col is x itself */
-    int by_rows;  /* stride 1, kernel taller than one row: by kernel rows (dt_im2row), forward unless batched */
-    int batched;  /* small planes: forward is one gemm over the batch (see conv_forward_batched) */
+    int by_rows;  /* stride 1, kernel taller than one row: by kernel rows (dt_im2row); forward unless batched */
+    int batched;  /* small planes behind many channels: forward over groups of examples */
+    int batched_back; /* and backward too */
     dt_init init;
 } conv_priv;
 
@@ -66,6 +82,11 @@ static dt_status conv_configure(dt_layer *l, dt_ini *m, const char *sec)
      * threshold took resnet_small's 1x1 layers on 7x7 maps too, and they
      * were slower: copying their wide output back costs more than it saves. */
     p->batched = K > 8 * P;
+    /* Backward over the same groups where the weight gradient is too large
+     * to stay in cache (F*K > COL_CACHE_REALS): one example at a time it
+     * streams dW through memory for P multiply-adds a value (ResNet-50's
+     * 512-filter 3x3 layers on 2x2 maps: 28.8 ms a batch of 16 that way). */
+    p->batched_back = p->batched && p->f * K > COL_CACHE_REALS;
     l->scratch_len = (p->keep_z ? p->f * P : 0) + (p->batched ? (K + p->f) * P : 0);
     p->by_rows = !p->identity && g->sh == 1 && g->sw == 1 && g->kh > 1;
     l->scratch_fixed = p->identity ? 0 : K * P + (p->by_rows ? 2 * p->f * K : 0);
@@ -82,18 +103,15 @@ static dt_status conv_init(dt_layer *l, dt_rng *rng)
     return DT_OK;
 }
 
-/* Per-example gemms, not one batch-wide gemm over col [K, N*P]: measured
+/* Per-example gemms by default, not one batch-wide gemm over col [K, N*P]:
  * on the Fashion-MNIST CNN (batch 64, 1 thread) they are as fast or faster
- * (forward + backward, 32x14x14 -> 64: 13.0 vs 13.0-14.5 ms; 1x28x28 -> 32:
- * 1.1 vs 1.3 ms): the gemm writes NCHW directly where the wide product
- * needs a [F, N, P] <-> [N, F, P] reshuffle each way, and one example's col
- * and dz stay in L2 while the batch's col (14 MB there) would not. col is
- * rebuilt in backward rather than kept for the batch: as fast, N times less memory.
- * Measured again on resnet_small (batch 32, 1 thread, `dtrain bench`, median
- * of 30 steps, 3 runs): lowering G examples side by side into one gemm over
- * col [K, G*P] (then copying [F, G*P] out to NCHW) was slower at every G,
- * 7x7 maps included: 89.5 ms a step per example, 91.7 at G*P >= 512, 95.9 at
- * >= 2048; OpenBLAS runs the 64x49x576 products at 70 GFLOP/s as they are. */
+ * (forward + backward, 32x14x14 -> 64: 13.0 vs 13.0-14.5 ms): the gemm
+ * writes NCHW directly where the wide product needs a reshuffle, and one
+ * example's col and dz stay in cache. col is rebuilt in backward rather than
+ * kept for the batch: as fast, N times less memory. Whole-batch lowering
+ * was slower on resnet_small's 7x7 layers too (89.5 -> 91.7-95.9 ms a step);
+ * only the groups of conv_forward_batched, where the weights dwarf the plane,
+ * gain. */
 /* Example e's output pass: v = s + b (s [F, P] rows lds apart, the
  * product; b may be NULL), plus l->res where a residual add was folded in,
  * z = v where z is kept apart from y, y = act(v). One pass for the usual
@@ -269,6 +287,52 @@ static void conv_backward_rows(dt_layer *l, const dt_pass *ps)
     if (dW) by_kernel_row(p, dW, dWr, 1);
 }
 
+/* Backward over the groups of conv_forward_batched: per group, the
+ * examples' dz side by side in dzb [F, G*P] and their columns in col
+ * [K, G*P], then dW += dzb · col^T and dcol = W^T · dzb (into col), and
+ * each example's input gradient from its columns. Same scratch as forward. */
+static void conv_backward_batched(dt_layer *l, const dt_pass *ps)
+{
+    const conv_priv *p = l->priv;
+    const dt_conv_geom *g = &p->g;
+    int64_t n = ps->n, F = p->f, K = (int64_t)g->c * g->kh * g->kw, P = (int64_t)g->oh * g->ow;
+    int64_t chw = (int64_t)g->c * g->h * g->w, fp = F * P;
+    const dt_real *W = l->params[0].w;
+    dt_real *dW = l->params[0].g, *db = p->bias ? l->params[1].g : NULL;
+    dt_real *col = l->scratch + l->scratch_fixed + (p->keep_z ? n * F * P : 0), *dzb = col + K * n * P;
+    int64_t G = COL_CACHE_REALS / (K * P) < 1 ? 1 : COL_CACHE_REALS / (K * P);
+    for (int64_t e0 = 0; e0 < n; e0 += G) {
+        int64_t m = n - e0 < G ? n - e0 : G, mP = m * P;
+        for (int64_t e = 0; e < m; e++) {
+            dt_real *dz = l->dy + (e0 + e) * fp, *y = l->y + (e0 + e) * fp;
+            if (!l->fused_output) dt_act_backward(l->act, y, y, dz, dz, 1, fp, l->act_alpha);
+            for (int64_t f = 0; f < F; f++) {
+                if (db) db[f] += dt_sum(dz + f * P, P);
+                memcpy(dzb + f * mP + e * P, dz + f * P, (size_t)P * sizeof *dz);
+            }
+            const dt_real *xe = l->x[0] + (e0 + e) * chw;
+            if (!dW) continue;
+            if (p->identity)
+                for (int64_t k = 0; k < K; k++) memcpy(col + k * mP + e * P, xe + k * P, (size_t)P * sizeof *xe);
+            else
+                dt_im2col(g, xe, col + e * P, mP);
+        }
+        if (dW) dt_gemm(0, 1, F, K, mP, 1, dzb, mP, col, mP, 1, dW, K);
+        if (!l->dx[0]) continue;
+        dt_gemm(1, 0, K, mP, F, 1, W, K, dzb, mP, 0, col, mP); /* col <- dcol */
+        for (int64_t e = 0; e < m; e++) {
+            dt_real *dx = l->dx[0] + (e0 + e) * chw;
+            int acc = l->dx_accum[0];
+            if (p->identity) {
+                for (int64_t k = 0; k < K; k++) dt_layer_put_dx(dx + k * P, acc, col + k * mP + e * P, P);
+                continue;
+            }
+            if (!acc) memset(dx, 0, (size_t)chw * sizeof *dx);
+            dt_col2im(g, col + e * P, mP, dx);
+        }
+    }
+}
+
 static void conv_backward(dt_layer *l, const dt_pass *ps)
 {
     const conv_priv *p = l->priv;
@@ -277,6 +341,10 @@ static void conv_backward(dt_layer *l, const dt_pass *ps)
     int64_t chw = (int64_t)g->c * g->h * g->w, fp = F * P;
     const dt_real *W = l->params[0].w;
     dt_real *dW = l->params[0].g, *db = p->bias ? l->params[1].g : NULL, *col = l->scratch;
+    if (p->batched_back) {
+        conv_backward_batched(l, ps);
+        return;
+    }
     if (p->by_rows) {
         conv_backward_rows(l, ps);
         return;
