@@ -116,17 +116,17 @@ static dt_status conv_init(dt_layer *l, dt_rng *rng)
  * product; b may be NULL), plus l->res where a residual add was folded in,
  * z = v where z is kept apart from y, y = act(v). One pass for the usual
  * activations: the bias is not written first for the gemm to add to. */
-static inline __attribute__((always_inline)) void bias_act_with(const dt_layer *l, const dt_real *b, const dt_real *s,
-                                                                int64_t lds, const dt_real *r, dt_real *out, int64_t F,
-                                                                int64_t P, dt_act act)
+static inline __attribute__((always_inline)) void bias_act_with(const dt_real *b, const dt_real *s, int64_t lds,
+                                                                const dt_real *r, dt_real *out, int64_t F, int64_t P,
+                                                                dt_act act, dt_real alpha)
 {
     for (int64_t f = 0; f < F; f++) {
         const dt_real *sf = s + f * lds, *rf = r ? r + f * P : NULL, bf = b ? b[f] : 0;
         dt_real *of = out + f * P;
-        for (int64_t q = 0; q < P; q++) {
+        for (int64_t q = 0; q < P; q++) { /* alpha a local: a load through l could alias of[] and stop vectorising */
             dt_real v = sf[q] + bf;
             if (r) v += rf[q];
-            of[q] = act == DT_ACT_RELU ? (v > 0 ? v : 0) : act == DT_ACT_LEAKY_RELU ? (v > 0 ? v : l->act_alpha * v) : v;
+            of[q] = act == DT_ACT_RELU ? (v > 0 ? v : 0) : act == DT_ACT_LEAKY_RELU ? (v > 0 ? v : alpha * v) : v;
         }
     }
 }
@@ -137,12 +137,12 @@ static void bias_act(const dt_layer *l, const dt_real *b, const dt_real *s, int6
     const dt_real *r = l->res ? l->res + e * F * P : NULL;
     dt_real *ze = z + e * F * P, *ye = l->y + e * F * P;
     if (ze != ye || (l->act != DT_ACT_RELU && l->act != DT_ACT_LEAKY_RELU)) {
-        bias_act_with(l, b, s, lds, r, ze, F, P, DT_ACT_LINEAR);
+        bias_act_with(b, s, lds, r, ze, F, P, DT_ACT_LINEAR, 0);
         dt_act_forward(l->act, ze, ye, 1, F * P, l->act_alpha);
     } else if (l->act == DT_ACT_RELU)
-        bias_act_with(l, b, s, lds, r, ye, F, P, DT_ACT_RELU);
+        bias_act_with(b, s, lds, r, ye, F, P, DT_ACT_RELU, 0);
     else
-        bias_act_with(l, b, s, lds, r, ye, F, P, DT_ACT_LEAKY_RELU);
+        bias_act_with(b, s, lds, r, ye, F, P, DT_ACT_LEAKY_RELU, l->act_alpha);
 }
 
 /* Examples lowered side by side in groups, col [K, G*P], one gemm per group
