@@ -152,6 +152,30 @@ static void bias_act(const dt_layer *l, const dt_real *b, const dt_real *s, int6
  * a batch of 16 at 1 MiB, 3.8 at 2.3 MiB, 4.3 at 4.6 MiB); the weights are
  * packed once a group instead of once an example. The scratch holds (after
  * z, when kept) col and zb. */
+/* The groups' layout, shared by forward and backward: after z (when kept)
+ * col [K, n*P] and then [F, n*P] (zb forward, dzb backward); returns G. */
+static int64_t group_layout(const dt_layer *l, int64_t n, dt_real **col, dt_real **out)
+{
+    const conv_priv *p = l->priv;
+    const dt_conv_geom *g = &p->g;
+    int64_t K = (int64_t)g->c * g->kh * g->kw, P = (int64_t)g->oh * g->ow;
+    *col = l->scratch + l->scratch_fixed + (p->keep_z ? n * p->f * P : 0);
+    *out = *col + K * n * P;
+    return COL_CACHE_REALS / (K * P) < 1 ? 1 : COL_CACHE_REALS / (K * P);
+}
+
+/* Example xe's columns at column e*P of a group's col [K, ld]. */
+static void lower_into_group(const conv_priv *p, const dt_real *xe, dt_real *col, int64_t e, int64_t ld)
+{
+    const dt_conv_geom *g = &p->g;
+    int64_t P = (int64_t)g->oh * g->ow;
+    if (!p->identity) {
+        dt_im2col(g, xe, col + e * P, ld);
+        return;
+    }
+    for (int64_t k = 0; k < g->c; k++) memcpy(col + k * ld + e * P, xe + k * P, (size_t)P * sizeof *xe);
+}
+
 static void conv_forward_batched(dt_layer *l, const dt_pass *ps, dt_real *z)
 {
     const conv_priv *p = l->priv;
@@ -159,18 +183,11 @@ static void conv_forward_batched(dt_layer *l, const dt_pass *ps, dt_real *z)
     int64_t n = ps->n, F = p->f, K = (int64_t)g->c * g->kh * g->kw, P = (int64_t)g->oh * g->ow;
     int64_t chw = (int64_t)g->c * g->h * g->w;
     const dt_real *W = l->params[0].w, *b = p->bias ? l->params[1].w : NULL;
-    dt_real *col = l->scratch + l->scratch_fixed + (p->keep_z ? n * F * P : 0), *zb = col + K * n * P;
-    int64_t G = COL_CACHE_REALS / (K * P) < 1 ? 1 : COL_CACHE_REALS / (K * P);
+    dt_real *col, *zb;
+    int64_t G = group_layout(l, n, &col, &zb);
     for (int64_t e0 = 0; e0 < n; e0 += G) {
         int64_t m = n - e0 < G ? n - e0 : G, mP = m * P;
-        for (int64_t e = 0; e < m; e++) {
-            const dt_real *xe = l->x[0] + (e0 + e) * chw;
-            if (!p->identity) {
-                dt_im2col(g, xe, col + e * P, mP);
-                continue;
-            }
-            for (int64_t k = 0; k < K; k++) memcpy(col + k * mP + e * P, xe + k * P, (size_t)P * sizeof *xe);
-        }
+        for (int64_t e = 0; e < m; e++) lower_into_group(p, l->x[0] + (e0 + e) * chw, col, e, mP);
         dt_gemm(0, 0, F, mP, K, 1, W, K, col, mP, 0, zb, mP);
         for (int64_t e = 0; e < m; e++) bias_act(l, b, zb + e * P, mP, e0 + e, z, F, P);
     }
@@ -299,8 +316,8 @@ static void conv_backward_batched(dt_layer *l, const dt_pass *ps)
     int64_t chw = (int64_t)g->c * g->h * g->w, fp = F * P;
     const dt_real *W = l->params[0].w;
     dt_real *dW = l->params[0].g, *db = p->bias ? l->params[1].g : NULL;
-    dt_real *col = l->scratch + l->scratch_fixed + (p->keep_z ? n * F * P : 0), *dzb = col + K * n * P;
-    int64_t G = COL_CACHE_REALS / (K * P) < 1 ? 1 : COL_CACHE_REALS / (K * P);
+    dt_real *col, *dzb;
+    int64_t G = group_layout(l, n, &col, &dzb);
     for (int64_t e0 = 0; e0 < n; e0 += G) {
         int64_t m = n - e0 < G ? n - e0 : G, mP = m * P;
         for (int64_t e = 0; e < m; e++) {
@@ -310,12 +327,7 @@ static void conv_backward_batched(dt_layer *l, const dt_pass *ps)
                 if (db) db[f] += dt_sum(dz + f * P, P);
                 memcpy(dzb + f * mP + e * P, dz + f * P, (size_t)P * sizeof *dz);
             }
-            const dt_real *xe = l->x[0] + (e0 + e) * chw;
-            if (!dW) continue;
-            if (p->identity)
-                for (int64_t k = 0; k < K; k++) memcpy(col + k * mP + e * P, xe + k * P, (size_t)P * sizeof *xe);
-            else
-                dt_im2col(g, xe, col + e * P, mP);
+            if (dW) lower_into_group(p, l->x[0] + (e0 + e) * chw, col, e, mP);
         }
         if (dW) dt_gemm(0, 1, F, K, mP, 1, dzb, mP, col, mP, 1, dW, K);
         if (!l->dx[0]) continue;

@@ -166,60 +166,38 @@ static void max_row(const dt_real *x, int64_t W, int64_t h0, int64_t h1, int64_t
         }
 }
 
-/* max_row without arg-maxes, for a forward that no backward follows
- * (inference): plain max selects that vectorise, the stride a constant
- * where it is 1 or 2 so the loads do too. Same values as max_row. */
-static inline __attribute__((always_inline)) void max_row_only(const dt_real *x, int64_t W, int64_t h0, int64_t h1,
-                                                               int64_t c0, int64_t sw, int64_t kw, int64_t n, dt_real *y)
+/* The interior outputs of one row (windows inside the input's columns)
+ * without arg-maxes, tap by tap over all n outputs so that they vectorise:
+ * the maximum (for a forward that no backward follows: same values as
+ * max_row), or the average (the same sums in the same order as the general
+ * loop). The stride is a constant where it is 1 or 2, so the loads
+ * vectorise too. */
+static inline __attribute__((always_inline)) void row_at(const dt_real *x, int64_t W, int64_t h0, int64_t h1,
+                                                         int64_t c0, int64_t sw, int64_t kw, int64_t n, dt_real *y,
+                                                         int max)
 {
-    for (int64_t o = 0; o < n; o++) y[o] = x[h0 * W + c0 + o * sw];
+    for (int64_t o = 0; o < n; o++) y[o] = max ? x[h0 * W + c0 + o * sw] : 0;
     for (int64_t h = h0; h < h1; h++)
-        for (int64_t j = h == h0 ? 1 : 0; j < kw; j++) {
+        for (int64_t j = max && h == h0 ? 1 : 0; j < kw; j++) {
             const dt_real *r = x + h * W + c0 + j;
             for (int64_t o = 0; o < n; o++) {
                 dt_real v = r[o * sw];
-                y[o] = v > y[o] ? v : y[o];
+                y[o] = max ? (v > y[o] ? v : y[o]) : y[o] + v;
             }
         }
+    if (!max)
+        for (int64_t o = 0; o < n; o++) y[o] /= (dt_real)((h1 - h0) * kw);
 }
 
-static void max_row_values(const dt_real *x, int64_t W, int64_t h0, int64_t h1, int64_t c0, int64_t sw, int64_t kw,
-                           int64_t n, dt_real *y)
+static void row_values(const dt_real *x, int64_t W, int64_t h0, int64_t h1, int64_t c0, int64_t sw, int64_t kw,
+                       int64_t n, dt_real *y, int max)
 {
     if (sw == 2)
-        max_row_only(x, W, h0, h1, c0, 2, kw, n, y);
+        max ? row_at(x, W, h0, h1, c0, 2, kw, n, y, 1) : row_at(x, W, h0, h1, c0, 2, kw, n, y, 0);
     else if (sw == 1)
-        max_row_only(x, W, h0, h1, c0, 1, kw, n, y);
+        max ? row_at(x, W, h0, h1, c0, 1, kw, n, y, 1) : row_at(x, W, h0, h1, c0, 1, kw, n, y, 0);
     else
-        max_row_only(x, W, h0, h1, c0, sw, kw, n, y);
-}
-
-/* Average pooling's interior outputs of one row (windows inside the
- * input's columns), tap by tap over all n outputs: the same sums in the
- * same order as the general loop, in lanes; the stride a constant where it
- * is 1 or 2. */
-static inline __attribute__((always_inline)) void avg_row_at(const dt_real *x, int64_t W, int64_t h0, int64_t h1,
-                                                             int64_t c0, int64_t sw, int64_t kw, int64_t n, dt_real *y)
-{
-    const dt_real cells = (dt_real)((h1 - h0) * kw);
-    for (int64_t o = 0; o < n; o++) y[o] = 0;
-    for (int64_t h = h0; h < h1; h++)
-        for (int64_t j = 0; j < kw; j++) {
-            const dt_real *r = x + h * W + c0 + j;
-            for (int64_t o = 0; o < n; o++) y[o] += r[o * sw];
-        }
-    for (int64_t o = 0; o < n; o++) y[o] /= cells;
-}
-
-static void avg_row(const dt_real *x, int64_t W, int64_t h0, int64_t h1, int64_t c0, int64_t sw, int64_t kw, int64_t n,
-                    dt_real *y)
-{
-    if (sw == 2)
-        avg_row_at(x, W, h0, h1, c0, 2, kw, n, y);
-    else if (sw == 1)
-        avg_row_at(x, W, h0, h1, c0, 1, kw, n, y);
-    else
-        avg_row_at(x, W, h0, h1, c0, sw, kw, n, y);
+        row_at(x, W, h0, h1, c0, sw, kw, n, y, max);
 }
 
 static void pool_forward(dt_layer *l, const dt_pass *ps)
@@ -245,13 +223,11 @@ static void pool_forward(dt_layer *l, const dt_pass *ps)
             h0 = h0 > 0 ? h0 : 0;
             h1 = h1 < H ? h1 : H;
             /* the interior tap by tap: each output's chain is independent of its neighbours' */
-            if (p->max && ohi > olo && ps->no_backward)
-                max_row_values(x, W, h0, h1, olo * p->sw - p->pw, p->sw, p->kw, ohi - olo, y + oh * OW + olo);
-            else if (p->max && ohi > olo)
+            if (p->max && ohi > olo && !ps->no_backward)
                 max_row(x, W, h0, h1, olo * p->sw - p->pw, p->sw, p->kw, ohi - olo, y + oh * OW + olo,
                         arg + pl * OH * OW + oh * OW + olo);
             else if (ohi > olo)
-                avg_row(x, W, h0, h1, olo * p->sw - p->pw, p->sw, p->kw, ohi - olo, y + oh * OW + olo);
+                row_values(x, W, h0, h1, olo * p->sw - p->pw, p->sw, p->kw, ohi - olo, y + oh * OW + olo, p->max);
             for (int64_t ow = 0; ow < OW; ow++) {
                 if (ow == olo && ohi > olo) ow = ohi;
                 if (ow >= OW) break;
