@@ -202,6 +202,22 @@ START_TEST(forward_matches_loops)
                   4, 8, 1, 1, 1, 1);
     check_forward("batch lowering, 1x1", IN("64,2,2") "[c]\ntype = conv2d\nfilters = 8\nkernel = 1\n" HEAD_SIGMOID, 3,
                   64, 2, 2, 8, 1, 1, 0, 0);
+    /* direct convolution (ops/dconv.h, float builds with AVX-512): filters a
+     * multiple of 8, the output at least 70 % of the padded plane; 16
+     * channels on 12x12 take 41 examples a run, so 45 make two runs; stride
+     * 2 over four phase planes, valid (7x7), TF "same" (the extra row and
+     * column at the bottom/right) and explicit padding */
+    check_forward("direct 3x3, 2 runs",
+                  IN("16,12,12") "[c]\ntype = conv2d\nfilters = 16\nkernel = 3\npadding = same\n" HEAD_SIGMOID, 45,
+                  16, 12, 12, 16, 1, 1, 1, 1);
+    check_forward("direct 7x7 stride 2", IN("3,41,41") "[c]\ntype = conv2d\nfilters = 8\nkernel = 7\nstride = 2\n" HEAD_SIGMOID,
+                  3, 3, 41, 41, 8, 2, 2, 0, 0);
+    check_forward("direct 3x3 stride 2 same",
+                  IN("8,20,20") "[c]\ntype = conv2d\nfilters = 8\nkernel = 3\nstride = 2\npadding = same\n" HEAD_SIGMOID,
+                  3, 8, 20, 20, 8, 2, 2, 0, 0);
+    check_forward("direct 3x3 stride 2 padding 1",
+                  IN("8,19,19") "[c]\ntype = conv2d\nfilters = 24\nkernel = 3\nstride = 2\npadding = 1\n" HEAD_SIGMOID,
+                  2, 8, 19, 19, 24, 2, 2, 1, 1);
 }
 END_TEST
 

@@ -33,6 +33,7 @@
 
 #include "nn/init.h"
 #include "nn/layer.h"
+#include "ops/dconv.h"
 #include "ops/im2col.h"
 
 /* Columns lowered at once are kept to about 1 MiB, so that they are still
@@ -47,8 +48,38 @@ typedef struct {
     int by_rows;  /* stride 1, kernel taller than one row: by kernel rows (dt_im2row); forward unless batched */
     int batched;  /* small planes behind many channels: forward over groups of examples */
     int batched_back; /* and backward too */
+    int direct;       /* stride 1 and F a multiple of DT_DCONV_FT: forward by ops/dconv.h */
+    int64_t dgroup;   /* examples a direct run covers at most */
+    int64_t ldx, ldo; /* its planes' and its output rows' lengths */
+    int64_t *off;     /* its taps' offsets (dt_dconv_offsets) */
     dt_init init;
 } conv_priv;
+
+/* Forward by direct convolution (ops/dconv.h) where the kernel has it and
+ * the padding it computes and throws away is small: the output plane at
+ * least 70 % of the padded one (at 64 % -- 8x8 maps -- the gemm was faster).
+ * Examples are taken in groups whose planes and output stay within
+ * COL_CACHE_REALS. scratch: the planes [C*planes, ldx], the output [F, ldo]
+ * and the packed weights [F*K]. */
+static dt_status direct_configure(dt_layer *l, conv_priv *p)
+{
+    const dt_conv_geom *g = &p->g;
+    int hq, wq;
+    int64_t planes = dt_dconv_planes(g, &hq, &wq), img = (int64_t)hq * wq, K = (int64_t)g->c * g->kh * g->kw;
+    p->direct = dt_dconv_available() && dt_dconv_supports(g, p->f) &&
+                10 * g->oh * g->ow >= 7 * img;
+    if (!p->direct) return DT_OK;
+    p->dgroup = COL_CACHE_REALS / ((g->c * planes + p->f) * img);
+    if (p->dgroup < 1) p->dgroup = 1;
+    p->ldx = (p->dgroup * img + DT_DCONV_QT + dt_dconv_reach(g) + 15) / 16 * 16;
+    p->ldo = (p->dgroup * img + DT_DCONV_QT - 1) / DT_DCONV_QT * DT_DCONV_QT;
+    p->off = dt_alloc((size_t)K * sizeof *p->off);
+    if (!p->off) return dt_error(DT_ERR_NOMEM, "out of memory");
+    dt_dconv_offsets(g, p->ldx, p->off);
+    int64_t need = g->c * planes * p->ldx + p->f * p->ldo + p->f * K;
+    if (need > l->scratch_fixed) l->scratch_fixed = need;
+    return DT_OK;
+}
 
 static dt_status conv_configure(dt_layer *l, dt_ini *m, const char *sec)
 {
@@ -90,7 +121,7 @@ static dt_status conv_configure(dt_layer *l, dt_ini *m, const char *sec)
     l->scratch_len = (p->keep_z ? p->f * P : 0) + (p->batched ? (K + p->f) * P : 0);
     p->by_rows = !p->identity && g->sh == 1 && g->sw == 1 && g->kh > 1;
     l->scratch_fixed = p->identity ? 0 : K * P + (p->by_rows ? 2 * p->f * K : 0);
-    return DT_OK;
+    return direct_configure(l, p);
 }
 
 static dt_status conv_init(dt_layer *l, dt_rng *rng)
@@ -113,36 +144,47 @@ static dt_status conv_init(dt_layer *l, dt_rng *rng)
  * only the groups of conv_forward_batched, where the weights dwarf the plane,
  * gain. */
 /* Example e's output pass: v = s + b (s [F, P] rows lds apart, the
- * product; b may be NULL), plus l->res where a residual add was folded in,
- * z = v where z is kept apart from y, y = act(v). One pass for the usual
- * activations: the bias is not written first for the gemm to add to. */
+ * product, each its P = OH*OW values in rows of `ow` ldrow apart; b may be
+ * NULL), plus l->res where a residual add was folded in, z = v where z is
+ * kept apart from y, y = act(v). One pass for the usual activations: the
+ * bias is not written first for the gemm to add to. */
 static inline __attribute__((always_inline)) void bias_act_with(const dt_real *b, const dt_real *s, int64_t lds,
-                                                                const dt_real *r, dt_real *out, int64_t F, int64_t P,
-                                                                dt_act act, dt_real alpha)
+                                                                int64_t ow, int64_t ldrow, const dt_real *r,
+                                                                dt_real *out, int64_t F, int64_t P, dt_act act,
+                                                                dt_real alpha)
 {
     for (int64_t f = 0; f < F; f++) {
-        const dt_real *sf = s + f * lds, *rf = r ? r + f * P : NULL, bf = b ? b[f] : 0;
+        const dt_real *sr = s + f * lds, *rf = r ? r + f * P : NULL, bf = b ? b[f] : 0;
         dt_real *of = out + f * P;
-        for (int64_t q = 0; q < P; q++) { /* alpha a local: a load through l could alias of[] and stop vectorising */
-            dt_real v = sf[q] + bf;
-            if (r) v += rf[q];
-            of[q] = act == DT_ACT_RELU ? (v > 0 ? v : 0) : act == DT_ACT_LEAKY_RELU ? (v > 0 ? v : alpha * v) : v;
-        }
+        for (int64_t q0 = 0; q0 < P; q0 += ow, sr += ldrow)
+            for (int64_t q = q0; q < q0 + ow; q++) { /* alpha a local: a load through l could alias of[] */
+                dt_real v = sr[q - q0] + bf;
+                if (r) v += rf[q];
+                of[q] = act == DT_ACT_RELU ? (v > 0 ? v : 0) : act == DT_ACT_LEAKY_RELU ? (v > 0 ? v : alpha * v) : v;
+            }
     }
+}
+
+/* bias_act_with for example e, the product s in rows of ow (ldrow apart;
+ * ow = ldrow = P where it is one row). */
+static void bias_act_rows(const dt_layer *l, const dt_real *b, const dt_real *s, int64_t lds, int64_t ow,
+                          int64_t ldrow, int64_t e, dt_real *z, int64_t F, int64_t P)
+{
+    const dt_real *r = l->res ? l->res + e * F * P : NULL;
+    dt_real *ze = z + e * F * P, *ye = l->y + e * F * P;
+    if (ze != ye || (l->act != DT_ACT_RELU && l->act != DT_ACT_LEAKY_RELU)) {
+        bias_act_with(b, s, lds, ow, ldrow, r, ze, F, P, DT_ACT_LINEAR, 0);
+        dt_act_forward(l->act, ze, ye, 1, F * P, l->act_alpha);
+    } else if (l->act == DT_ACT_RELU)
+        bias_act_with(b, s, lds, ow, ldrow, r, ye, F, P, DT_ACT_RELU, 0);
+    else
+        bias_act_with(b, s, lds, ow, ldrow, r, ye, F, P, DT_ACT_LEAKY_RELU, l->act_alpha);
 }
 
 static void bias_act(const dt_layer *l, const dt_real *b, const dt_real *s, int64_t lds, int64_t e, dt_real *z,
                      int64_t F, int64_t P)
 {
-    const dt_real *r = l->res ? l->res + e * F * P : NULL;
-    dt_real *ze = z + e * F * P, *ye = l->y + e * F * P;
-    if (ze != ye || (l->act != DT_ACT_RELU && l->act != DT_ACT_LEAKY_RELU)) {
-        bias_act_with(b, s, lds, r, ze, F, P, DT_ACT_LINEAR, 0);
-        dt_act_forward(l->act, ze, ye, 1, F * P, l->act_alpha);
-    } else if (l->act == DT_ACT_RELU)
-        bias_act_with(b, s, lds, r, ye, F, P, DT_ACT_RELU, 0);
-    else
-        bias_act_with(b, s, lds, r, ye, F, P, DT_ACT_LEAKY_RELU, l->act_alpha);
+    bias_act_rows(l, b, s, lds, P, P, e, z, F, P);
 }
 
 /* Examples lowered side by side in groups, col [K, G*P], one gemm per group
@@ -230,6 +272,29 @@ static void conv_forward_rows(dt_layer *l, const dt_pass *ps, dt_real *z)
     }
 }
 
+/* Direct convolution a group of examples at a time: their planes side by
+ * side (example e from e*hq*wq in each), one run, then each example's
+ * output pass reads its OH rows of OW (wq apart). */
+static void conv_forward_direct(dt_layer *l, const dt_pass *ps, dt_real *z)
+{
+    const conv_priv *p = l->priv;
+    const dt_conv_geom *g = &p->g;
+    int hq, wq;
+    int64_t planes = g->c * dt_dconv_planes(g, &hq, &wq), img = (int64_t)hq * wq;
+    int64_t F = p->f, K = (int64_t)g->c * g->kh * g->kw, P = (int64_t)g->oh * g->ow, chw = (int64_t)g->c * g->h * g->w;
+    const dt_real *b = p->bias ? l->params[1].w : NULL;
+    dt_real *xp = l->scratch, *zo = xp + planes * p->ldx, *Wt = zo + F * p->ldo;
+    dt_dconv_pack(l->params[0].w, p->f, K, Wt);
+    for (int64_t e0 = 0; e0 < ps->n; e0 += p->dgroup) {
+        int64_t m = ps->n - e0 < p->dgroup ? ps->n - e0 : p->dgroup;
+        for (int64_t e = 0; e < m; e++) dt_dconv_pad(g, l->x[0] + (e0 + e) * chw, xp + e * img, p->ldx);
+        for (int64_t c = 0; c < planes; c++) /* what the last tile reads past the planes */
+            memset(xp + c * p->ldx + m * img, 0, (size_t)(p->ldx - m * img) * sizeof *xp);
+        dt_dconv_run(xp, p->off, K, Wt, p->f, zo, p->ldo, (m - 1) * img + (int64_t)g->oh * wq);
+        for (int64_t e = 0; e < m; e++) bias_act_rows(l, b, zo + e * img, p->ldo, g->ow, wq, e0 + e, z, F, P);
+    }
+}
+
 static void conv_forward(dt_layer *l, const dt_pass *ps)
 {
     const conv_priv *p = l->priv;
@@ -239,6 +304,10 @@ static void conv_forward(dt_layer *l, const dt_pass *ps)
     const dt_real *W = l->params[0].w, *b = p->bias ? l->params[1].w : NULL;
     dt_real *col = l->scratch, *z = p->keep_z ? l->scratch + l->scratch_fixed : l->y;
     l->z = p->keep_z || l->act == DT_ACT_LINEAR ? z : NULL;
+    if (p->direct) {
+        conv_forward_direct(l, ps, z);
+        return;
+    }
     if (p->batched) {
         conv_forward_batched(l, ps, z);
         return;
@@ -385,7 +454,12 @@ static void conv_backward(dt_layer *l, const dt_pass *ps)
     }
 }
 
-static void conv_destroy(dt_layer *l) { dt_free(l->priv); }
+static void conv_destroy(dt_layer *l)
+{
+    conv_priv *p = l->priv;
+    if (p) dt_free(p->off);
+    dt_free(l->priv);
+}
 
 const dt_layer_ops dt_conv2d_ops = {"conv2d", conv_configure, conv_init, conv_forward,
                                     conv_backward, conv_destroy, 1, NULL, .init_keys = 1, .folds_act = 1};

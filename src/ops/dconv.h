@@ -1,0 +1,65 @@
+/* dconv.h — direct stride-1 convolution over zero-padded planes, without
+ * lowering or gemm.
+ *
+ * The lowered gemm of im2col.h packs its column matrix before multiplying:
+ * for a layer with few filters (32 or 64) that packing costs nearly as much
+ * as the product, and OpenBLAS then runs at about half its peak. A stride-1
+ * convolution needs no lowering at all once its input is padded: with the
+ * padded plane xp [HP, WP] (HP = OH + KH - 1, WP = OW + KW - 1) laid out
+ * flat, output pixel (oy, ox) is at flat index q = oy*WP + ox and
+ *   out[f][q] = sum over c, i, j of W[f][c][i][j] * xp[c][q + i*WP + j],
+ * a sum of shifted rows that a vector kernel reads straight from cache. The
+ * KW - 1 columns of each flat row past OW are computed and thrown away.
+ * Several examples' padded planes may follow one another in each channel's
+ * row (example e from e*HP*WP): one run covers them all.
+ *
+ * Stride 2 becomes stride 1 over the input's four phases: plane (py, px)
+ * holds xp[2i + py][2j + px], and tap (i, j) of the kernel reads plane
+ * (i % 2, j % 2) shifted by (i / 2, j / 2), so a 7x7 stride-2 layer is a
+ * stride-1 sum over 4 planes of a channel, still 49 taps.
+ *
+ * Float builds on CPUs with AVX-512 only (dt_dconv_available()); elsewhere
+ * the convolution layer keeps its gemm lowering. */
+#ifndef DT_DCONV_H
+#define DT_DCONV_H
+
+#include "core/core.h"
+#include "ops/im2col.h"
+
+/* Filters are computed in tiles of DT_DCONV_FT, flat outputs in tiles of
+ * DT_DCONV_QT: a run computes the first q outputs rounded up to QT. */
+#define DT_DCONV_FT 8
+#define DT_DCONV_QT 48
+
+/* 1 where this build has the kernel (float, AVX-512). */
+int dt_dconv_available(void);
+
+/* Whether g suits the kernel: stride 1 or 2 (the same both ways), more than
+ * one tap, F a multiple of FT. Then each channel has dt_dconv_planes(g)
+ * planes of hq x wq (the output's size plus the kernel's reach in plane
+ * pixels): output pixel (oy, ox) is at q = oy*wq + ox. */
+int dt_dconv_supports(const dt_conv_geom *g, int f);
+int dt_dconv_planes(const dt_conv_geom *g, int *hq, int *wq);
+
+/* What a run reads past its q outputs in a plane's row. */
+int64_t dt_dconv_reach(const dt_conv_geom *g);
+
+/* off [C*KH*KW]: for each tap (c, i, j) where it reads, relative to the
+ * output pixel, in planes ldx apart. */
+void dt_dconv_offsets(const dt_conv_geom *g, int64_t ldx, int64_t *off);
+
+/* Wt [F/FT][C*KH*KW][FT] from W [F, C, KH, KW] (PyTorch's layout); F a
+ * multiple of FT. */
+void dt_dconv_pack(const dt_real *W, int f, int64_t k, dt_real *Wt);
+
+/* One example x [C, H, W] into its planes: channel c's plane p at
+ * xp + (c*planes + p)*ldx, zero where it is padding. */
+void dt_dconv_pad(const dt_conv_geom *g, const dt_real *x, dt_real *xp, int64_t ldx);
+
+/* out[f][0 .. q) (rounded up to QT; rows ldo apart) from the planes xp
+ * (each readable and finite for QT + dt_dconv_reach() values past q), tap
+ * offsets off [k] and packed weights Wt. */
+void dt_dconv_run(const dt_real *xp, const int64_t *off, int64_t k, const dt_real *Wt, int f, dt_real *out, int64_t ldo,
+                  int64_t q);
+
+#endif
