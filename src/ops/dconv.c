@@ -84,33 +84,34 @@ void dt_dconv_pad(const dt_conv_geom *g, const dt_real *x, dt_real *xp, int64_t 
 }
 
 #ifdef DCONV_AVX512
-/* One tile: FT filters by QT = 3 vectors of flat outputs, 24 accumulators
- * in registers; each tap reads 3 vectors of input (one shifted row) and
- * broadcasts FT weights: 24 multiply-adds for 11 loads. Tiles of 4 filters
- * by 6 vectors ran as fast; 12 or 14 filters by 2 vectors slower. */
-static void dconv_tile(const float *x, const int64_t *off, int64_t k, const float *w, float *o, int64_t ldo)
-{
-    __m512 a[DT_DCONV_FT][3];
-#pragma GCC unroll 8
-    for (int j = 0; j < DT_DCONV_FT; j++) a[j][0] = a[j][1] = a[j][2] = _mm512_setzero_ps();
-    for (int64_t t = 0; t < k; t++, w += DT_DCONV_FT) {
-        const float *xt = x + off[t];
-        __m512 v0 = _mm512_loadu_ps(xt), v1 = _mm512_loadu_ps(xt + 16), v2 = _mm512_loadu_ps(xt + 32);
-#pragma GCC unroll 8
-        for (int j = 0; j < DT_DCONV_FT; j++) {
-            __m512 wj = _mm512_set1_ps(w[j]);
-            a[j][0] = _mm512_fmadd_ps(wj, v0, a[j][0]);
-            a[j][1] = _mm512_fmadd_ps(wj, v1, a[j][1]);
-            a[j][2] = _mm512_fmadd_ps(wj, v2, a[j][2]);
-        }
+/* One tile: FT filters by PX vectors of outputs (16 flat pixels each, or
+ * one pixel of 16 examples), 8*PX accumulators in registers; each tap reads
+ * PX input vectors, pstep apart, and broadcasts FT weights: at PX = 3, 24
+ * multiply-adds for 11 loads. Tiles of 4 filters by 6 vectors ran as fast;
+ * 12 or 14 filters by 2 vectors slower. */
+#define DCONV_TILE(NAME, PX)                                                                                      \
+    static void NAME(const float *x, const int64_t *off, int64_t k, int64_t pstep, const float *w, float *o,       \
+                     int64_t ldo)                                                                                 \
+    {                                                                                                             \
+        __m512 a[DT_DCONV_FT][PX];                                                                                \
+        _Pragma("GCC unroll 8") for (int j = 0; j < DT_DCONV_FT; j++)                                             \
+            _Pragma("GCC unroll 3") for (int v = 0; v < PX; v++) a[j][v] = _mm512_setzero_ps();                   \
+        for (int64_t t = 0; t < k; t++, w += DT_DCONV_FT) {                                                       \
+            const float *xt = x + off[t];                                                                         \
+            __m512 in[PX];                                                                                        \
+            _Pragma("GCC unroll 3") for (int v = 0; v < PX; v++) in[v] = _mm512_loadu_ps(xt + v * pstep);         \
+            _Pragma("GCC unroll 8") for (int j = 0; j < DT_DCONV_FT; j++)                                         \
+            {                                                                                                     \
+                __m512 wj = _mm512_set1_ps(w[j]);                                                                 \
+                _Pragma("GCC unroll 3") for (int v = 0; v < PX; v++) a[j][v] = _mm512_fmadd_ps(wj, in[v], a[j][v]); \
+            }                                                                                                     \
+        }                                                                                                         \
+        _Pragma("GCC unroll 8") for (int j = 0; j < DT_DCONV_FT; j++)                                             \
+            _Pragma("GCC unroll 3") for (int v = 0; v < PX; v++) _mm512_storeu_ps(o + j * ldo + 16 * v, a[j][v]); \
     }
-#pragma GCC unroll 8
-    for (int j = 0; j < DT_DCONV_FT; j++) {
-        _mm512_storeu_ps(o + j * ldo, a[j][0]);
-        _mm512_storeu_ps(o + j * ldo + 16, a[j][1]);
-        _mm512_storeu_ps(o + j * ldo + 32, a[j][2]);
-    }
-}
+DCONV_TILE(dconv_tile1, 1)
+DCONV_TILE(dconv_tile2, 2)
+DCONV_TILE(dconv_tile3, 3)
 #endif
 
 void dt_dconv_run(const dt_real *xp, const int64_t *off, int64_t k, const dt_real *Wt, int f, dt_real *out,
@@ -122,9 +123,85 @@ void dt_dconv_run(const dt_real *xp, const int64_t *off, int64_t k, const dt_rea
      * (the other order ran as fast) */
     for (int ft = 0; ft < f / DT_DCONV_FT; ft++)
         for (int64_t q0 = 0; q0 < q; q0 += DT_DCONV_QT)
-            dconv_tile(xp + q0, off, k, Wt + ft * k * DT_DCONV_FT, out + (int64_t)ft * DT_DCONV_FT * ldo + q0, ldo);
+            dconv_tile3(xp + q0, off, k, 16, Wt + ft * k * DT_DCONV_FT, out + (int64_t)ft * DT_DCONV_FT * ldo + q0, ldo);
 #else
     (void)xp, (void)off, (void)k, (void)Wt, (void)f, (void)out, (void)ldo, (void)q;
     DT_ASSERT(!"dt_dconv_run without the kernel: check dt_dconv_available()");
 #endif
+}
+
+void dt_dconv_lanes_size(const dt_conv_geom *g, int *hp, int *wp)
+{
+    *hp = (g->oh - 1) * g->sh + g->kh;
+    *wp = (g->ow - 1) * g->sw + g->kw;
+}
+
+void dt_dconv_lanes_offsets(const dt_conv_geom *g, int64_t *off)
+{
+    int hp, wp;
+    dt_dconv_lanes_size(g, &hp, &wp);
+    for (int c = 0; c < g->c; c++)
+        for (int i = 0; i < g->kh; i++)
+            for (int j = 0; j < g->kw; j++) *off++ = (((int64_t)c * hp + i) * wp + j) * DT_DCONV_LANES;
+}
+
+void dt_dconv_lanes_pad(const dt_conv_geom *g, const dt_real *x, int64_t n, dt_real *xb)
+{
+    int hp, wp, L = DT_DCONV_LANES;
+    dt_dconv_lanes_size(g, &hp, &wp);
+    int64_t chw = (int64_t)g->c * g->h * g->w;
+    /* padded column j holds input column j - pl: inside for j in [j0, j1) */
+    int j0 = g->pl < wp ? g->pl : wp, j1 = g->w + g->pl < wp ? g->w + g->pl : wp;
+    for (int c = 0; c < g->c; c++)
+        for (int i = 0; i < hp; i++) {
+            dt_real *r = xb + ((int64_t)c * hp + i) * wp * L;
+            int y = i - g->pt;
+            if (y < 0 || y >= g->h) {
+                memset(r, 0, (size_t)wp * L * sizeof *r);
+                continue;
+            }
+            memset(r, 0, (size_t)j0 * L * sizeof *r);
+            memset(r + (int64_t)j1 * L, 0, (size_t)(wp - j1) * L * sizeof *r);
+            for (int64_t e = 0; e < L; e++) {
+                const dt_real *xr = e < n ? x + e * chw + ((int64_t)c * g->h + y) * g->w : NULL;
+                for (int j = j0; j < j1; j++) r[(int64_t)j * L + e] = xr ? xr[j - g->pl] : 0;
+            }
+        }
+}
+
+void dt_dconv_lanes_run(const dt_conv_geom *g, const dt_real *xb, const int64_t *off, const dt_real *Wt, int f,
+                        dt_real *out)
+{
+#ifdef DCONV_AVX512
+    int hp, wp, L = DT_DCONV_LANES;
+    dt_dconv_lanes_size(g, &hp, &wp);
+    int64_t k = (int64_t)g->c * g->kh * g->kw, P = (int64_t)g->oh * g->ow;
+    DT_ASSERT(f % DT_DCONV_FT == 0);
+    for (int ft = 0; ft < f / DT_DCONV_FT; ft++) {
+        const float *w = Wt + ft * k * DT_DCONV_FT;
+        for (int oy = 0; oy < g->oh; oy++)
+            for (int ox = 0; ox < g->ow;) { /* tiles of 3 pixels, 2 + 2 rather than 3 + 1 */
+                int left = g->ow - ox, px = left >= 3 && left != 4 ? 3 : left >= 2 ? 2 : 1;
+                const float *xt = xb + ((int64_t)oy * g->sh * wp + (int64_t)ox * g->sw) * L;
+                float *o = out + ((int64_t)ft * DT_DCONV_FT * P + (int64_t)oy * g->ow + ox) * L;
+                if (px == 3)
+                    dconv_tile3(xt, off, k, g->sw * L, w, o, P * L);
+                else if (px == 2)
+                    dconv_tile2(xt, off, k, g->sw * L, w, o, P * L);
+                else
+                    dconv_tile1(xt, off, k, g->sw * L, w, o, P * L);
+                ox += px;
+            }
+    }
+#else
+    (void)g, (void)xb, (void)off, (void)Wt, (void)f, (void)out;
+    DT_ASSERT(!"dt_dconv_lanes_run without the kernel: check dt_dconv_available()");
+#endif
+}
+
+void dt_dconv_lanes_get(const dt_real *out, int64_t len, dt_real *dst)
+{
+    int L = DT_DCONV_LANES;
+    for (int64_t q = 0; q < len; q++)
+        for (int e = 0; e < L; e++) dst[e * len + q] = out[q * L + e];
 }

@@ -62,4 +62,18 @@ void dt_dconv_pad(const dt_conv_geom *g, const dt_real *x, dt_real *xp, int64_t 
 void dt_dconv_run(const dt_real *xp, const int64_t *off, int64_t k, const dt_real *Wt, int f, dt_real *out, int64_t ldo,
                   int64_t q);
 
+/* Batch lanes: where planes are small, 16 examples side by side instead,
+ * each input pixel a vector of the 16 examples' values, xb [C, HP, WP, 16]
+ * (HP = (OH-1)*SH + KH, WP = (OW-1)*SW + KW, zero padding); no outputs are
+ * thrown away, any stride, out [F, OH*OW, 16]. Same packed weights. */
+#define DT_DCONV_LANES 16
+void dt_dconv_lanes_size(const dt_conv_geom *g, int *hp, int *wp);
+void dt_dconv_lanes_offsets(const dt_conv_geom *g, int64_t *off);
+/* xb from examples x [n, C, H, W], n <= 16 (lanes past n zero) */
+void dt_dconv_lanes_pad(const dt_conv_geom *g, const dt_real *x, int64_t n, dt_real *xb);
+void dt_dconv_lanes_run(const dt_conv_geom *g, const dt_real *xb, const int64_t *off, const dt_real *Wt, int f,
+                        dt_real *out);
+/* dst [16, len] = out [len, 16] transposed: each lane's values in a row */
+void dt_dconv_lanes_get(const dt_real *out, int64_t len, dt_real *dst);
+
 #endif
