@@ -52,6 +52,22 @@ void dt_dconv_pack(const dt_real *W, int f, int64_t k, dt_real *Wt)
         for (int64_t t = 0; t < k; t++) Wt[(o / DT_DCONV_FT * k + t) * DT_DCONV_FT + o % DT_DCONV_FT] = W[o * k + t];
 }
 
+void dt_dconv_flipped(const dt_conv_geom *g, int f, dt_conv_geom *flip)
+{
+    *flip = (dt_conv_geom){.c = f, .h = g->oh, .w = g->ow, .kh = g->kh, .kw = g->kw, .sh = 1, .sw = 1,
+                           .pt = g->kh - 1 - g->pt, .pl = g->kw - 1 - g->pl, .oh = g->h, .ow = g->w};
+}
+
+void dt_dconv_pack_flipped(const dt_real *W, int f, int c, int kh, int kw, dt_real *Wt)
+{
+    int64_t taps = (int64_t)kh * kw, k = f * taps; /* the flipped layer's K: its inputs are our filters */
+    for (int64_t ci = 0; ci < c; ci++)
+        for (int64_t o = 0; o < f; o++)
+            for (int64_t t = 0; t < taps; t++)
+                Wt[(ci / DT_DCONV_FT * k + o * taps + t) * DT_DCONV_FT + ci % DT_DCONV_FT] =
+                    W[(o * c + ci) * taps + taps - 1 - t];
+}
+
 void dt_dconv_pad(const dt_conv_geom *g, const dt_real *x, dt_real *xp, int64_t ldx)
 {
     int hq, wq, s = g->sh, planes = dt_dconv_planes(g, &hq, &wq);
@@ -112,6 +128,38 @@ void dt_dconv_pad(const dt_conv_geom *g, const dt_real *x, dt_real *xp, int64_t 
 DCONV_TILE(dconv_tile1, 1)
 DCONV_TILE(dconv_tile2, 2)
 DCONV_TILE(dconv_tile3, 3)
+
+/* The weight gradient's tile: FT filters by KT taps, each a vector of the
+ * lanes' sums over the output pixels (one load of the gradient for KT
+ * taps, one of the input for FT filters), reduced across the lanes at the
+ * end and added to dW [FT, k] (rows k apart). dz at filter 0's pixel
+ * (0, 0), filters dstride apart, rows dwp pixels apart; x at pixel (0, 0)
+ * of the padded planes, rows wp apart, taps at off. */
+#define WGRAD_TILE(NAME, KT)                                                                                      \
+    static void NAME(const float *x, int wp, const int64_t *off, const float *dz, int dwp, int64_t dstride,      \
+                     int oh, int ow, float *dW, int64_t k)                                                        \
+    {                                                                                                             \
+        const int L = DT_DCONV_LANES;                                                                             \
+        __m512 a[DT_DCONV_FT][KT];                                                                                \
+        _Pragma("GCC unroll 8") for (int j = 0; j < DT_DCONV_FT; j++)                                             \
+            _Pragma("GCC unroll 3") for (int t = 0; t < KT; t++) a[j][t] = _mm512_setzero_ps();                   \
+        for (int oy = 0; oy < oh; oy++)                                                                           \
+            for (int ox = 0; ox < ow; ox++) {                                                                     \
+                const float *xp = x + ((int64_t)oy * wp + ox) * L, *dp = dz + ((int64_t)oy * dwp + ox) * L;       \
+                __m512 xv[KT];                                                                                    \
+                _Pragma("GCC unroll 3") for (int t = 0; t < KT; t++) xv[t] = _mm512_loadu_ps(xp + off[t]);        \
+                _Pragma("GCC unroll 8") for (int j = 0; j < DT_DCONV_FT; j++)                                     \
+                {                                                                                                 \
+                    __m512 d = _mm512_loadu_ps(dp + j * dstride);                                                 \
+                    _Pragma("GCC unroll 3") for (int t = 0; t < KT; t++) a[j][t] = _mm512_fmadd_ps(d, xv[t], a[j][t]); \
+                }                                                                                                 \
+            }                                                                                                     \
+        _Pragma("GCC unroll 8") for (int j = 0; j < DT_DCONV_FT; j++)                                             \
+            _Pragma("GCC unroll 3") for (int t = 0; t < KT; t++) dW[j * k + t] += _mm512_reduce_add_ps(a[j][t]); \
+    }
+WGRAD_TILE(wgrad_tile1, 1)
+WGRAD_TILE(wgrad_tile2, 2)
+WGRAD_TILE(wgrad_tile3, 3)
 #endif
 
 void dt_dconv_run(const dt_real *xp, const int64_t *off, int64_t k, const dt_real *Wt, int f, dt_real *out,
@@ -204,4 +252,32 @@ void dt_dconv_lanes_get(const dt_real *out, int64_t len, dt_real *dst)
     int L = DT_DCONV_LANES;
     for (int64_t q = 0; q < len; q++)
         for (int e = 0; e < L; e++) dst[e * len + q] = out[q * L + e];
+}
+
+void dt_dconv_lanes_wgrad(const dt_conv_geom *g, const dt_real *xb, const int64_t *off, const dt_real *dz, int dhp,
+                          int dwp, int f, dt_real *dW)
+{
+#ifdef DCONV_AVX512
+    int hp, wp, L = DT_DCONV_LANES;
+    dt_dconv_lanes_size(g, &hp, &wp);
+    int64_t k = (int64_t)g->c * g->kh * g->kw, dstride = (int64_t)dhp * dwp * L;
+    DT_ASSERT(f % DT_DCONV_FT == 0 && g->sh == 1 && g->sw == 1);
+    for (int f0 = 0; f0 < f; f0 += DT_DCONV_FT) {
+        const float *d = dz + f0 * dstride;
+        for (int64_t t = 0; t < k;) {
+            int64_t kt = k - t >= 3 ? 3 : k - t;
+            float *w = dW + f0 * k + t;
+            if (kt == 3)
+                wgrad_tile3(xb, wp, off + t, d, dwp, dstride, g->oh, g->ow, w, k);
+            else if (kt == 2)
+                wgrad_tile2(xb, wp, off + t, d, dwp, dstride, g->oh, g->ow, w, k);
+            else
+                wgrad_tile1(xb, wp, off + t, d, dwp, dstride, g->oh, g->ow, w, k);
+            t += kt;
+        }
+    }
+#else
+    (void)g, (void)xb, (void)off, (void)dz, (void)dhp, (void)dwp, (void)f, (void)dW;
+    DT_ASSERT(!"dt_dconv_lanes_wgrad without the kernel: check dt_dconv_available()");
+#endif
 }

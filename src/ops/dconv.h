@@ -76,4 +76,17 @@ void dt_dconv_lanes_run(const dt_conv_geom *g, const dt_real *xb, const int64_t 
 /* dst [16, len] = out [len, 16] transposed: each lane's values in a row */
 void dt_dconv_lanes_get(const dt_real *out, int64_t len, dt_real *dst);
 
+/* Backward, stride 1. The input gradient is the forward run of the flipped
+ * layer (dt_dconv_flipped: F inputs, C filters, the kernel rotated by 180
+ * degrees, padding KH-1-PT and KW-1-PL) over the output gradient's lanes,
+ * with weights Wt [C/FT][F*KH*KW][FT] from dt_dconv_pack_flipped (C a
+ * multiple of FT). The weight gradient dW [F, C*KH*KW] += the sum over the
+ * lanes and output pixels of dz times the input under each tap: xb as the
+ * forward's, off its offsets, dz [F, dhp, dwp, 16] the output gradient
+ * padded as the flipped layer's input (dz at its pixel (0, 0)). */
+void dt_dconv_flipped(const dt_conv_geom *g, int f, dt_conv_geom *flip);
+void dt_dconv_pack_flipped(const dt_real *W, int f, int c, int kh, int kw, dt_real *Wt);
+void dt_dconv_lanes_wgrad(const dt_conv_geom *g, const dt_real *xb, const int64_t *off, const dt_real *dz, int dhp,
+                          int dwp, int f, dt_real *dW);
+
 #endif
