@@ -65,8 +65,8 @@ typedef struct {
  * the padding it computes and throws away is small: the output plane at
  * least 70 % of the padded one (at 64 % -- 8x8 maps -- the gemm was faster).
  * Examples are taken in groups whose planes and output stay within
- * COL_CACHE_REALS. scratch: the planes [C*planes, ldx], the output [F, ldo]
- * and the packed weights [F*K]. */
+ * COL_CACHE_REALS. scratch: the planes [C*planes, ldx] and the output
+ * [F, ldo]. */
 static dt_status direct_configure(dt_layer *l, conv_priv *p)
 {
     const dt_conv_geom *g = &p->g;
@@ -85,13 +85,17 @@ static dt_status direct_configure(dt_layer *l, conv_priv *p)
         p->loff = dt_alloc((size_t)K * sizeof *p->loff);
         if (!p->loff) return dt_error(DT_ERR_NOMEM, "out of memory");
         dt_dconv_lanes_offsets(g, p->loff);
-        int64_t need = lanes_len + p->f * K + L * g->oh * g->ow;
+        int64_t need = lanes_len + L * g->oh * g->ow;
         if (need > l->scratch_fixed) l->scratch_fixed = need;
     }
-    /* backward by lanes: the input's and the padded output gradient's
-     * planes, the flipped weights, the input gradient's lanes and one
-     * channel's [16, H*W] */
-    p->lanes_back = p->lanes && g->sh == 1 && g->sw == 1 && g->c % DT_DCONV_FT == 0 && g->pt < g->kh && g->pl < g->kw;
+    /* backward by lanes where planes have 7x7 pixels or more: the weight
+     * gradient's tiles end in sums across lanes, which on smaller planes
+     * cost more than their products (ResNet-50's 3x3 layers on 2x2 maps:
+     * 12.5 -> 15 ms a batch). scratch: the input's and the padded output
+     * gradient's planes, the input gradient's lanes, one channel's [16,
+     * H*W] and the flipped weights */
+    p->lanes_back = p->lanes && g->sh == 1 && g->sw == 1 && g->c % DT_DCONV_FT == 0 && g->pt < g->kh &&
+                    g->pl < g->kw && g->oh * g->ow >= 49;
     if (p->lanes_back) {
         int fh, fw;
         dt_dconv_flipped(g, p->f, &p->flip);
@@ -111,7 +115,7 @@ static dt_status direct_configure(dt_layer *l, conv_priv *p)
     p->off = dt_alloc((size_t)K * sizeof *p->off);
     if (!p->off) return dt_error(DT_ERR_NOMEM, "out of memory");
     dt_dconv_offsets(g, p->ldx, p->off);
-    int64_t need = g->c * planes * p->ldx + p->f * p->ldo + p->f * K;
+    int64_t need = g->c * planes * p->ldx + p->f * p->ldo;
     if (need > l->scratch_fixed) l->scratch_fixed = need;
     return DT_OK;
 }
@@ -317,23 +321,22 @@ static int lanes_fill(int64_t n)
 
 /* Batch lanes, 16 examples at a time: their planes interleaved (xb), one
  * run, then each example's output gathered from its lane and passed through
- * the output pass. scratch: xb, out [F*P, 16], Wt [F*K], one filter's
- * output [16, P]. */
+ * the output pass. scratch: xb, out [F*P, 16], one filter's output
+ * [16, P]. */
 static void conv_forward_lanes(dt_layer *l, const dt_pass *ps, dt_real *z)
 {
     const conv_priv *p = l->priv;
     const dt_conv_geom *g = &p->g;
     int hp, wp;
     dt_dconv_lanes_size(g, &hp, &wp);
-    int64_t L = DT_DCONV_LANES, F = p->f, K = (int64_t)g->c * g->kh * g->kw, P = (int64_t)g->oh * g->ow;
+    int64_t L = DT_DCONV_LANES, F = p->f, P = (int64_t)g->oh * g->ow;
     int64_t chw = (int64_t)g->c * g->h * g->w;
     const dt_real *b = p->bias ? l->params[1].w : NULL;
-    dt_real *xb = l->scratch, *ob = xb + L * g->c * hp * wp, *Wt = ob + L * F * P, *oe = Wt + F * K;
-    dt_dconv_pack(l->params[0].w, p->f, K, Wt);
+    dt_real *xb = l->scratch, *ob = xb + L * g->c * hp * wp, *oe = ob + L * F * P;
     for (int64_t e0 = 0; e0 < ps->n; e0 += L) {
         int64_t m = ps->n - e0 < L ? ps->n - e0 : L;
         dt_dconv_lanes_pad(g, l->x[0] + e0 * chw, m, xb);
-        dt_dconv_lanes_run(g, xb, p->loff, Wt, p->f, ob);
+        dt_dconv_lanes_run(g, xb, p->loff, l->params[0].w, 0, p->f, ob);
         for (int64_t f = 0; f < F; f++) { /* a filter's [16, P] in cache for its examples' output passes */
             dt_dconv_lanes_get(ob + f * P * L, P, oe);
             for (int64_t e = 0; e < m; e++) bias_act_rows(l, b, oe + e * P, P, P, P, e0 + e, f, 1, z, F, P);
@@ -352,14 +355,13 @@ static void conv_forward_direct(dt_layer *l, const dt_pass *ps, dt_real *z)
     int64_t planes = g->c * dt_dconv_planes(g, &hq, &wq), img = (int64_t)hq * wq;
     int64_t F = p->f, K = (int64_t)g->c * g->kh * g->kw, P = (int64_t)g->oh * g->ow, chw = (int64_t)g->c * g->h * g->w;
     const dt_real *b = p->bias ? l->params[1].w : NULL;
-    dt_real *xp = l->scratch, *zo = xp + planes * p->ldx, *Wt = zo + F * p->ldo;
-    dt_dconv_pack(l->params[0].w, p->f, K, Wt);
+    dt_real *xp = l->scratch, *zo = xp + planes * p->ldx;
     for (int64_t e0 = 0; e0 < ps->n; e0 += p->dgroup) {
         int64_t m = ps->n - e0 < p->dgroup ? ps->n - e0 : p->dgroup;
         for (int64_t e = 0; e < m; e++) dt_dconv_pad(g, l->x[0] + (e0 + e) * chw, xp + e * img, p->ldx);
         for (int64_t c = 0; c < planes; c++) /* what the last tile reads past the planes */
             memset(xp + c * p->ldx + m * img, 0, (size_t)(p->ldx - m * img) * sizeof *xp);
-        dt_dconv_run(xp, p->off, K, Wt, p->f, zo, p->ldo, (m - 1) * img + (int64_t)g->oh * wq);
+        dt_dconv_run(xp, p->off, K, l->params[0].w, 0, p->f, zo, p->ldo, (m - 1) * img + (int64_t)g->oh * wq);
         for (int64_t e = 0; e < m; e++) bias_act_rows(l, b, zo + e * img, p->ldo, g->ow, wq, e0 + e, 0, F, z, F, P);
     }
 }
@@ -522,7 +524,7 @@ static void conv_backward_lanes(dt_layer *l, const dt_pass *ps)
             dt_dconv_lanes_wgrad(g, xb, p->loff, dzb + ((int64_t)fg->pt * fw + fg->pl) * L, fh, fw, p->f, dW);
         }
         if (!l->dx[0]) continue;
-        dt_dconv_lanes_run(fg, dzb, p->boff, Wt, g->c, dxb);
+        dt_dconv_lanes_run(fg, dzb, p->boff, Wt, 1, g->c, dxb);
         for (int64_t c = 0; c < g->c; c++) {
             dt_dconv_lanes_get(dxb + c * hw * L, hw, dxc);
             for (int64_t e = 0; e < m; e++)

@@ -46,12 +46,6 @@ void dt_dconv_offsets(const dt_conv_geom *g, int64_t ldx, int64_t *off)
                 *off++ = ((int64_t)c * planes + i % s * s + j % s) * ldx + (int64_t)(i / s) * wq + j / s;
 }
 
-void dt_dconv_pack(const dt_real *W, int f, int64_t k, dt_real *Wt)
-{
-    for (int64_t o = 0; o < f; o++)
-        for (int64_t t = 0; t < k; t++) Wt[(o / DT_DCONV_FT * k + t) * DT_DCONV_FT + o % DT_DCONV_FT] = W[o * k + t];
-}
-
 void dt_dconv_flipped(const dt_conv_geom *g, int f, dt_conv_geom *flip)
 {
     *flip = (dt_conv_geom){.c = f, .h = g->oh, .w = g->ow, .kh = g->kh, .kw = g->kw, .sh = 1, .sw = 1,
@@ -106,19 +100,19 @@ void dt_dconv_pad(const dt_conv_geom *g, const dt_real *x, dt_real *xp, int64_t 
  * multiply-adds for 11 loads. Tiles of 4 filters by 6 vectors ran as fast;
  * 12 or 14 filters by 2 vectors slower. */
 #define DCONV_TILE(NAME, PX)                                                                                      \
-    static void NAME(const float *x, const int64_t *off, int64_t k, int64_t pstep, const float *w, float *o,       \
-                     int64_t ldo)                                                                                 \
+    static void NAME(const float *x, const int64_t *off, int64_t k, int64_t pstep, const float *w, int64_t wjs,   \
+                     int64_t wts, float *o, int64_t ldo)                                                          \
     {                                                                                                             \
         __m512 a[DT_DCONV_FT][PX];                                                                                \
         _Pragma("GCC unroll 8") for (int j = 0; j < DT_DCONV_FT; j++)                                             \
             _Pragma("GCC unroll 3") for (int v = 0; v < PX; v++) a[j][v] = _mm512_setzero_ps();                   \
-        for (int64_t t = 0; t < k; t++, w += DT_DCONV_FT) {                                                       \
+        for (int64_t t = 0; t < k; t++, w += wts) {                                                               \
             const float *xt = x + off[t];                                                                         \
             __m512 in[PX];                                                                                        \
             _Pragma("GCC unroll 3") for (int v = 0; v < PX; v++) in[v] = _mm512_loadu_ps(xt + v * pstep);         \
             _Pragma("GCC unroll 8") for (int j = 0; j < DT_DCONV_FT; j++)                                         \
             {                                                                                                     \
-                __m512 wj = _mm512_set1_ps(w[j]);                                                                 \
+                __m512 wj = _mm512_set1_ps(w[j * wjs]);                                                           \
                 _Pragma("GCC unroll 3") for (int v = 0; v < PX; v++) a[j][v] = _mm512_fmadd_ps(wj, in[v], a[j][v]); \
             }                                                                                                     \
         }                                                                                                         \
@@ -162,18 +156,20 @@ WGRAD_TILE(wgrad_tile2, 2)
 WGRAD_TILE(wgrad_tile3, 3)
 #endif
 
-void dt_dconv_run(const dt_real *xp, const int64_t *off, int64_t k, const dt_real *Wt, int f, dt_real *out,
-                  int64_t ldo, int64_t q)
+void dt_dconv_run(const dt_real *xp, const int64_t *off, int64_t k, const dt_real *W, int packed, int f,
+                  dt_real *out, int64_t ldo, int64_t q)
 {
 #ifdef DCONV_AVX512
+    int64_t wjs = packed ? 1 : k, wts = packed ? DT_DCONV_FT : 1;
     DT_ASSERT(f % DT_DCONV_FT == 0);
     /* a filter tile's weights stay in cache while the planes stream past
      * (the other order ran as fast) */
     for (int ft = 0; ft < f / DT_DCONV_FT; ft++)
         for (int64_t q0 = 0; q0 < q; q0 += DT_DCONV_QT)
-            dconv_tile3(xp + q0, off, k, 16, Wt + ft * k * DT_DCONV_FT, out + (int64_t)ft * DT_DCONV_FT * ldo + q0, ldo);
+            dconv_tile3(xp + q0, off, k, 16, W + ft * k * DT_DCONV_FT, wjs, wts, out + (int64_t)ft * DT_DCONV_FT * ldo + q0,
+                        ldo);
 #else
-    (void)xp, (void)off, (void)k, (void)Wt, (void)f, (void)out, (void)ldo, (void)q;
+    (void)xp, (void)off, (void)k, (void)W, (void)packed, (void)f, (void)out, (void)ldo, (void)q;
     DT_ASSERT(!"dt_dconv_run without the kernel: check dt_dconv_available()");
 #endif
 }
@@ -217,32 +213,33 @@ void dt_dconv_lanes_pad(const dt_conv_geom *g, const dt_real *x, int64_t n, dt_r
         }
 }
 
-void dt_dconv_lanes_run(const dt_conv_geom *g, const dt_real *xb, const int64_t *off, const dt_real *Wt, int f,
-                        dt_real *out)
+void dt_dconv_lanes_run(const dt_conv_geom *g, const dt_real *xb, const int64_t *off, const dt_real *W, int packed,
+                        int f, dt_real *out)
 {
 #ifdef DCONV_AVX512
     int hp, wp, L = DT_DCONV_LANES;
     dt_dconv_lanes_size(g, &hp, &wp);
     int64_t k = (int64_t)g->c * g->kh * g->kw, P = (int64_t)g->oh * g->ow;
+    int64_t wjs = packed ? 1 : k, wts = packed ? DT_DCONV_FT : 1;
     DT_ASSERT(f % DT_DCONV_FT == 0);
     for (int ft = 0; ft < f / DT_DCONV_FT; ft++) {
-        const float *w = Wt + ft * k * DT_DCONV_FT;
+        const float *w = W + ft * k * DT_DCONV_FT;
         for (int oy = 0; oy < g->oh; oy++)
             for (int ox = 0; ox < g->ow;) { /* tiles of 3 pixels, 2 + 2 rather than 3 + 1 */
                 int left = g->ow - ox, px = left >= 3 && left != 4 ? 3 : left >= 2 ? 2 : 1;
                 const float *xt = xb + ((int64_t)oy * g->sh * wp + (int64_t)ox * g->sw) * L;
                 float *o = out + ((int64_t)ft * DT_DCONV_FT * P + (int64_t)oy * g->ow + ox) * L;
                 if (px == 3)
-                    dconv_tile3(xt, off, k, g->sw * L, w, o, P * L);
+                    dconv_tile3(xt, off, k, g->sw * L, w, wjs, wts, o, P * L);
                 else if (px == 2)
-                    dconv_tile2(xt, off, k, g->sw * L, w, o, P * L);
+                    dconv_tile2(xt, off, k, g->sw * L, w, wjs, wts, o, P * L);
                 else
-                    dconv_tile1(xt, off, k, g->sw * L, w, o, P * L);
+                    dconv_tile1(xt, off, k, g->sw * L, w, wjs, wts, o, P * L);
                 ox += px;
             }
     }
 #else
-    (void)g, (void)xb, (void)off, (void)Wt, (void)f, (void)out;
+    (void)g, (void)xb, (void)off, (void)W, (void)packed, (void)f, (void)out;
     DT_ASSERT(!"dt_dconv_lanes_run without the kernel: check dt_dconv_available()");
 #endif
 }

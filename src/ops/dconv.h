@@ -48,31 +48,28 @@ int64_t dt_dconv_reach(const dt_conv_geom *g);
  * output pixel, in planes ldx apart. */
 void dt_dconv_offsets(const dt_conv_geom *g, int64_t ldx, int64_t *off);
 
-/* Wt [F/FT][C*KH*KW][FT] from W [F, C, KH, KW] (PyTorch's layout); F a
- * multiple of FT. */
-void dt_dconv_pack(const dt_real *W, int f, int64_t k, dt_real *Wt);
-
 /* One example x [C, H, W] into its planes: channel c's plane p at
  * xp + (c*planes + p)*ldx, zero where it is padding. */
 void dt_dconv_pad(const dt_conv_geom *g, const dt_real *x, dt_real *xp, int64_t ldx);
 
 /* out[f][0 .. q) (rounded up to QT; rows ldo apart) from the planes xp
  * (each readable and finite for QT + dt_dconv_reach() values past q), tap
- * offsets off [k] and packed weights Wt. */
-void dt_dconv_run(const dt_real *xp, const int64_t *off, int64_t k, const dt_real *Wt, int f, dt_real *out, int64_t ldo,
-                  int64_t q);
+ * offsets off [k] and the weights: W [F, k] as the layer holds them, or
+ * where packed, W [F/FT][k][FT] (dt_dconv_pack_flipped's order). */
+void dt_dconv_run(const dt_real *xp, const int64_t *off, int64_t k, const dt_real *W, int packed, int f,
+                  dt_real *out, int64_t ldo, int64_t q);
 
 /* Batch lanes: where planes are small, 16 examples side by side instead,
  * each input pixel a vector of the 16 examples' values, xb [C, HP, WP, 16]
  * (HP = (OH-1)*SH + KH, WP = (OW-1)*SW + KW, zero padding); no outputs are
- * thrown away, any stride, out [F, OH*OW, 16]. Same packed weights. */
+ * thrown away, any stride, out [F, OH*OW, 16]. Weights as dt_dconv_run's. */
 #define DT_DCONV_LANES 16
 void dt_dconv_lanes_size(const dt_conv_geom *g, int *hp, int *wp);
 void dt_dconv_lanes_offsets(const dt_conv_geom *g, int64_t *off);
 /* xb from examples x [n, C, H, W], n <= 16 (lanes past n zero) */
 void dt_dconv_lanes_pad(const dt_conv_geom *g, const dt_real *x, int64_t n, dt_real *xb);
-void dt_dconv_lanes_run(const dt_conv_geom *g, const dt_real *xb, const int64_t *off, const dt_real *Wt, int f,
-                        dt_real *out);
+void dt_dconv_lanes_run(const dt_conv_geom *g, const dt_real *xb, const int64_t *off, const dt_real *W, int packed,
+                        int f, dt_real *out);
 /* dst [16, len] = out [len, 16] transposed: each lane's values in a row */
 void dt_dconv_lanes_get(const dt_real *out, int64_t len, dt_real *dst);
 
