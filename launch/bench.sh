@@ -103,7 +103,9 @@ else
     [[ $MODEL == mlp ]] || echo "note: /usr/bin/time is missing (apt-get install time): no peak memory figures"
 fi
 # Largest peak over the ranks and reps logged in file $1, in MiB ("" if none).
-max_rss_mib() { awk '$1 == "bench-rss-kib" && $2 > m { m = $2 } END { if (m) printf "%.0f", m / 1024 }' "$1"; }
+# (grep -o: at 2 ranks GNU time's line may land in the middle of another
+# rank's output line, which left the 2-rank figure blank at times)
+max_rss_mib() { grep -o 'bench-rss-kib [0-9]*' "$1" | awk '$2 > m { m = $2 } END { if (m) printf "%.0f", m / 1024 }'; }
 
 # PyTorch's img/s (median, summed over ranks) for model $1, ranks $2, channels-last $3.
 # Its output also goes to stderr and stays in $tmp/torch-$1-$2-$3.txt. $steps as above.
