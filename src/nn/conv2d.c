@@ -214,28 +214,42 @@ static inline __attribute__((always_inline)) void bias_act_with(const dt_real *b
     }
 }
 
+/* Whether the activation takes a pass of its own after the output pass: z
+ * kept apart from y, or an activation other than relu and leaky relu. */
+static int act_apart(const dt_layer *l, const dt_real *z)
+{
+    return z != l->y || (l->act != DT_ACT_RELU && l->act != DT_ACT_LEAKY_RELU);
+}
+
 /* bias_act_with for example e's filters [f0, f0 + nf), the product s
  * [nf, P] (rows lds apart) in rows of ow (ldrow apart; ow = ldrow = P where
- * it is one row). */
+ * it is one row). Where the activation is apart this writes z only, and
+ * act_after applies it once the example's filters are done (a softmax
+ * spans all its F*P values). */
 static void bias_act_rows(const dt_layer *l, const dt_real *b, const dt_real *s, int64_t lds, int64_t ow,
                           int64_t ldrow, int64_t e, int64_t f0, int64_t nf, dt_real *z, int64_t F, int64_t P)
 {
     const dt_real *r = l->res ? l->res + (e * F + f0) * P : NULL;
     dt_real *ze = z + (e * F + f0) * P, *ye = l->y + (e * F + f0) * P;
     if (b) b += f0;
-    if (ze != ye || (l->act != DT_ACT_RELU && l->act != DT_ACT_LEAKY_RELU)) {
+    if (act_apart(l, z))
         bias_act_with(b, s, lds, ow, ldrow, r, ze, nf, P, DT_ACT_LINEAR, 0);
-        dt_act_forward(l->act, ze, ye, 1, nf * P, l->act_alpha);
-    } else if (l->act == DT_ACT_RELU)
+    else if (l->act == DT_ACT_RELU)
         bias_act_with(b, s, lds, ow, ldrow, r, ye, nf, P, DT_ACT_RELU, 0);
     else
         bias_act_with(b, s, lds, ow, ldrow, r, ye, nf, P, DT_ACT_LEAKY_RELU, l->act_alpha);
+}
+
+static void act_after(const dt_layer *l, int64_t e, dt_real *z, int64_t F, int64_t P)
+{
+    if (act_apart(l, z)) dt_act_forward(l->act, z + e * F * P, l->y + e * F * P, 1, F * P, l->act_alpha);
 }
 
 static void bias_act(const dt_layer *l, const dt_real *b, const dt_real *s, int64_t lds, int64_t e, dt_real *z,
                      int64_t F, int64_t P)
 {
     bias_act_rows(l, b, s, lds, P, P, e, 0, F, z, F, P);
+    act_after(l, e, z, F, P);
 }
 
 /* Examples lowered side by side in groups, col [K, G*P], one gemm per group
@@ -351,6 +365,7 @@ static void conv_forward_lanes(dt_layer *l, const dt_pass *ps, dt_real *z)
             dt_dconv_lanes_get(ob + f * P * L, P, oe);
             for (int64_t e = 0; e < m; e++) bias_act_rows(l, b, oe + e * P, P, P, P, e0 + e, f, 1, z, F, P);
         }
+        for (int64_t e = e0; e < e0 + m; e++) act_after(l, e, z, F, P);
     }
 }
 
@@ -372,7 +387,10 @@ static void conv_forward_direct(dt_layer *l, const dt_pass *ps, dt_real *z)
         for (int64_t c = 0; c < planes; c++) /* what the last tile reads past the planes */
             memset(xp + c * p->ldx + m * img, 0, (size_t)(p->ldx - m * img) * sizeof *xp);
         dt_dconv_run(xp, p->off, K, l->params[0].w, 0, p->f, zo, p->ldo, (m - 1) * img + (int64_t)g->oh * wq);
-        for (int64_t e = 0; e < m; e++) bias_act_rows(l, b, zo + e * img, p->ldo, g->ow, wq, e0 + e, 0, F, z, F, P);
+        for (int64_t e = 0; e < m; e++) {
+            bias_act_rows(l, b, zo + e * img, p->ldo, g->ow, wq, e0 + e, 0, F, z, F, P);
+            act_after(l, e0 + e, z, F, P);
+        }
     }
 }
 
