@@ -168,7 +168,7 @@ START_TEST(backward_matches_loops)
                    4, 4, 512, 1);
     check_backward("1x1, 1024 -> 512 on 2x2 (groups)",
                    IN("1024,2,2") "[c]\ntype = conv2d\nfilters = 512\nkernel = 1\n" HEAD_SIGMOID, 3, 1024, 2, 2, 512, 0);
-    /* by batch lanes (float builds with AVX-512) where the batch fills
+    /* by batch lanes (float builds with AVX-512 or AVX2) where the batch fills
      * them, channels and filters are multiples of 8 and the output has 49
      * pixels or more: 29 examples make
      * a full run and a short one; 5x5 over 16 channels has 400 taps, so the
@@ -215,7 +215,7 @@ START_TEST(forward_matches_loops)
                   4, 8, 1, 1, 1, 1);
     check_forward("batch lowering, 1x1", IN("64,2,2") "[c]\ntype = conv2d\nfilters = 8\nkernel = 1\n" HEAD_SIGMOID, 3,
                   64, 2, 2, 8, 1, 1, 0, 0);
-    /* direct convolution (ops/dconv.h, float builds with AVX-512), filters
+    /* direct convolution (ops/dconv.h, float builds with AVX-512 or AVX2), filters
      * a multiple of 8. Over padded planes where the output is most of them
      * (>= 85 %, any batch; >= 70 %, small batches): 8 channels on 30x30 take
      * 16 examples a run, so 20 make two; stride 2 over four phase planes,
@@ -249,7 +249,7 @@ END_TEST
 /* Every activation (softmax spans an example's F*P values) and the bias
  * give the same output by direct convolution as by the other paths: 16
  * examples take batch lanes, 2 take the padded planes (12x12: 73 % output)
- * or the gemm lowering (8x8: 64 %). Float builds with AVX-512; elsewhere
+ * or the gemm lowering (8x8: 64 %). Float builds with AVX-512 or AVX2; elsewhere
  * all go by the gemm and agree trivially. */
 START_TEST(direct_paths_match)
 {

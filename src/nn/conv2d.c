@@ -7,7 +7,7 @@
  * `same` pads as TensorFlow: OH = ceil(H / SH), total padding
  * max((OH-1)*SH + KH - H, 0), the odd one at the bottom (right).
  *
- * K = C*KH*KW, P = OH*OW. Where the kernel exists (float, AVX-512) and
+ * K = C*KH*KW, P = OH*OW. Where the kernel exists (float, AVX-512 or AVX2) and
  * the filters are a multiple of 8, by direct convolution (ops/dconv.h), no
  * lowering and no gemm packing (the face recogniser 7.3 -> 6.0 ms a face):
  * - by batch lanes (16 examples' pixels a vector) where the batch fills

@@ -5,12 +5,17 @@
 
 #if defined(__AVX512F__) && !defined(DTRAIN_DOUBLE)
 #define DCONV_AVX512 1
+#define DCONV_KERNEL 1
+#include <immintrin.h>
+#elif defined(__AVX2__) && defined(__FMA__) && !defined(DTRAIN_DOUBLE)
+#define DCONV_AVX2 1
+#define DCONV_KERNEL 1
 #include <immintrin.h>
 #endif
 
 int dt_dconv_available(void)
 {
-#ifdef DCONV_AVX512
+#ifdef DCONV_KERNEL
     return 1;
 #else
     return 0;
@@ -154,12 +159,100 @@ DCONV_TILE(dconv_tile3, 3)
 WGRAD_TILE(wgrad_tile1, 1)
 WGRAD_TILE(wgrad_tile2, 2)
 WGRAD_TILE(wgrad_tile3, 3)
+#elif defined(DCONV_AVX2)
+/* AVX2 has 16 registers of 8 floats, so a tile's 16-float vectors are two
+ * registers each (register r of the tile at (r / 2)*pstep + (r % 2)*8) and
+ * the tile is computed in blocks of FG filters by NY registers, FG*NY
+ * accumulators each: 4 x 3 (12 accumulators, 7 loads for 12 multiply-adds)
+ * where the tile has 6 registers, else 4 x 2. The blocks read the same
+ * inputs and weights again, from L1. */
+#define DCONV_BLOCK(NAME, FG, NY)                                                                                 \
+    static void NAME(const float *x, const int64_t *off, int64_t k, int64_t pstep, int r0, const float *w,        \
+                     int64_t wjs, int64_t wts, float *o, int64_t ldo)                                             \
+    {                                                                                                             \
+        __m256 a[FG][NY];                                                                                         \
+        int64_t at[NY];                                                                                           \
+        _Pragma("GCC unroll 4") for (int r = 0; r < NY; r++) at[r] = (r0 + r) / 2 * pstep + (r0 + r) % 2 * 8;    \
+        _Pragma("GCC unroll 4") for (int j = 0; j < FG; j++)                                                      \
+            _Pragma("GCC unroll 4") for (int r = 0; r < NY; r++) a[j][r] = _mm256_setzero_ps();                   \
+        for (int64_t t = 0; t < k; t++, w += wts) {                                                               \
+            const float *xt = x + off[t];                                                                         \
+            __m256 in[NY];                                                                                        \
+            _Pragma("GCC unroll 4") for (int r = 0; r < NY; r++) in[r] = _mm256_loadu_ps(xt + at[r]);             \
+            _Pragma("GCC unroll 4") for (int j = 0; j < FG; j++)                                                  \
+            {                                                                                                     \
+                __m256 wj = _mm256_broadcast_ss(w + j * wjs);                                                     \
+                _Pragma("GCC unroll 4") for (int r = 0; r < NY; r++) a[j][r] = _mm256_fmadd_ps(wj, in[r], a[j][r]); \
+            }                                                                                                     \
+        }                                                                                                         \
+        _Pragma("GCC unroll 4") for (int j = 0; j < FG; j++)                                                      \
+            _Pragma("GCC unroll 4") for (int r = 0; r < NY; r++) _mm256_storeu_ps(o + j * ldo + 8 * (r0 + r), a[j][r]); \
+    }
+DCONV_BLOCK(dconv_block4x3, 4, 3)
+DCONV_BLOCK(dconv_block4x2, 4, 2)
+
+/* The AVX-512 tiles' contract: DT_DCONV_FT filters by PX vectors of 16. */
+#define DCONV_TILE(NAME, PX)                                                                                      \
+    static void NAME(const float *x, const int64_t *off, int64_t k, int64_t pstep, const float *w, int64_t wjs,   \
+                     int64_t wts, float *o, int64_t ldo)                                                          \
+    {                                                                                                             \
+        for (int j = 0; j < DT_DCONV_FT; j += 4)                                                                  \
+            for (int r = 0; r < 2 * PX; r += PX == 3 ? 3 : 2)                                                     \
+                if (PX == 3)                                                                                      \
+                    dconv_block4x3(x, off, k, pstep, r, w + j * wjs, wjs, wts, o + j * ldo, ldo);                 \
+                else                                                                                              \
+                    dconv_block4x2(x, off, k, pstep, r, w + j * wjs, wjs, wts, o + j * ldo, ldo);                 \
+    }
+DCONV_TILE(dconv_tile1, 1)
+DCONV_TILE(dconv_tile2, 2)
+DCONV_TILE(dconv_tile3, 3)
+
+static float hsum256(__m256 v)
+{
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+/* The weight gradient's tile as AVX-512's, in blocks of 2 filters (KT
+ * taps, two registers a lane vector: 4*KT accumulators). */
+#define WGRAD_TILE(NAME, KT)                                                                                      \
+    static void NAME(const float *x, int wp, const int64_t *off, const float *dz, int dwp, int64_t dstride,      \
+                     int oh, int ow, float *dW, int64_t k)                                                        \
+    {                                                                                                             \
+        const int L = DT_DCONV_LANES;                                                                             \
+        for (int j0 = 0; j0 < DT_DCONV_FT; j0 += 2) {                                                             \
+            __m256 a[2][KT][2];                                                                                   \
+            _Pragma("GCC unroll 2") for (int j = 0; j < 2; j++)                                                   \
+                _Pragma("GCC unroll 3") for (int t = 0; t < KT; t++) a[j][t][0] = a[j][t][1] = _mm256_setzero_ps(); \
+            for (int oy = 0; oy < oh; oy++)                                                                       \
+                for (int ox = 0; ox < ow; ox++) {                                                                 \
+                    const float *xp = x + ((int64_t)oy * wp + ox) * L;                                            \
+                    const float *dp = dz + j0 * dstride + ((int64_t)oy * dwp + ox) * L;                           \
+                    _Pragma("GCC unroll 2") for (int j = 0; j < 2; j++)                                           \
+                    {                                                                                             \
+                        __m256 d0 = _mm256_loadu_ps(dp + j * dstride), d1 = _mm256_loadu_ps(dp + j * dstride + 8); \
+                        _Pragma("GCC unroll 3") for (int t = 0; t < KT; t++)                                      \
+                        {                                                                                         \
+                            a[j][t][0] = _mm256_fmadd_ps(d0, _mm256_loadu_ps(xp + off[t]), a[j][t][0]);           \
+                            a[j][t][1] = _mm256_fmadd_ps(d1, _mm256_loadu_ps(xp + off[t] + 8), a[j][t][1]);       \
+                        }                                                                                         \
+                    }                                                                                             \
+                }                                                                                                 \
+            _Pragma("GCC unroll 2") for (int j = 0; j < 2; j++)                                                   \
+                _Pragma("GCC unroll 3") for (int t = 0; t < KT; t++)                                              \
+                    dW[(j0 + j) * k + t] += hsum256(_mm256_add_ps(a[j][t][0], a[j][t][1]));                      \
+        }                                                                                                         \
+    }
+WGRAD_TILE(wgrad_tile1, 1)
+WGRAD_TILE(wgrad_tile2, 2)
+WGRAD_TILE(wgrad_tile3, 3)
 #endif
 
 void dt_dconv_run(const dt_real *xp, const int64_t *off, int64_t k, const dt_real *W, int packed, int f,
                   dt_real *out, int64_t ldo, int64_t q)
 {
-#ifdef DCONV_AVX512
+#ifdef DCONV_KERNEL
     int64_t wjs = packed ? 1 : k, wts = packed ? DT_DCONV_FT : 1;
     DT_ASSERT(f % DT_DCONV_FT == 0);
     /* a filter tile's weights stay in cache while the planes stream past
@@ -216,7 +309,7 @@ void dt_dconv_lanes_pad(const dt_conv_geom *g, const dt_real *x, int64_t n, dt_r
 void dt_dconv_lanes_run(const dt_conv_geom *g, const dt_real *xb, const int64_t *off, const dt_real *W, int packed,
                         int f, dt_real *out)
 {
-#ifdef DCONV_AVX512
+#ifdef DCONV_KERNEL
     int hp, wp, L = DT_DCONV_LANES;
     dt_dconv_lanes_size(g, &hp, &wp);
     int64_t k = (int64_t)g->c * g->kh * g->kw, P = (int64_t)g->oh * g->ow;
@@ -254,7 +347,7 @@ void dt_dconv_lanes_get(const dt_real *out, int64_t len, dt_real *dst)
 void dt_dconv_lanes_wgrad(const dt_conv_geom *g, const dt_real *xb, const int64_t *off, const dt_real *dz, int dhp,
                           int dwp, int f, dt_real *dW)
 {
-#ifdef DCONV_AVX512
+#ifdef DCONV_KERNEL
     int hp, wp, L = DT_DCONV_LANES;
     dt_dconv_lanes_size(g, &hp, &wp);
     int64_t k = (int64_t)g->c * g->kh * g->kw, dstride = (int64_t)dhp * dwp * L;

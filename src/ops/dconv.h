@@ -18,7 +18,7 @@
  * (i % 2, j % 2) shifted by (i / 2, j / 2), so a 7x7 stride-2 layer is a
  * stride-1 sum over 4 planes of a channel, still 49 taps.
  *
- * Float builds on CPUs with AVX-512 only (dt_dconv_available()); elsewhere
+ * Float builds on CPUs with AVX-512 or AVX2 and FMA (dt_dconv_available()); elsewhere
  * the convolution layer keeps its gemm lowering. */
 #ifndef DT_DCONV_H
 #define DT_DCONV_H
@@ -31,7 +31,7 @@
 #define DT_DCONV_FT 8
 #define DT_DCONV_QT 48
 
-/* 1 where this build has the kernel (float, AVX-512). */
+/* 1 where this build has the kernel (float, AVX-512 or AVX2). */
 int dt_dconv_available(void);
 
 /* Whether g suits the kernel: stride 1 or 2 (the same both ways), more than
