@@ -224,6 +224,15 @@ START_TEST(forward_matches_loops)
     check_forward("direct 3x3, 2 runs",
                   IN("8,30,30") "[c]\ntype = conv2d\nfilters = 8\nkernel = 3\npadding = same\n" HEAD_SIGMOID, 20, 8,
                   30, 30, 8, 1, 1, 1, 1);
+    /* one example's planes past the cache: bands of output rows a run (8
+     * filters on 202-wide planes: 162 rows, then 38; stride 2, 16 filters:
+     * 81-row bands of 199) */
+    check_forward("direct 3x3, bands of rows",
+                  IN("3,200,200") "[c]\ntype = conv2d\nfilters = 8\nkernel = 3\npadding = same\n" HEAD_SIGMOID, 2, 3,
+                  200, 200, 8, 1, 1, 1, 1);
+    check_forward("direct 3x3 stride 2, bands of rows",
+                  IN("3,400,400") "[c]\ntype = conv2d\nfilters = 16\nkernel = 3\nstride = 2\n" HEAD_SIGMOID, 1, 3,
+                  400, 400, 16, 2, 2, 0, 0);
     check_forward("direct 7x7 stride 2", IN("3,41,41") "[c]\ntype = conv2d\nfilters = 8\nkernel = 7\nstride = 2\n" HEAD_SIGMOID,
                   3, 3, 41, 41, 8, 2, 2, 0, 0);
     check_forward("direct 3x3 stride 2 same",
