@@ -22,6 +22,15 @@ int dt_dconv_available(void)
 #endif
 }
 
+int dt_dconv_lanes_backward(void)
+{
+#ifdef DCONV_AVX512
+    return 1;
+#else
+    return 0;
+#endif
+}
+
 int dt_dconv_supports(const dt_conv_geom *g, int f)
 {
     return g->sh == g->sw && (g->sh == 1 || g->sh == 2) && g->kh * g->kw > 1 && f % DT_DCONV_FT == 0;
@@ -207,46 +216,6 @@ DCONV_TILE(dconv_tile1, 1)
 DCONV_TILE(dconv_tile2, 2)
 DCONV_TILE(dconv_tile3, 3)
 
-static float hsum256(__m256 v)
-{
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
-
-/* The weight gradient's tile as AVX-512's, in blocks of 2 filters (KT
- * taps, two registers a lane vector: 4*KT accumulators). */
-#define WGRAD_TILE(NAME, KT)                                                                                      \
-    static void NAME(const float *x, int wp, const int64_t *off, const float *dz, int dwp, int64_t dstride,      \
-                     int oh, int ow, float *dW, int64_t k)                                                        \
-    {                                                                                                             \
-        const int L = DT_DCONV_LANES;                                                                             \
-        for (int j0 = 0; j0 < DT_DCONV_FT; j0 += 2) {                                                             \
-            __m256 a[2][KT][2];                                                                                   \
-            _Pragma("GCC unroll 2") for (int j = 0; j < 2; j++)                                                   \
-                _Pragma("GCC unroll 3") for (int t = 0; t < KT; t++) a[j][t][0] = a[j][t][1] = _mm256_setzero_ps(); \
-            for (int oy = 0; oy < oh; oy++)                                                                       \
-                for (int ox = 0; ox < ow; ox++) {                                                                 \
-                    const float *xp = x + ((int64_t)oy * wp + ox) * L;                                            \
-                    const float *dp = dz + j0 * dstride + ((int64_t)oy * dwp + ox) * L;                           \
-                    _Pragma("GCC unroll 2") for (int j = 0; j < 2; j++)                                           \
-                    {                                                                                             \
-                        __m256 d0 = _mm256_loadu_ps(dp + j * dstride), d1 = _mm256_loadu_ps(dp + j * dstride + 8); \
-                        _Pragma("GCC unroll 3") for (int t = 0; t < KT; t++)                                      \
-                        {                                                                                         \
-                            a[j][t][0] = _mm256_fmadd_ps(d0, _mm256_loadu_ps(xp + off[t]), a[j][t][0]);           \
-                            a[j][t][1] = _mm256_fmadd_ps(d1, _mm256_loadu_ps(xp + off[t] + 8), a[j][t][1]);       \
-                        }                                                                                         \
-                    }                                                                                             \
-                }                                                                                                 \
-            _Pragma("GCC unroll 2") for (int j = 0; j < 2; j++)                                                   \
-                _Pragma("GCC unroll 3") for (int t = 0; t < KT; t++)                                              \
-                    dW[(j0 + j) * k + t] += hsum256(_mm256_add_ps(a[j][t][0], a[j][t][1]));                      \
-        }                                                                                                         \
-    }
-WGRAD_TILE(wgrad_tile1, 1)
-WGRAD_TILE(wgrad_tile2, 2)
-WGRAD_TILE(wgrad_tile3, 3)
 #endif
 
 void dt_dconv_run(const dt_real *xp, const int64_t *off, int64_t k, const dt_real *W, int packed, int f,
@@ -347,7 +316,7 @@ void dt_dconv_lanes_get(const dt_real *out, int64_t len, dt_real *dst)
 void dt_dconv_lanes_wgrad(const dt_conv_geom *g, const dt_real *xb, const int64_t *off, const dt_real *dz, int dhp,
                           int dwp, int f, dt_real *dW)
 {
-#ifdef DCONV_KERNEL
+#ifdef DCONV_AVX512
     int hp, wp, L = DT_DCONV_LANES;
     dt_dconv_lanes_size(g, &hp, &wp);
     int64_t k = (int64_t)g->c * g->kh * g->kw, dstride = (int64_t)dhp * dwp * L;
@@ -368,6 +337,6 @@ void dt_dconv_lanes_wgrad(const dt_conv_geom *g, const dt_real *xb, const int64_
     }
 #else
     (void)g, (void)xb, (void)off, (void)dz, (void)dhp, (void)dwp, (void)f, (void)dW;
-    DT_ASSERT(!"dt_dconv_lanes_wgrad without the kernel: check dt_dconv_available()");
+    DT_ASSERT(!"dt_dconv_lanes_wgrad without the kernel: check dt_dconv_lanes_backward()");
 #endif
 }
