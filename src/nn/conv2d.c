@@ -106,8 +106,8 @@ static dt_status direct_configure(dt_layer *l, conv_priv *p)
      * 12.5 -> 15 ms a batch). scratch: the input's and the padded output
      * gradient's planes, the input gradient's lanes, one channel's [16,
      * H*W] and the flipped weights */
-    p->lanes_back = p->lanes && dt_dconv_lanes_backward() && g->sh == 1 && g->sw == 1 && g->c % DT_DCONV_FT == 0 && g->pt < g->kh &&
-                    g->pl < g->kw && g->oh * g->ow >= 49;
+    p->lanes_back = p->lanes && dt_dconv_lanes_backward() && g->sh == 1 && g->sw == 1 && g->c % DT_DCONV_FT == 0 &&
+                    g->pt < g->kh && g->pl < g->kw && g->oh * g->ow >= 49;
     if (p->lanes_back) {
         int fh, fw;
         dt_dconv_flipped(g, p->f, &p->flip);
