@@ -168,11 +168,11 @@ START_TEST(backward_matches_loops)
                    4, 4, 512, 1);
     check_backward("1x1, 1024 -> 512 on 2x2 (groups)",
                    IN("1024,2,2") "[c]\ntype = conv2d\nfilters = 512\nkernel = 1\n" HEAD_SIGMOID, 3, 1024, 2, 2, 512, 0);
-    /* by batch lanes (float builds with AVX-512; elsewhere the gemm) where the batch fills
-     * them, channels and filters are multiples of 8 and the output has 49
-     * pixels or more: 29 examples make
-     * a full run and a short one; 5x5 over 16 channels has 400 taps, so the
-     * weight gradient's last tile has one */
+    /* by batch lanes (float builds with AVX-512; elsewhere the gemm) where
+     * the batch fills them, channels and filters are multiples of 8 and the
+     * output has 49 pixels or more: 29 examples make a full run and a short
+     * one; 5x5 over 16 channels has 400 taps, so the weight gradient's last
+     * tile has one */
     check_backward("3x3, 8 -> 16 on 9x7 (lanes)",
                    IN("8,9,7") "[c]\ntype = conv2d\nfilters = 16\nkernel = 3\npadding = same\n" HEAD_SIGMOID, 29, 8, 9,
                    7, 16, 1);
