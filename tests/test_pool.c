@@ -138,14 +138,34 @@ START_TEST(maxpool_ties_go_to_first)
 }
 END_TEST
 
-/* The 2x2 stride-2 max pool's vector path (4 outputs at a time, the last
- * four of a row overlapping when the width is not a multiple of 4) against
+/* 2x2 `same` on an odd width: no padding above or left, but the last
+ * window of a row is half padding, so not the vector path's (which would
+ * read the next row): 1..27 as one 3x9 image. */
+START_TEST(maxpool_2x2_same_odd)
+{
+    dt_net *net = build("[input]\nshape = 1,3,9\n[p]\ntype = maxpool\nkernel = 2\npadding = same\n" OUT_BCE, 1);
+    dt_real x[27];
+    for (int i = 0; i < 27; i++) x[i] = (dt_real)(i + 1);
+    dt_pass p = {.n = 1};
+    dt_net_forward(net, x, &p);
+    dt_layer *l = &net->layers[0];
+    ck_assert(l->out.h == 2 && l->out.w == 5);
+    const double want[10] = {11, 13, 15, 17, 18, 20, 22, 24, 26, 27};
+    for (int i = 0; i < 10; i++) ck_assert_msg(l->y[i] == want[i], "y[%d] = %g, want %g", i, (double)l->y[i], want[i]);
+    dt_net_free(net);
+}
+END_TEST
+
+/* The 2x2 stride-2 max pool's vector path (8 or 4 outputs at a time, the
+ * last of a row overlapping in forward when the width is not a multiple of
+ * the vector's, a scalar tail in backward) against
  * a plain row-major search, on inputs drawn from a few values (NaN among
  * them) so that most windows hold ties: outputs and where backward sends
  * each gradient. */
 START_TEST(maxpool_2x2_vector_path)
 {
-    static const int shapes[][3] = {{2, 8, 8}, {3, 14, 14}, {2, 9, 15}, {1, 4, 10}, {2, 6, 9}, {1, 4, 18}};
+    static const int shapes[][3] = {{2, 8, 8},  {3, 14, 14}, {2, 9, 15}, {1, 4, 10}, {2, 6, 9},
+                                    {1, 4, 18}, {2, 7, 19},  {1, 4, 32}, {2, 5, 34}, {1, 3, 41}};
     static const dt_real values[] = {-1, 0, 0.5, 1, 2, NAN}; /* NaN loses every comparison, as in the search */
     enum { N = 3 };
     for (size_t t = 0; t < sizeof shapes / sizeof *shapes; t++) {
@@ -356,6 +376,7 @@ int main(void)
     tcase_add_test(tc, add_gradients);
     tcase_add_test(tc, pool_forward_same_padding);
     tcase_add_test(tc, maxpool_ties_go_to_first);
+    tcase_add_test(tc, maxpool_2x2_same_odd);
     tcase_add_test(tc, maxpool_2x2_vector_path);
     tcase_add_test(tc, maxpool_inference_path);
     tcase_add_test(tc, flatten_gap_add_forward);
