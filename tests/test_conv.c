@@ -160,7 +160,8 @@ static void check_backward(const char *what, const char *text, int N, int C, int
 
 /* Layers whose weight gradient outgrows the cache (F*K > 2^18) and whose
  * planes are small (K > 8P) take their backward over groups of examples;
- * the others checked here go by kernel rows or one example at a time. */
+ * the others checked here go by kernel rows (the weight gradient of 3x3
+ * layers over few channels directly) or one example at a time. */
 START_TEST(backward_matches_loops)
 {
     check_backward("3x3, 64 -> 512 on 4x4 (groups)",
@@ -184,6 +185,13 @@ START_TEST(backward_matches_loops)
     check_backward("3x3, 8 -> 6 on 9x7 (kernel rows)",
                    IN("8,9,7") "[c]\ntype = conv2d\nfilters = 6\nkernel = 3\npadding = same\n" HEAD_SIGMOID, 2, 8, 9, 7,
                    6, 1);
+    /* 3x3 over at most 4 channels: the weight gradient directly from the
+     * padded input (ops/wgrad.h), rows of 8 and a tail */
+    check_backward("3x3, 1 -> 16 on 23x21 (direct weight gradient)",
+                   IN("1,23,21") "[c]\ntype = conv2d\nfilters = 16\nkernel = 3\npadding = same\n" HEAD_SIGMOID, 3, 1,
+                   23, 21, 16, 1);
+    check_backward("3x3 valid, 3 -> 5 on 12x19 (direct weight gradient)",
+                   IN("3,12,19") "[c]\ntype = conv2d\nfilters = 5\nkernel = 3\n" HEAD_SIGMOID, 2, 3, 12, 19, 5, 0);
 }
 END_TEST
 

@@ -23,7 +23,8 @@
  *   with the weights regrouped per kernel row, forward and backward: a
  *   lowering KH times smaller than im2col's, whose columns are packed by the
  *   gemm anyway (resnet_small's 3x3 layers: 7.0 -> 4.1 ms a batch of 32 for
- *   16 channels on 28x28, forward and backward);
+ *   16 channels on 28x28, forward and backward); the weight gradient of a
+ *   3x3 layer over at most 4 channels directly (ops/wgrad.h);
  * - small planes behind many channels (K > 8P): forward over groups of
  *   examples side by side (conv_forward_batched), backward as below;
  * - otherwise im2col one example at a time (in bands of rows for a large
@@ -45,6 +46,7 @@
 #include "nn/layer.h"
 #include "ops/dconv.h"
 #include "ops/im2col.h"
+#include "ops/wgrad.h"
 
 /* Columns lowered at once are kept to about 1 MiB, so that they are still
  * in cache when the gemm packs them (see the forward paths below). */
@@ -58,6 +60,7 @@ typedef struct {
     int by_rows;  /* stride 1, kernel taller than one row: by kernel rows (dt_im2row); forward unless batched */
     int batched;  /* small planes behind many channels: forward over groups of examples */
     int batched_back; /* and backward too */
+    int wgrad3;       /* by kernel rows, 3x3 over few channels: dW by ops/wgrad.h */
     int direct;       /* stride 1 and F a multiple of DT_DCONV_FT: forward by ops/dconv.h */
     int64_t dgroup;   /* examples a direct run covers at most */
     int64_t ldx, ldo; /* its planes' and its output rows' lengths */
@@ -175,6 +178,9 @@ static dt_status conv_configure(dt_layer *l, dt_ini *m, const char *sec)
     l->scratch_len = (p->keep_z ? p->f * P : 0) + (p->batched ? (K + p->f) * P : 0);
     p->by_rows = !p->identity && g->sh == 1 && g->sw == 1 && g->kh > 1;
     l->scratch_fixed = p->identity ? 0 : K * P + (p->by_rows ? 2 * p->f * K : 0);
+    /* the padded input shares the column scratch, used before the columns */
+    p->wgrad3 = p->by_rows && dt_wgrad3_supports(g);
+    if (p->wgrad3 && dt_wgrad3_scratch(g) > K * P) l->scratch_fixed += dt_wgrad3_scratch(g) - K * P;
     return direct_configure(l, p);
 }
 
@@ -480,7 +486,7 @@ static void conv_backward_rows(dt_layer *l, const dt_pass *ps)
     dt_real *dW = l->params[0].g, *db = p->bias ? l->params[1].g : NULL;
     dt_real *rows = l->scratch, *Wr = l->scratch + K * P, *dWr = Wr + F * K;
     by_kernel_row(p, l->params[0].w, Wr, 0);
-    if (dW) memset(dWr, 0, (size_t)(F * K) * sizeof *dWr);
+    if (dW && !p->wgrad3) memset(dWr, 0, (size_t)(F * K) * sizeof *dWr);
     for (int64_t e = 0; e < ps->n; e++) {
         const dt_real *xe = l->x[0] + e * chw;
         dt_real *dz = l->dy + e * fp;
@@ -488,7 +494,9 @@ static void conv_backward_rows(dt_layer *l, const dt_pass *ps)
             dt_act_backward(l->act, l->y + e * fp, l->y + e * fp, dz, dz, 1, fp, l->act_alpha);
         if (db)
             for (int64_t f = 0; f < F; f++) db[f] += dt_sum(dz + f * P, P);
-        if (dW) {
+        if (dW && p->wgrad3) {
+            dt_wgrad3(g, p->f, xe, dz, rows, dW);
+        } else if (dW) {
             dt_im2row(g, xe, rows, ld);
             for (int i = 0; i < g->kh; i++)
                 dt_gemm(0, 1, F, CK, P, 1, dz, P, rows + (int64_t)i * g->ow, ld, 1, dWr + i * F * CK, CK);
@@ -501,7 +509,7 @@ static void conv_backward_rows(dt_layer *l, const dt_pass *ps)
         if (!l->dx_accum[0]) memset(dx, 0, (size_t)chw * sizeof *dx);
         dt_row2im(g, rows, ld, dx);
     }
-    if (dW) by_kernel_row(p, dW, dWr, 1);
+    if (dW && !p->wgrad3) by_kernel_row(p, dW, dWr, 1);
 }
 
 /* Backward over the groups of conv_forward_batched: per group, the
