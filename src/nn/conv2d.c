@@ -244,6 +244,9 @@ static void bias_act_part(const dt_layer *l, const dt_real *b, const dt_real *s,
     int64_t at = (e * F + f0) * P + q0;
     const dt_real *r = l->res ? l->res + at : NULL;
     if (b) b += f0;
+    /* no bias, no residual, a linear output the gemm wrote in place (a
+     * convolution before a batch norm): nothing to do, not a pass of z = z */
+    if (!b && !r && l->act == DT_ACT_LINEAR && s == z + at && lds == P && ldrow == ow) return;
     if (act_apart(l, z))
         bias_act_with(b, s, lds, ow, ldrow, r, z + at, nf, P, len, DT_ACT_LINEAR, 0);
     else if (l->act == DT_ACT_RELU)
