@@ -1,6 +1,7 @@
 /* wgrad.c — direct weight gradient of small stride-1 3x3 layers (see wgrad.h). */
 #include <string.h>
 
+#include "ops/dconv.h"
 #include "ops/wgrad.h"
 
 #define V 8
@@ -13,22 +14,6 @@ int dt_wgrad3_supports(const dt_conv_geom *g)
 
 int64_t dt_wgrad3_scratch(const dt_conv_geom *g) { return (int64_t)g->c * (g->oh + 2) * (g->ow + 2); }
 
-/* xp [C, OH+2, OW+2]: x where the taps read it, zero in the padding. */
-static void pad(const dt_conv_geom *g, const dt_real *x, dt_real *xp)
-{
-    int64_t hp = g->oh + 2, wp = g->ow + 2;
-    memset(xp, 0, (size_t)(g->c * hp * wp) * sizeof *xp);
-    for (int c = 0; c < g->c; c++)
-        for (int64_t y = 0; y < hp; y++) {
-            int64_t sy = y - g->pt;
-            if (sy < 0 || sy >= g->h) continue;
-            int64_t x0 = g->pl > 0 ? g->pl : 0, x1 = g->w + g->pl < wp ? g->w + g->pl : wp; /* [x0, x1) in xp */
-            if (x1 > x0)
-                memcpy(xp + (c * hp + y) * wp + x0, x + ((int64_t)c * g->h + sy) * g->w + x0 - g->pl,
-                       (size_t)(x1 - x0) * sizeof *xp);
-        }
-}
-
 /* *v = p[0 .. V): by pointer, since returning a 64-byte vector (doubles)
  * would change the ABI on a machine without AVX-512 */
 static inline void load(vreal *v, const dt_real *p) { memcpy(v, p, sizeof *v); }
@@ -36,7 +21,7 @@ static inline void load(vreal *v, const dt_real *p) { memcpy(v, p, sizeof *v); }
 void dt_wgrad3(const dt_conv_geom *g, int f, const dt_real *x, const dt_real *dz, dt_real *xp, dt_real *dW)
 {
     int64_t oh = g->oh, ow = g->ow, wp = ow + 2, plane = (oh + 2) * wp, vw = ow / V * V;
-    pad(g, x, xp);
+    dt_dconv_pad(g, x, xp, plane); /* stride 1: one plane [OH + 2, OW + 2] a channel */
     for (int k = 0; k < f; k++)
         for (int c = 0; c < g->c; c++) {
             vreal acc[9] = {{0}};
